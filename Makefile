@@ -1,0 +1,61 @@
+# The two commands a user needs: `make demo` and `make test`. Everything they need is installed here,
+# from scratch, on a fresh machine: the venv, the pinned Python packages, Debian's redis-server and the
+# pinned MCP Inspector CLI from npm.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+INSPECTOR_DIR := .tools/inspector
+INSPECTOR_VERSION := 0.15.0
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all install test lint typecheck pytest demo bench slow redis-server inspector clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# redis-server backs the shared-feed tests (issue: scale out through Redis).
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing redis-server from Debian packages" >&2; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
+
+# The real MCP Inspector CLI, pinned (0.15.0 is the newest that runs on Node 20).
+inspector: $(INSPECTOR_DIR)/node_modules/.bin/mcp-inspector
+$(INSPECTOR_DIR)/node_modules/.bin/mcp-inspector:
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm >/dev/null; }
+	mkdir -p $(INSPECTOR_DIR)
+	cd $(INSPECTOR_DIR) && npm install --silent --no-audit --no-fund @modelcontextprotocol/inspector@$(INSPECTOR_VERSION) >/dev/null
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) redis-server inspector
+	$(BIN)/pytest -m "not slow" -q
+
+test: lint typecheck pytest
+
+# Live-venue tests: need internet. Not part of `make test`.
+slow: $(STAMP)
+	$(BIN)/pytest -m slow -q
+
+demo: $(STAMP)
+	$(BIN)/python -m polymarket_realtime.demo
+
+bench: $(STAMP) redis-server
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache

@@ -1,0 +1,281 @@
+"""Frozen settings, read once at start-up from the environment and an optional ``.env`` file.
+
+Only :func:`Settings.from_env` looks at the environment; everything else receives a :class:`Settings`.
+Process environment wins over the ``.env`` file. Every invalid value fails at start-up with a
+:class:`~polymarket_realtime.errors.ConfigError` naming the variable. Units are in the names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, TypeVar
+from urllib.parse import urlparse
+
+from .errors import ConfigError
+from .secrets import Secret
+
+__all__ = ["DEFAULT_DATA_DIR", "TOOLSETS", "Settings", "load_dotenv_file"]
+
+DEFAULT_DATA_DIR: Final = Path.home() / ".local" / "share" / "polymarket-realtime-mcp"
+TOOLSETS: Final = ("market", "realtime", "user", "paper", "agents", "system", "recording")
+
+_T = TypeVar("_T")
+_SECRET_VARIABLES = frozenset(
+    {
+        "POLYGON_PRIVATE_KEY",
+        "POLYMARKET_API_KEY",
+        "POLYMARKET_API_SECRET",
+        "POLYMARKET_PASSPHRASE",
+        "POLYMARKET_MCP_REDIS_URL",
+    }
+)
+_HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    # Endpoints (the same binary points at production, the simulator or a replay).
+    clob_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws"
+    """Base of the CLOB sockets; the client appends ``/market`` and ``/user``."""
+    rtds_ws_url: str = "wss://ws-live-data.polymarket.com"
+    clob_url: str = "https://clob.polymarket.com"
+    gamma_url: str = "https://gamma-api.polymarket.com"
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    # Timing (seconds).
+    ping_interval_s: float = 10.0
+    pong_timeout_s: float = 30.0
+    reconnect_base_s: float = 1.0
+    reconnect_max_s: float = 60.0
+    market_idle_timeout_s: float = 60.0
+    rtds_ping_interval_s: float = 5.0
+    rtds_idle_timeout_s: float = 60.0
+    snapshot_fallback_s: float = 5.0
+    """After (re)subscribing, fetch ``POST /books`` for assets with no ``book`` within this time."""
+    resolution_poll_s: float = 60.0
+    """Gamma poll interval for the market-resolution fallback."""
+    http_timeout_s: float = 10.0
+
+    # Limits.
+    max_assets_per_connection: int = 200
+    event_buffer_size: int = 1000
+    """Events retained per subscription log."""
+    max_frame_bytes: int = 4 * 1024 * 1024
+
+    # MCP surface.
+    toolsets: frozenset[str] = frozenset(TOOLSETS)
+    log_level: str = "INFO"
+
+    # Credentials: user channel and read-only account endpoints only. Never used to trade.
+    private_key: Secret | None = None
+    address: str | None = None
+    api_key: Secret | None = None
+    api_secret: Secret | None = None
+    passphrase: Secret | None = None
+    chain_id: int = 137
+    signature_type: int = 0
+    funder: str | None = None
+
+    # Shared feed through Redis (None = embedded single-process mode).
+    redis_url: Secret | None = None
+
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def market_ws_url(self) -> str:
+        return self.clob_ws_url.rstrip("/") + "/market"
+
+    @property
+    def user_ws_url(self) -> str:
+        return self.clob_ws_url.rstrip("/") + "/user"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
+
+    @property
+    def has_api_credentials(self) -> bool:
+        return bool(self.api_key and self.api_secret and self.passphrase)
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]  # kwargs checked by dataclasses
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = None) -> Settings:
+        """Build settings from ``environ`` (default ``os.environ``) over an optional ``.env`` file."""
+        merged: dict[str, str] = {}
+        path = env_file if env_file is not None else Path(os.environ.get("POLYMARKET_MCP_ENV_FILE", ".env"))
+        if path.is_file():
+            merged.update(load_dotenv_file(path))
+        merged.update(os.environ if environ is None else environ)
+        env = {k: v for k, v in merged.items() if v != ""}
+        return _parse(env)
+
+
+def load_dotenv_file(path: Path) -> dict[str, str]:
+    """Parse ``KEY=VALUE`` lines; ``#`` comments, optional ``export`` and quotes. No interpolation."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ConfigError(f"{path}:{number}", "expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key.strip()] = value
+    return values
+
+
+def _get(env: Mapping[str, str], name: str, convert: Callable[[str], _T], default: _T) -> _T:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        return convert(raw.strip())
+    except (ValueError, TypeError) as exc:
+        shown = "(value not shown)" if name in _SECRET_VARIABLES else repr(raw)
+        raise ConfigError(name, f"invalid value {shown}: {exc}") from None
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value != value or value == float("inf"):
+        raise ValueError("must be a positive number of seconds")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive integer")
+    return value
+
+
+def _url(schemes: tuple[str, ...]) -> Callable[[str], str]:
+    def convert(raw: str) -> str:
+        parsed = urlparse(raw)
+        if parsed.scheme not in schemes or not parsed.netloc:
+            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        return raw.rstrip("/")
+
+    return convert
+
+
+def _private_key(raw: str) -> Secret:
+    if not _HEX64.match(raw):
+        # Never echo the value: it may be a real key with a typo.
+        raise ValueError("must be 64 hex characters, with or without 0x")
+    return Secret(raw if raw.startswith("0x") else "0x" + raw)
+
+
+def _redis_url(raw: str) -> Secret:
+    # A Redis URL may embed a password, so it is held as a secret.
+    return Secret(_url(("redis", "rediss", "unix"))(raw))
+
+
+def _address(raw: str) -> str:
+    if not _ADDRESS.match(raw):
+        raise ValueError("must be 0x followed by 40 hex characters")
+    return raw
+
+
+def _toolsets(raw: str) -> frozenset[str]:
+    names = {part.strip().lower() for part in raw.split(",") if part.strip()}
+    if not names or "all" in names:
+        return frozenset(TOOLSETS)
+    unknown = names - set(TOOLSETS)
+    if unknown:
+        raise ValueError(f"unknown toolsets {sorted(unknown)}; choose from {', '.join(TOOLSETS)} or all")
+    return frozenset(names)
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return level
+
+
+def _choice(*allowed: int) -> Callable[[str], int]:
+    def convert(raw: str) -> int:
+        value = int(raw)
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(map(str, allowed))}")
+        return value
+
+    return convert
+
+
+def _parse(env: Mapping[str, str]) -> Settings:
+    d = Settings()
+    ws = _url(("ws", "wss"))
+    http = _url(("http", "https"))
+    settings = Settings(
+        clob_ws_url=_get(env, "POLYMARKET_CLOB_WS_URL", ws, d.clob_ws_url),
+        rtds_ws_url=_get(env, "POLYMARKET_RTDS_WS_URL", ws, d.rtds_ws_url),
+        clob_url=_get(env, "POLYMARKET_CLOB_URL", http, d.clob_url),
+        gamma_url=_get(env, "POLYMARKET_GAMMA_URL", http, d.gamma_url),
+        data_dir=_get(env, "POLYMARKET_MCP_DATA_DIR", lambda s: Path(s).expanduser(), d.data_dir),
+        ping_interval_s=_get(env, "POLYMARKET_PING_INTERVAL_S", _positive_float, d.ping_interval_s),
+        pong_timeout_s=_get(env, "POLYMARKET_PONG_TIMEOUT_S", _positive_float, d.pong_timeout_s),
+        reconnect_base_s=_get(env, "POLYMARKET_RECONNECT_BASE_S", _positive_float, d.reconnect_base_s),
+        reconnect_max_s=_get(env, "POLYMARKET_RECONNECT_MAX_S", _positive_float, d.reconnect_max_s),
+        market_idle_timeout_s=_get(env, "POLYMARKET_MARKET_IDLE_TIMEOUT_S", _positive_float, d.market_idle_timeout_s),
+        rtds_ping_interval_s=_get(env, "POLYMARKET_RTDS_PING_INTERVAL_S", _positive_float, d.rtds_ping_interval_s),
+        rtds_idle_timeout_s=_get(env, "POLYMARKET_RTDS_IDLE_TIMEOUT_S", _positive_float, d.rtds_idle_timeout_s),
+        snapshot_fallback_s=_get(env, "POLYMARKET_SNAPSHOT_FALLBACK_S", _positive_float, d.snapshot_fallback_s),
+        resolution_poll_s=_get(env, "POLYMARKET_RESOLUTION_POLL_S", _positive_float, d.resolution_poll_s),
+        http_timeout_s=_get(env, "POLYMARKET_HTTP_TIMEOUT_S", _positive_float, d.http_timeout_s),
+        max_assets_per_connection=_get(
+            env, "POLYMARKET_MAX_ASSETS_PER_CONNECTION", _positive_int, d.max_assets_per_connection
+        ),
+        event_buffer_size=_get(env, "POLYMARKET_MCP_EVENT_BUFFER", _positive_int, d.event_buffer_size),
+        max_frame_bytes=_get(env, "POLYMARKET_MAX_FRAME_BYTES", _positive_int, d.max_frame_bytes),
+        toolsets=_get(env, "POLYMARKET_MCP_TOOLSETS", _toolsets, d.toolsets),
+        log_level=_get(env, "POLYMARKET_MCP_LOG_LEVEL", _log_level, d.log_level),
+        private_key=_get(env, "POLYGON_PRIVATE_KEY", _private_key, None),
+        address=_get(env, "POLYGON_ADDRESS", _address, None),
+        api_key=_get(env, "POLYMARKET_API_KEY", Secret, None),
+        api_secret=_get(env, "POLYMARKET_API_SECRET", Secret, None),
+        passphrase=_get(env, "POLYMARKET_PASSPHRASE", Secret, None),
+        chain_id=_get(env, "POLYMARKET_CHAIN_ID", _choice(137, 80002), d.chain_id),
+        signature_type=_get(env, "POLYMARKET_SIGNATURE_TYPE", _choice(0, 1, 2, 3), d.signature_type),
+        funder=_get(env, "POLYMARKET_FUNDER", _address, None),
+        redis_url=_get(env, "POLYMARKET_MCP_REDIS_URL", _redis_url, None),
+    )
+    if settings.reconnect_max_s < settings.reconnect_base_s:
+        raise ConfigError("POLYMARKET_RECONNECT_MAX_S", "must be >= POLYMARKET_RECONNECT_BASE_S")
+    if settings.pong_timeout_s <= settings.ping_interval_s:
+        raise ConfigError("POLYMARKET_PONG_TIMEOUT_S", "must be greater than POLYMARKET_PING_INTERVAL_S")
+    if settings.max_assets_per_connection > 500:
+        raise ConfigError(
+            "POLYMARKET_MAX_ASSETS_PER_CONNECTION",
+            "must be <= 500 (data stops flowing above ~500 per socket)",
+        )
+    creds = [settings.api_key, settings.api_secret, settings.passphrase]
+    if any(creds) and not all(creds):
+        raise ConfigError(
+            "POLYMARKET_API_KEY",
+            "set all three of POLYMARKET_API_KEY, POLYMARKET_API_SECRET and POLYMARKET_PASSPHRASE, or none",
+        )
+    return settings
