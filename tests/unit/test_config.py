@@ -63,3 +63,17 @@ def test_dotenv_file_and_env_precedence(tmp_path: Path) -> None:
     assert load_dotenv_file(env_file)["POLYMARKET_PONG_TIMEOUT_S"] == "40"
     s = Settings.from_env({"POLYMARKET_PONG_TIMEOUT_S": "50"}, env_file=env_file)
     assert s.ping_interval_s == 7 and s.pong_timeout_s == 50
+
+
+def test_env_example_documents_every_variable_and_loads() -> None:
+    root = Path(__file__).resolve().parents[2]
+    example = root / ".env.example"
+    documented = set(load_dotenv_file(example))
+    source = (root / "src/polymarket_realtime/config.py").read_text()
+    import re
+
+    read_by_code = set(re.findall(r'"((?:POLYMARKET|POLYGON)_[A-Z0-9_]+)"', source)) - {"POLYMARKET_MCP_ENV_FILE"}
+    assert read_by_code - documented == set()
+    assert documented - read_by_code == set()
+    settings = Settings.from_env({}, env_file=example)
+    assert settings == Settings.from_env({}, env_file=Path("/nonexistent"))
