@@ -49,7 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="polymarket-realtime-mcp", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    # Import only the chosen subcommand's module: the others pull in heavy dependencies and `serve`
+    # must answer the MCP handshake fast. Help output still lists every subcommand.
+    chosen = [args_list[0]] if args_list[0] in SUBCOMMANDS else list(SUBCOMMANDS)
     for name, (_module, help_text) in SUBCOMMANDS.items():
+        if name not in chosen:
+            sub.add_parser(name, help=help_text)
+            continue
         command = _load(name)
         if command is None:
             continue

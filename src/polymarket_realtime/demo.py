@@ -1,0 +1,192 @@
+"""``make demo`` / ``python -m polymarket_realtime.demo``: the whole stack offline, through MCP.
+
+Starts the simulator in this process, spawns ``python -m polymarket_realtime serve`` as a subprocess
+over stdio pointed at it (the way Claude Desktop runs the server), and drives it with the MCP SDK
+``Client`` in legacy mode: search, market details, two subscriptions read with cursor long-polls,
+status counters, an injected venue disconnect with automatic recovery, unsubscribe. Exits 0 in well
+under a minute, or prints what went wrong and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from typing import Any
+
+import anyio
+from mcp import Client, StdioServerParameters
+
+from .simulator import Simulator, SimulatorConfig
+
+__all__ = ["main"]
+
+LIVE_SECONDS = 12.0
+
+
+class DemoError(Exception):
+    pass
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+async def call(client: Client, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+    result = await client.call_tool(name, args or {})
+    if result.is_error or result.structured_content is None:
+        text = " ".join(getattr(block, "text", "") for block in result.content)
+        raise DemoError(f"tool {name} failed: {text}")
+    return dict(result.structured_content)
+
+
+def _short(token: str) -> str:
+    return f"{token[:6]}…{token[-4:]}" if len(token) > 12 else token
+
+
+async def stream(
+    client: Client, subs: dict[str, str], cursors: dict[str, int], seconds: float, *, quiet: bool = False
+) -> dict[str, int]:
+    """Long-poll every subscription for ``seconds``; print book tops and trades. Returns type counts."""
+    counts: dict[str, int] = {}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for label, sid in subs.items():
+            wait = max(0.0, min(1.0, deadline - time.monotonic()))
+            page = await call(client, "get_events", {"subscription_id": sid, "after_seq": cursors[sid], "wait_s": wait})
+            if page["dropped"]:
+                say(f"  [{label}] {page['dropped']} events dropped (buffer overflow)")
+            for event in page["events"]:
+                if event["seq"] != cursors[sid] + 1:
+                    raise DemoError(f"sequence gap on {label}: {cursors[sid]} -> {event['seq']}")
+                cursors[sid] = event["seq"]
+                etype = event["type"]
+                counts[etype] = counts.get(etype, 0) + 1
+                data = event["data"]
+                if quiet:
+                    continue
+                if etype == "last_trade_price":
+                    say(
+                        f"  [{label}] #{event['seq']:<4} TRADE {data.get('side') or '?':4} "
+                        f"{data['size']:>8} @ {data['price']}"
+                    )
+                elif etype == "book" and data.get("book"):
+                    book = data["book"]
+                    say(
+                        f"  [{label}] #{event['seq']:<4} BOOK  bid {book['best_bid']} / ask {book['best_ask']}"
+                        f"  spread {book['spread']}  ({len(book['bids'])}x{len(book['asks'])} levels)"
+                    )
+                elif etype == "best_bid_ask":
+                    say(
+                        f"  [{label}] #{event['seq']:<4} BBO   {data['best_bid']} / {data['best_ask']}  "
+                        f"{_short(event['token_id'])}"
+                    )
+                elif etype == "feed_status":
+                    say(
+                        f"  [{label}] #{event['seq']:<4} FEED  {data['channel']} {data['state']} "
+                        f"{data.get('detail', '')}"
+                    )
+            cursors[sid] = max(cursors[sid], page["next_seq"])
+    return counts
+
+
+async def run_demo() -> None:
+    config = SimulatorConfig(seed=7, markets=6, rate_per_s=15.0, resolve_after_s=None)
+    async with Simulator(config) as sim:
+        data_dir = tempfile.mkdtemp(prefix="polymarket-demo-")
+        env = {
+            **sim.env(),
+            "POLYMARKET_MCP_DATA_DIR": data_dir,
+            "POLYMARKET_RECONNECT_BASE_S": "0.2",
+            "POLYMARKET_RECONNECT_MAX_S": "2",
+            "POLYMARKET_MCP_LOG_LEVEL": "WARNING",
+        }
+        params = StdioServerParameters(
+            command=sys.executable, args=["-m", "polymarket_realtime", "serve"], env=env, cwd=data_dir
+        )
+        say(f"simulator: {sim.rest_url} (REST + Gamma), {sim.ws_url} (CLOB sockets)")
+        say("spawning: python -m polymarket_realtime serve   (stdio, legacy MCP handshake like Claude Desktop)")
+        started = time.monotonic()
+        async with Client(params, mode="legacy", read_timeout_seconds=30) as client:
+            say(f"connected in {time.monotonic() - started:.2f}s\n")
+            tools = (await client.list_tools()).tools
+            say(f"{len(tools)} tools: {', '.join(sorted(t.name for t in tools))}\n")
+
+            topic = sim.model.active_markets()[0].question.split()[1]
+            found = await call(client, "search_markets", {"query": topic, "limit": 3})
+            say(f"search_markets({topic!r}) -> {found['count']} market(s)")
+            for m in found["markets"]:
+                say(f"  - {m['question']}  [{m['slug']}]")
+            if not found["markets"]:
+                raise DemoError("search returned nothing")
+            market = await call(client, "get_market", {"market": found["markets"][0]["slug"]})
+            say(f"\nget_market: {market['question']}")
+            say(f"  condition_id {market['condition_id']}, tick {market['tick_size']}, ends {market['end_date']}")
+            for outcome in market["outcomes"]:
+                say(f"  outcome {outcome['name']:>4}: price {outcome['price']}  token_id {outcome['token_id']}")
+            yes = market["outcomes"][0]["token_id"]
+
+            book_sub = await call(client, "subscribe_orderbook_updates", {"token_ids": [yes], "depth": 5})
+            price_sub = await call(client, "subscribe_market_prices", {"market_ids": [market["condition_id"]]})
+            subs = {"book": book_sub["subscription_id"], "prices": price_sub["subscription_id"]}
+            cursors = dict.fromkeys(subs.values(), 0)
+            say(f"\nsubscribed: {subs}. Live events for {LIVE_SECONDS:.0f}s (get_events long-polls):")
+            counts = await stream(client, subs, cursors, LIVE_SECONDS)
+            if not counts:
+                raise DemoError("no events arrived")
+
+            status = await call(client, "get_realtime_status")
+            stats = status["statistics"]
+            before = status["connections"]["market"]["reconnects"]
+            say(
+                f"\nstatus: market socket {status['connections']['market']['state']}, "
+                f"{stats['total_events']} events ({stats['events_per_s']:.1f}/s), reconnects {before}, "
+                f"malformed {stats['malformed_frames']}"
+            )
+            for sub in status["subscriptions"]["active"]:
+                say(f"  {sub['subscription_id']}: delivered {sub['events_delivered']}, dropped {sub['events_dropped']}")
+
+            say("\ninjecting a venue disconnect (simulator drops every socket)...")
+            dropped = sim.faults.drop_all()
+            say(f"  {dropped} connection(s) dropped; reading on:")
+            recovered = False
+            deadline = time.monotonic() + 20
+            reconnects = before
+            while time.monotonic() < deadline and not recovered:
+                counts = await stream(client, subs, cursors, 2.0)
+                status = await call(client, "get_realtime_status")
+                reconnects = status["connections"]["market"]["reconnects"]
+                recovered = reconnects > before and status["connections"]["market"]["state"] == "connected"
+            if not recovered:
+                raise DemoError("the feed did not recover within 20 s")
+            flowing = await stream(client, subs, cursors, 3.0, quiet=True)
+            if not any(n for t, n in flowing.items() if t != "feed_status"):
+                raise DemoError("events did not resume after the reconnect")
+            say(f"recovered: reconnects {before} -> {reconnects}; {sum(flowing.values())} events in the next 3 s")
+
+            done = await call(client, "unsubscribe_realtime", {"all": True})
+            say(f"\nunsubscribed {done['removed']}; demo finished in {time.monotonic() - started:.1f}s")
+
+
+def main() -> int:
+    try:
+        anyio.run(_bounded)
+    except DemoError as exc:
+        say(f"\nDEMO FAILED: {exc}")
+        return 1
+    except TimeoutError:
+        say("\nDEMO FAILED: took longer than 90 s")
+        return 1
+    except Exception as exc:  # a demo reports every failure in plain words
+        say(f"\nDEMO FAILED: {type(exc).__name__}: {exc}")
+        return 1
+    return 0
+
+
+async def _bounded() -> None:
+    with anyio.fail_after(90):
+        await run_demo()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""``polymarket-realtime-mcp serve``: the MCP server over stdio.
+
+Stdout is the JSON-RPC pipe, so logs go to stderr and to a rotating file in ``<data_dir>/logs``, both
+through :class:`~polymarket_realtime.secrets.RedactingFilter`. ``--simulate`` starts the built-in
+simulator in this process and points every endpoint at it (no network, no credentials needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import anyio
+
+from ..config import Settings
+from ..secrets import RedactingFilter
+
+__all__ = ["add_arguments", "configure_logging", "run"]
+
+log = logging.getLogger(__name__)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="start the built-in Polymarket simulator in-process and use it for every endpoint (offline)",
+    )
+    parser.add_argument("--sim-seed", type=int, default=1, help="simulator seed (with --simulate)")
+    parser.add_argument(
+        "--replay", type=Path, default=None, metavar="FILE", help="serve a recording through the simulator (offline)"
+    )
+    parser.add_argument("--speed", default="1", help="replay speed: a multiplier (1 = real time) or 'max'")
+    parser.add_argument("--log-file", type=Path, default=None, help="log file (default <data_dir>/logs/server.log)")
+
+
+def configure_logging(settings: Settings, log_file: Path | None = None) -> Path | None:
+    """stderr + rotating file handlers, each with the redacting filter. Returns the file path used."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.setLevel(settings.log_level)
+    formatter = logging.Formatter(LOG_FORMAT)
+    redacting = RedactingFilter()
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(formatter)
+    stderr.addFilter(redacting)
+    root.addHandler(stderr)
+    path = log_file or settings.log_dir / "server.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot open log file %s (%s); logging to stderr only", path, exc)
+        return None
+    file_handler.setFormatter(formatter)
+    file_handler.addFilter(redacting)
+    root.addHandler(file_handler)
+    # Per-event lines are useful in the file, too noisy on stderr at INFO.
+    logging.getLogger("polymarket_realtime.events").propagate = True
+    return path
+
+
+async def serve(
+    settings: Settings, *, simulate: bool = False, sim_seed: int = 1, replay: Path | None = None, speed: str = "1"
+) -> None:
+    from .app import create_server
+
+    async with contextlib.AsyncExitStack() as stack:
+        if replay is not None:  # issue 6: a recording served over the simulator's real sockets
+            from ..simulator.replay import parse_speed, replay_simulator
+
+            sim = await stack.enter_async_context(replay_simulator(replay, speed=parse_speed(speed), seed=sim_seed))
+            settings = simulated_settings(settings, sim.env())
+            log.info("replaying %s at speed %s; endpoints: %s", replay, speed, settings.clob_url)
+        elif simulate:
+            from ..simulator import Simulator, SimulatorConfig
+
+            sim = await stack.enter_async_context(Simulator(SimulatorConfig(seed=sim_seed)))
+            settings = simulated_settings(settings, sim.env())
+            log.info("simulator running; endpoints: %s", settings.clob_url)
+        server = create_server(settings)
+        log.info("serving MCP over stdio (toolsets: %s)", ",".join(sorted(settings.toolsets)))
+        await server.run_stdio_async()
+
+
+def simulated_settings(settings: Settings, sim_env: Mapping[str, str]) -> Settings:
+    """Settings from the environment with the simulator's variables (endpoints, ...) on top."""
+    del settings  # rebuilt from the same environment so every simulator variable is honoured
+    return Settings.from_env({**os.environ, **sim_env})
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    path = configure_logging(settings, args.log_file)
+    log.info("polymarket-realtime-mcp serve starting (log file %s)", path)
+    try:
+        anyio.run(
+            lambda: serve(
+                settings, simulate=args.simulate, sim_seed=args.sim_seed, replay=args.replay, speed=args.speed
+            )
+        )
+    except KeyboardInterrupt:
+        return 130
+    return 0

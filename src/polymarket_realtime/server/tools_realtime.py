@@ -1,0 +1,428 @@
+"""Toolset ``realtime``: subscriptions with cursor-read event logs, status and unsubscribe.
+
+The model sees live data only through tool results, so every subscription keeps a sequenced, bounded
+event log read with ``get_events(subscription_id, after_seq, limit, wait_s)``; push notifications are
+an extra for clients that show them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from ..errors import InvalidInputError
+from ..model.events import Event, MarketResolved
+from ..routing.eventlog import entry_to_dict
+from .context import AppContext, app_context
+from .results import (
+    ConnectionStatus,
+    EventEntry,
+    EventsResult,
+    StatisticsResult,
+    StatusResult,
+    SubscriptionInfo,
+    SubscriptionResult,
+    SubscriptionsSummary,
+    UnsubscribeResult,
+)
+from .subscriptions import (
+    COMMENT_TYPES,
+    CRYPTO_TYPES,
+    ORDERBOOK_TYPES,
+    PRICE_TYPES,
+    RESOLUTION_TYPES,
+    create_subscription,
+    remove_subscription,
+    resolve_markets,
+)
+from .validation import check_depth, check_limit, check_market_refs, check_token_ids, check_wait_s
+
+__all__ = ["build_status", "register"]
+
+CallbackType = Literal["notification", "log"]
+CHANNELS = ("market", "user", "rtds")
+RTDS_TOPICS = {"binance": ("crypto_prices", "update"), "chainlink": ("crypto_prices_chainlink", "*")}
+COMMENTS_TOPIC = ("comments", "*")
+_SYMBOL = re.compile(r"^[a-z0-9]{2,12}(/[a-z]{2,5}|usdt)?$")
+
+_SUBSCRIBE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+_READ_LOCAL = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+_UNSUBSCRIBE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
+
+_FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
+_CALLBACK_DOC = (
+    "'notification' (default) also pushes MCP log/resource notifications to clients that show them; "
+    "'log' writes events to the server log only. Either way, read events with get_events."
+)
+
+TokenIds = Annotated[list[str], Field(description="Outcome token ids (decimal strings) from get_market.")]
+MarketIds = Annotated[
+    list[str], Field(description="Condition ids (0x + 64 hex) or market slugs; every outcome token is included.")
+]
+Callback = Annotated[CallbackType, Field(description=_CALLBACK_DOC)]
+
+
+def _sub_result(sub: Any, next_step: str = _FOLLOW_UP) -> SubscriptionResult:
+    return SubscriptionResult(
+        subscription_id=sub.subscription_id,
+        kind=sub.kind,
+        token_ids=sorted(sub.token_ids),
+        market_ids=list(sub.meta.get("condition_ids", [])),
+        callback_type="log" if sub.callback_type == "log" else "notification",
+        status="active",
+        next_step=next_step,
+    )
+
+
+async def _tokens_for(app: AppContext, token_ids: list[str], market_ids: list[str]) -> tuple[list[str], list[str]]:
+    tokens = check_token_ids(token_ids)
+    refs = check_market_refs(market_ids)
+    conditions: list[str] = []
+    if refs:
+        more, conditions = await resolve_markets(app, refs)
+        tokens = list(dict.fromkeys([*tokens, *more]))
+    return tokens, conditions
+
+
+def _conn(raw: Any) -> ConnectionStatus:
+    """Lenient view of one channel's status (a dict, or a list of shard dicts summed up)."""
+    if isinstance(raw, list):
+        shards = [r for r in raw if isinstance(r, dict)]
+        if not shards:
+            return ConnectionStatus()
+        best = next((s for s in shards if s.get("state") == "connected"), shards[0])
+        merged = dict(best)
+        merged["reconnects"] = sum(int(s.get("reconnects") or 0) for s in shards)
+        merged["assets"] = sum(_count(s.get("assets")) for s in shards)
+        raw = merged
+    if not isinstance(raw, dict):
+        return ConnectionStatus()
+    fields = dict(raw)
+    fields["assets"] = _count(raw.get("assets"))
+    since = raw.get("connected_since")
+    fields["connected_since"] = since if isinstance(since, int | float) else None
+    known = ConnectionStatus.model_fields
+    return ConnectionStatus(**{k: v for k, v in fields.items() if k in known and v is not None})
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, list | tuple | set | frozenset | dict):
+        return len(value)
+    return 0
+
+
+def build_status(app: AppContext) -> StatusResult:
+    raw: dict[str, Any] = dict(app.feed.status() or {})
+    raw_conns = raw.get("connections") or {}
+    connections = {name: _conn(raw_conns.get(name)) for name in CHANNELS}
+    for name, value in raw_conns.items():
+        if name not in connections:
+            connections[name] = _conn(value)
+    now_ns = time.time_ns()
+    active = [SubscriptionInfo(**sub.summary(now_ns)) for sub in app.router.list()]
+    stats = dict(raw.get("statistics") or {})
+    stats.setdefault("uptime_s", round(time.monotonic() - app.started_monotonic, 3))
+    notified = app.notifier.stats
+    stats["notifications"] = {
+        "resource_updates_sent": notified.resource_updates_sent,
+        "log_messages_sent": notified.log_messages_sent,
+        "dropped": notified.dropped,
+        "send_failures": notified.send_failures,
+        "legacy_sessions": app.notifier.legacy_sessions,
+    }
+    return StatusResult(
+        connections=connections,
+        subscriptions=SubscriptionsSummary(total=len(active), active=active),
+        statistics=StatisticsResult(**{k: v for k, v in stats.items() if v is not None}),
+        shared_feed=raw.get("shared_feed"),
+    )
+
+
+def _normalize_symbol(symbol: str, source: str) -> str:
+    s = symbol.strip().lower()
+    base = s.removesuffix("usdt").split("/")[0]
+    if not base.isalnum() or not _SYMBOL.match(s):
+        raise InvalidInputError(
+            f"symbol {symbol!r} is not a crypto symbol: send e.g. 'btc', 'eth', 'btcusdt' or 'btc/usd'"
+        )
+    return f"{base}usdt" if source == "binance" else f"{base}/usd"
+
+
+def register(mcp: MCPServer[AppContext]) -> None:
+    @mcp.tool(
+        title="Subscribe to market prices",
+        annotations=_SUBSCRIBE,
+        description=(
+            "Start streaming price events for outcome tokens: `price_change` (book level changes with best bid/ask), "
+            "`last_trade_price` (trades: price, size in shares, side), `best_bid_ask`, `tick_size_change`, and "
+            "`feed_status` when the live connection drops or recovers. Prices are USDC per share (0..1) as decimal "
+            "strings. Pass token_ids and/or market_ids (slugs or condition ids: all outcomes). Returns "
+            "{subscription_id, kind, token_ids, status}. " + _FOLLOW_UP
+        ),
+    )
+    async def subscribe_market_prices(
+        ctx: Context[AppContext],
+        token_ids: TokenIds = [],  # noqa: B006 - the MCP schema default; never mutated
+        market_ids: MarketIds = [],  # noqa: B006
+        callback_type: Callback = "notification",
+    ) -> SubscriptionResult:
+        app = app_context(ctx)
+        tokens, conditions = await _tokens_for(app, token_ids, market_ids)
+        if not tokens:
+            raise InvalidInputError("send at least one token id or market id (use search_markets to find one)")
+        sub = await create_subscription(
+            app,
+            kind="prices",
+            token_ids=tokens,
+            event_types=PRICE_TYPES,
+            callback_type=callback_type,
+            assets=tokens,
+            meta={"condition_ids": conditions},
+        )
+        return _sub_result(sub)
+
+    @mcp.tool(
+        title="Subscribe to order-book updates",
+        annotations=_SUBSCRIBE,
+        description=(
+            "Start streaming order-book events for outcome tokens. Each event's `data.book` holds the top `depth` "
+            "levels per side best-first ({price, size} decimal strings; price USDC per share, size shares), "
+            "best_bid, best_ask, mid, spread, tick_size, last_trade_price, `age_s` and `stale` (true while the feed "
+            "reconnects). Types: book (full snapshot), price_change, last_trade_price, best_bid_ask, "
+            "tick_size_change, feed_status. Returns {subscription_id, kind, token_ids, status}. " + _FOLLOW_UP
+        ),
+    )
+    async def subscribe_orderbook_updates(
+        ctx: Context[AppContext],
+        token_ids: TokenIds = [],  # noqa: B006
+        market_ids: MarketIds = [],  # noqa: B006
+        depth: Annotated[int, Field(description="Price levels per side in each event, 1-100.")] = 10,
+        callback_type: Callback = "notification",
+    ) -> SubscriptionResult:
+        app = app_context(ctx)
+        check_depth(depth)
+        tokens, conditions = await _tokens_for(app, token_ids, market_ids)
+        if not tokens:
+            raise InvalidInputError("send at least one token id or market id (use search_markets to find one)")
+        sub = await create_subscription(
+            app,
+            kind="orderbook",
+            token_ids=tokens,
+            event_types=ORDERBOOK_TYPES,
+            depth=depth,
+            callback_type=callback_type,
+            assets=tokens,
+            meta={"condition_ids": conditions},
+        )
+        return _sub_result(sub)
+
+    @mcp.tool(
+        title="Subscribe to market resolutions",
+        annotations=_SUBSCRIBE,
+        description=(
+            "Watch markets resolve: `market_resolved` events carry the condition id (`market`), "
+            "`winning_outcome`, `winning_asset_id` and `source` ('ws' from the live feed, 'gamma' from the "
+            "periodic REST check that backs up the live event); `new_market` events announce new markets. "
+            "Leave both token_ids and market_ids empty to watch ALL markets. " + _FOLLOW_UP
+        ),
+    )
+    async def subscribe_market_resolution(
+        ctx: Context[AppContext],
+        token_ids: TokenIds = [],  # noqa: B006
+        market_ids: MarketIds = [],  # noqa: B006
+        callback_type: Callback = "notification",
+    ) -> SubscriptionResult:
+        app = app_context(ctx)
+        tokens, conditions = await _tokens_for(app, token_ids, market_ids)
+        if tokens and not conditions:
+            # Token-only filters: learn the condition ids so the Gamma fallback can poll them.
+            for token in tokens:
+                market = await app.gamma.get_market(token)
+                if market.condition_id not in conditions:
+                    conditions.append(market.condition_id)
+        wide = not tokens
+        announced: set[str] = set()
+
+        def predicate(event: Event) -> bool:
+            # Once per market per subscription, whichever source (venue or Gamma fallback) came first.
+            if isinstance(event, MarketResolved):
+                if event.market in announced:
+                    return False
+                announced.add(event.market)
+                return True
+            return _market_channel_only(event) if wide else True
+
+        sub = await create_subscription(
+            app,
+            kind="resolution",
+            token_ids=tokens,
+            market_ids=conditions,
+            event_types=RESOLUTION_TYPES,
+            callback_type=callback_type,
+            assets=tokens,
+            market_events=wide,
+            predicate=predicate,
+            meta={"condition_ids": conditions},
+        )
+        return _sub_result(sub)
+
+    @mcp.tool(
+        title="Subscribe to crypto prices (RTDS)",
+        annotations=_SUBSCRIBE,
+        description=(
+            "Stream spot crypto prices from Polymarket's real-time data socket: `crypto_price` events "
+            "{symbol, value (USD, decimal string), source}. source 'binance' (symbols like btcusdt) or 'chainlink' "
+            "(btc/usd); bare 'btc' or 'eth' work for either. Empty symbols = every symbol. " + _FOLLOW_UP
+        ),
+    )
+    async def subscribe_crypto_prices(
+        ctx: Context[AppContext],
+        symbols: Annotated[list[str], Field(description="e.g. ['btc', 'eth']; empty = all symbols.")] = [],  # noqa: B006
+        source: Annotated[Literal["binance", "chainlink"], Field(description="Price source.")] = "binance",
+        callback_type: Callback = "notification",
+    ) -> SubscriptionResult:
+        app = app_context(ctx)
+        wanted = frozenset(_normalize_symbol(s, source) for s in symbols)
+
+        def predicate(event: Event) -> bool:
+            if event.type == "feed_status":
+                return getattr(event, "channel", "") == "rtds"
+            symbol = str(getattr(event, "symbol", "")).lower()
+            return getattr(event, "source", source) == source and (not wanted or symbol in wanted)
+
+        sub = await create_subscription(
+            app,
+            kind="crypto_prices",
+            token_ids=(),
+            event_types=CRYPTO_TYPES,
+            callback_type=callback_type,
+            predicate=predicate,
+            rtds=RTDS_TOPICS[source],
+            meta={"symbols": sorted(wanted), "source": source},
+        )
+        return _sub_result(sub)
+
+    @mcp.tool(
+        title="Subscribe to comments (RTDS)",
+        annotations=_SUBSCRIBE,
+        description=(
+            "Stream comments and reactions on one Polymarket event page: `comment` events {kind "
+            "(comment_created|comment_removed|reaction_created|reaction_removed), entity_id, comment_id, body, "
+            "user_address}. event_id is the numeric Gamma event id (see get_market's event, or the event page). "
+            + _FOLLOW_UP
+        ),
+    )
+    async def subscribe_comments(
+        ctx: Context[AppContext],
+        event_id: Annotated[str, Field(description="Numeric Gamma event id, e.g. '18396'.")],
+        callback_type: Callback = "notification",
+    ) -> SubscriptionResult:
+        app = app_context(ctx)
+        entity = str(event_id).strip()
+        if not entity.isdigit():
+            raise InvalidInputError(f"event_id {event_id!r} must be the numeric Gamma event id, e.g. '18396'")
+
+        def predicate(event: Event) -> bool:
+            if event.type == "feed_status":
+                return getattr(event, "channel", "") == "rtds"
+            return str(getattr(event, "entity_id", "")) == entity
+
+        sub = await create_subscription(
+            app,
+            kind="comments",
+            token_ids=(),
+            event_types=COMMENT_TYPES,
+            callback_type=callback_type,
+            predicate=predicate,
+            rtds=COMMENTS_TOPIC,
+            meta={"event_id": entity},
+        )
+        return _sub_result(sub)
+
+    @mcp.tool(
+        title="Read subscription events",
+        annotations=_READ_LOCAL,
+        description=(
+            "Read events of one subscription after a cursor. Returns {events: [{seq, type, token_id, ts_event "
+            "(venue time, Unix ms), ts_recv (our receive time, Unix ns), data}], next_seq, dropped, has_more}. "
+            "Sequence numbers are dense per subscription: pass after_seq=next_seq on the next call to get every "
+            "event exactly once. `dropped` > 0 means that many events were evicted from the bounded buffer before "
+            "you read them (read more often or with a larger limit). wait_s > 0 long-polls: the call returns as soon "
+            "as one new event exists, or after wait_s seconds (max 25) with no events."
+        ),
+    )
+    async def get_events(
+        ctx: Context[AppContext],
+        subscription_id: Annotated[str, Field(description="From a subscribe_* result.")],
+        after_seq: Annotated[
+            int, Field(description="Cursor: return events with seq > after_seq. 0 = from the start.")
+        ] = 0,
+        limit: Annotated[int, Field(description="Maximum events to return, 1-1000.")] = 100,
+        wait_s: Annotated[float, Field(description="Long-poll seconds if nothing is new yet (0-25).")] = 0,
+    ) -> EventsResult:
+        app = app_context(ctx)
+        check_limit(limit, maximum=1000)
+        if after_seq < 0:
+            raise InvalidInputError(f"after_seq must be >= 0 (got {after_seq}); use 0 to read from the start")
+        wait = check_wait_s(wait_s)
+        sub = app.router.get(subscription_id.strip())
+        if wait > 0:
+            await sub.log.wait(after_seq, wait)
+        read = sub.log.read(after_seq, limit)
+        return EventsResult(
+            subscription_id=sub.subscription_id,
+            events=[EventEntry(**entry_to_dict(e)) for e in read.entries],
+            next_seq=read.next_seq,
+            dropped=read.dropped,
+            has_more=sub.log.last_seq > read.next_seq,
+        )
+
+    @mcp.tool(
+        title="Real-time status",
+        annotations=_READ_LOCAL,
+        description=(
+            "Health of the live feed: per connection (market, user, rtds) its state, url, connected_since (Unix s), "
+            "reconnects, last_error, last_message_age_s and subscribed assets; every active subscription with events "
+            "delivered/dropped and last_event_age_s; and statistics (total_events, events_by_type, malformed_frames, "
+            "unknown_events, reconnect_count, uptime_s, events_per_s)."
+        ),
+    )
+    async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
+        return build_status(app_context(ctx))
+
+    @mcp.tool(
+        title="Unsubscribe",
+        annotations=_UNSUBSCRIBE,
+        description=(
+            "Stop a subscription (its event log is discarded and the venue subscription released when no other "
+            "subscription needs it). Pass subscription_id, or all=true to stop every subscription. Returns "
+            "{removed, remaining}."
+        ),
+    )
+    async def unsubscribe_realtime(
+        ctx: Context[AppContext],
+        subscription_id: Annotated[str, Field(description="The id to stop; empty with all=true.")] = "",
+        all: Annotated[bool, Field(description="Stop every subscription.")] = False,
+    ) -> UnsubscribeResult:
+        app = app_context(ctx)
+        if all:
+            ids = [s.subscription_id for s in app.router.list()]
+        elif subscription_id.strip():
+            ids = [app.router.get(subscription_id.strip()).subscription_id]
+        else:
+            raise InvalidInputError("pass subscription_id (see get_realtime_status for the active ones) or all=true")
+        removed = [(await remove_subscription(app, sid)).subscription_id for sid in ids]
+        return UnsubscribeResult(removed=removed, remaining=[s.subscription_id for s in app.router.list()])
+
+
+def _market_channel_only(event: Event) -> bool:
+    if event.type == "feed_status":
+        return getattr(event, "channel", "") == "market"
+    return True
