@@ -1,0 +1,429 @@
+"""Connection diagnostics: the ``doctor`` CLI subcommand and the ``diagnose_connection`` tool.
+
+:func:`diagnose` runs every check and returns a :class:`DoctorReport`; each :class:`Check` is ``ok``,
+``warn``, ``fail`` or ``skip`` with a detail line and, unless ok, one sentence on what to do. Checks:
+CLOB REST and clock skew (``GET /time``), Gamma, the market / user / RTDS sockets (open, subscribe,
+``PING`` answered), the private key and ``POLYGON_ADDRESS``, whether the API credentials authenticate
+(``GET /data/orders``), signature type / funder sanity and the chain id. Read-only; secrets never appear
+in the report (the API key is shown masked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final, Literal
+from urllib.parse import urlsplit
+
+import anyio
+import httpx2
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
+
+from ..config import Settings
+from ..errors import AuthError, PolymarketRealtimeError, VenueError
+from ..secrets import RedactingFilter, redactor
+from .credentials import CredentialManager
+from .l1 import L1Signer
+
+__all__ = ["Check", "DoctorReport", "add_arguments", "diagnose", "run"]
+
+logger = logging.getLogger(__name__)
+
+Status = Literal["ok", "warn", "fail", "skip"]
+SKEW_WARN_S: Final = 3.0
+"""``GET /time`` has one-second resolution; beyond this the local clock is really off."""
+PRODUCTION_CLOB: Final = "https://clob.polymarket.com"
+
+# websockets logs every frame at DEBUG, and the user-channel frame carries the credential trio: give
+# its logger an explicit level so a DEBUG root logger cannot pull frames into the logs.
+_WS_LOGGER = logging.getLogger(__name__ + ".websockets")
+_WS_LOGGER.setLevel(logging.INFO)
+
+
+@dataclass(slots=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+
+@dataclass(slots=True)
+class DoctorReport:
+    checks: list[Check] = field(default_factory=list)
+    clock_skew_s: float | None = None
+    address: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != "fail" for c in self.checks)
+
+    def get(self, name: str) -> Check:
+        for check in self.checks:
+            if check.name == name:
+                return check
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "address": self.address,
+            "clock_skew_s": self.clock_skew_s,
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+    def render(self) -> str:
+        marks = {"ok": "OK  ", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
+        lines = []
+        for c in self.checks:
+            lines.append(f"[{marks[c.status]}] {c.name}: {c.detail}")
+            if c.fix:
+                lines.append(f"       -> {c.fix}")
+        verdict = "all checks passed" if self.ok else "some checks failed"
+        lines.append(
+            f"{verdict} ({sum(c.status == 'fail' for c in self.checks)} failed, "
+            f"{sum(c.status == 'warn' for c in self.checks)} warnings)"
+        )
+        return redactor.scrub("\n".join(lines))
+
+
+async def diagnose(
+    settings: Settings,
+    *,
+    credentials: CredentialManager | None = None,
+    http: httpx2.AsyncClient | None = None,
+    timeout_s: float = 5.0,
+) -> DoctorReport:
+    """Run every check against the endpoints in ``settings`` (production or the simulator)."""
+    report = DoctorReport()
+    async with httpx2.AsyncClient(timeout=timeout_s) if http is None else _borrowed(http) as client:
+        await _check_clob(settings, client, report)
+        report.checks.append(await _check_gamma(settings, client))
+        manager, key_check = _check_key(settings, credentials, client)
+        report.checks.append(key_check)
+        report.address = manager.address if manager is not None else settings.address
+        creds_check, user_auth = await _check_credentials(settings, manager, client)
+        report.checks.append(creds_check)
+        sockets: list[Check] = []
+
+        async def run_socket(probe: Callable[[], Awaitable[Check]]) -> None:
+            sockets.append(await probe())
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run_socket, lambda: _check_market_socket(settings, timeout_s))
+            tg.start_soon(run_socket, lambda: _check_user_socket(settings, user_auth, timeout_s))
+            tg.start_soon(run_socket, lambda: _check_rtds_socket(settings, timeout_s))
+        order = {"market socket": 0, "user socket": 1, "RTDS socket": 2}
+        report.checks.extend(sorted(sockets, key=lambda c: order.get(c.name, 9)))
+        report.checks.append(_check_wallet(settings, manager))
+        report.checks.append(_check_chain(settings))
+    return report
+
+
+class _borrowed:
+    """``async with`` over a client the caller owns (not closed here)."""
+
+    def __init__(self, client: httpx2.AsyncClient) -> None:
+        self._client = client
+
+    async def __aenter__(self) -> httpx2.AsyncClient:
+        return self._client
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+async def _check_clob(settings: Settings, client: httpx2.AsyncClient, report: DoctorReport) -> None:
+    url = settings.clob_url + "/time"
+    try:
+        before = time.time()
+        response = await client.get(url)
+        after = time.time()
+        server = float(response.text.strip().strip('"'))
+    except httpx2.TransportError as exc:
+        report.checks.append(
+            Check(
+                "CLOB REST",
+                "fail",
+                f"cannot reach {url} ({type(exc).__name__})",
+                "Check your network/proxy, or POLYMARKET_CLOB_URL if you changed it.",
+            )
+        )
+        report.checks.append(Check("clock skew", "skip", "needs GET /time"))
+        return
+    except ValueError:
+        report.checks.append(
+            Check(
+                "CLOB REST",
+                "fail",
+                f"GET {url} answered HTTP {response.status_code} without a time",
+                "POLYMARKET_CLOB_URL must point at the CLOB host (https://clob.polymarket.com).",
+            )
+        )
+        report.checks.append(Check("clock skew", "skip", "needs GET /time"))
+        return
+    report.checks.append(Check("CLOB REST", "ok", f"{settings.clob_url} reachable"))
+    skew = server - (before + after) / 2
+    report.clock_skew_s = round(skew, 1)
+    if abs(skew) <= SKEW_WARN_S:
+        report.checks.append(Check("clock skew", "ok", f"local clock within {abs(skew):.1f} s of the server"))
+    else:
+        side = "behind" if skew > 0 else "ahead of"
+        report.checks.append(
+            Check(
+                "clock skew",
+                "warn",
+                f"local clock is {abs(skew):.1f} s {side} the server (we sign with server "
+                "time, so authentication still works)",
+                "Sync the system clock (enable NTP, e.g. `timedatectl set-ntp true`) so other tools work too.",
+            )
+        )
+
+
+async def _check_gamma(settings: Settings, client: httpx2.AsyncClient) -> Check:
+    url = settings.gamma_url + "/markets"
+    try:
+        response = await client.get(url, params={"limit": "1"})
+    except httpx2.TransportError as exc:
+        return Check(
+            "Gamma API",
+            "fail",
+            f"cannot reach {url} ({type(exc).__name__})",
+            "Check your network, or POLYMARKET_GAMMA_URL if you changed it.",
+        )
+    if response.status_code != 200:
+        return Check(
+            "Gamma API",
+            "fail",
+            f"GET {url} answered HTTP {response.status_code}",
+            "POLYMARKET_GAMMA_URL must point at https://gamma-api.polymarket.com.",
+        )
+    return Check("Gamma API", "ok", f"{settings.gamma_url} reachable")
+
+
+def _check_key(
+    settings: Settings, given: CredentialManager | None, client: httpx2.AsyncClient
+) -> tuple[CredentialManager | None, Check]:
+    if given is not None and not given.configured:
+        given = None
+    if settings.private_key is None:
+        manager = given or (CredentialManager(settings, http=client) if settings.has_api_credentials else None)
+        return manager, Check(
+            "private key / address",
+            "skip",
+            "POLYGON_PRIVATE_KEY not set",
+            "Set POLYGON_PRIVATE_KEY to derive API credentials automatically (optional).",
+        )
+    try:
+        signer = L1Signer(settings.private_key, settings.chain_id)
+    except AuthError as exc:
+        return None, Check(
+            "private key / address",
+            "fail",
+            str(exc),
+            "Export the wallet's private key again: 64 hex characters, with or without 0x.",
+        )
+    if settings.address and settings.address.lower() != signer.address.lower():
+        return None, Check(
+            "private key / address",
+            "fail",
+            f"POLYGON_ADDRESS {settings.address} is not the key's address {signer.address}",
+            "Set POLYGON_ADDRESS to the signer address above (put a proxy/deposit wallet in POLYMARKET_FUNDER), "
+            "or unset it.",
+        )
+    manager = given or CredentialManager(settings, http=client)
+    shown = "matches POLYGON_ADDRESS" if settings.address else "POLYGON_ADDRESS not set"
+    return manager, Check("private key / address", "ok", f"key controls {signer.address} ({shown})")
+
+
+async def _check_credentials(
+    settings: Settings, manager: CredentialManager | None, client: httpx2.AsyncClient
+) -> tuple[Check, dict[str, str] | None]:
+    from ..venues.polymarket.user_rest import UserRestClient  # venues depend on auth, not the reverse
+
+    if manager is None:
+        if settings.private_key is not None:
+            return Check("API credentials", "skip", "fix the private key / address first"), None
+        return Check(
+            "API credentials",
+            "skip",
+            "no credentials configured",
+            "Set POLYGON_PRIVATE_KEY (or the POLYMARKET_API_KEY/SECRET/PASSPHRASE trio) to watch your "
+            "own orders and trades.",
+        ), None
+    try:
+        creds = await manager.get()
+        await UserRestClient(settings.clob_url, manager, client).check()
+    except AuthError as exc:
+        return Check(
+            "API credentials",
+            "fail",
+            str(exc),
+            "Unset the POLYMARKET_API_* trio and let the server derive credentials from "
+            "POLYGON_PRIVATE_KEY (Builder keys from the website do not work).",
+        ), None
+    except VenueError as exc:
+        return Check(
+            "API credentials", "fail", f"could not verify: {exc}", "Fix the CLOB REST check above first."
+        ), None
+    detail = f"authenticated (key {creds.api_key.masked()}, from {manager.source})"
+    if manager.source in {"file", "derived"} and manager.file_path is not None:
+        detail += f"; saved in {manager.file_path}"
+    return Check("API credentials", "ok", detail), creds.user_channel_auth()
+
+
+def _proxy(url: str) -> Literal[True] | None:
+    """Environment proxies apply to the venue, never to the loopback simulator (as in the feed)."""
+    return None if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1") else True
+
+
+async def _probe_socket(url: str, first_frame: str | None, timeout_s: float) -> tuple[Status, str]:
+    """Open ``url``, send ``first_frame`` then ``PING``; ok when ``PONG`` comes back."""
+    try:
+        with anyio.fail_after(timeout_s):
+            async with connect(
+                url, open_timeout=timeout_s, compression=None, proxy=_proxy(url), logger=_WS_LOGGER, max_size=None
+            ) as ws:
+                if first_frame is not None:
+                    await ws.send(first_frame)
+                await ws.send("PING")
+                while True:
+                    frame = await ws.recv()
+                    if isinstance(frame, str) and frame.strip().upper() == "PONG":
+                        return "ok", "open, subscribed, PING answered"
+    except TimeoutError:
+        return "warn", f"no PONG within {timeout_s:.0f} s (the socket opened)"
+    except ConnectionClosed as exc:
+        return "fail", f"closed by the server after subscribing (code {exc.rcvd.code if exc.rcvd else 'none'})"
+    except InvalidStatus as exc:
+        return "fail", f"handshake refused with HTTP {exc.response.status_code}"
+    except (OSError, WebSocketException) as exc:
+        return "fail", f"cannot connect ({type(exc).__name__})"
+
+
+async def _check_market_socket(settings: Settings, timeout_s: float) -> Check:
+    status, detail = await _probe_socket(
+        settings.market_ws_url, json.dumps({"type": "market", "assets_ids": [], "initial_dump": True}), timeout_s
+    )
+    fix = (
+        "" if status == "ok" else "Check that websockets to POLYMARKET_CLOB_WS_URL are not blocked by a proxy/firewall."
+    )
+    return Check("market socket", status, f"{settings.market_ws_url}: {detail}", fix)
+
+
+async def _check_user_socket(settings: Settings, auth: dict[str, str] | None, timeout_s: float) -> Check:
+    url = settings.user_ws_url
+    if auth is None:
+        status, detail = await _probe_socket(url, None, timeout_s)
+        if status == "fail":
+            return Check(
+                "user socket",
+                "fail",
+                f"{url}: {detail}",
+                "Check that websockets to POLYMARKET_CLOB_WS_URL are not blocked.",
+            )
+        return Check("user socket", "skip", f"{url} reachable; not subscribed (no working credentials)")
+    frame = json.dumps({"type": "user", "auth": auth, "markets": []}, separators=(",", ":"))
+    status, detail = await _probe_socket(url, frame, timeout_s)
+    if status == "fail" and "closed by the server" in detail:
+        return Check(
+            "user socket",
+            "fail",
+            f"{url}: credentials rejected ({detail})",
+            "The user channel accepts only keys derived from this signer key: delete the saved "
+            "credentials file or unset POLYMARKET_API_*, and let them be derived again.",
+        )
+    fix = "" if status == "ok" else "Check that websockets to POLYMARKET_CLOB_WS_URL are not blocked."
+    return Check("user socket", status, f"{url}: {detail}", fix)
+
+
+async def _check_rtds_socket(settings: Settings, timeout_s: float) -> Check:
+    url = settings.rtds_ws_url
+    try:
+        with anyio.fail_after(timeout_s):
+            async with connect(url, open_timeout=timeout_s, compression=None, proxy=_proxy(url), logger=_WS_LOGGER):
+                pass
+    except (TimeoutError, OSError, WebSocketException) as exc:
+        return Check(
+            "RTDS socket",
+            "fail",
+            f"{url}: cannot connect ({type(exc).__name__})",
+            "Check that websockets to POLYMARKET_RTDS_WS_URL are not blocked by a proxy/firewall.",
+        )
+    return Check("RTDS socket", "ok", f"{url}: open")
+
+
+def _check_wallet(settings: Settings, manager: CredentialManager | None) -> Check:
+    signer = manager.signer.address if manager is not None and manager.signer is not None else settings.address
+    kind = {0: "EOA", 1: "POLY_PROXY", 2: "GNOSIS_SAFE", 3: "POLY_1271 deposit wallet"}[settings.signature_type]
+    funder = settings.funder
+    note = " (only orders use these; this server is read-only)"
+    if settings.signature_type == 0:
+        if funder and signer and funder.lower() != signer.lower():
+            return Check(
+                "signature type / funder",
+                "warn",
+                f"signature type 0 (EOA) but POLYMARKET_FUNDER {funder} differs from the signer {signer}",
+                "For a proxy or deposit wallet set POLYMARKET_SIGNATURE_TYPE to 1, 2 or 3; for a plain "
+                "EOA unset POLYMARKET_FUNDER.",
+            )
+        return Check("signature type / funder", "ok", f"{kind}: funds held by the signer{note}")
+    if not funder:
+        return Check(
+            "signature type / funder",
+            "warn",
+            f"signature type {settings.signature_type} ({kind}) without POLYMARKET_FUNDER",
+            "Set POLYMARKET_FUNDER to the wallet address shown on polymarket.com (it holds the funds).",
+        )
+    if signer and funder.lower() == signer.lower():
+        return Check(
+            "signature type / funder",
+            "warn",
+            f"{kind} funder equals the signer {signer}",
+            "POLYMARKET_FUNDER should be the proxy/deposit wallet shown on polymarket.com, not the "
+            "signer; or use POLYMARKET_SIGNATURE_TYPE=0.",
+        )
+    return Check("signature type / funder", "ok", f"{kind}: funder {funder}{note}")
+
+
+def _check_chain(settings: Settings) -> Check:
+    if settings.chain_id == 80002 and settings.clob_url.rstrip("/") == PRODUCTION_CLOB:
+        return Check(
+            "chain id",
+            "warn",
+            "POLYMARKET_CHAIN_ID=80002 (Amoy) against the production CLOB host",
+            "Set POLYMARKET_CHAIN_ID=137 for clob.polymarket.com; L1 signatures for 80002 are rejected.",
+        )
+    return Check("chain id", "ok", f"{settings.chain_id} ({'Polygon' if settings.chain_id == 137 else 'Amoy'})")
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds per network check (default 5)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``polymarket-realtime-mcp doctor``: exit 0 when nothing failed, 1 otherwise."""
+    settings = Settings.from_env()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=settings.log_level, handlers=[handler])  # no-op if logging is already set up
+    try:
+        report = anyio.run(lambda: diagnose(settings, timeout_s=float(args.timeout)))
+    except PolymarketRealtimeError as exc:
+        print(f"doctor: {redactor.scrub(str(exc))}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(redactor.scrub(json.dumps(report.to_dict(), indent=2)))
+    else:
+        print(report.render())
+    return 0 if report.ok else 1

@@ -1,0 +1,340 @@
+"""Toolset ``user``: watch the account's own orders and trades, read-only. No tool places or cancels.
+
+* ``subscribe_user_orders`` / ``subscribe_user_trades`` open (or share) the authenticated user socket and
+  return a subscription read with ``get_events`` exactly like the market subscriptions.
+* ``get_user_trade(trade_id)`` folds every ``trade`` frame of one trade id into its latest status and
+  the full status history (MATCHED -> MINED -> CONFIRMED, or RETRYING / FAILED).
+* ``get_open_orders`` / ``get_recent_trades`` read ``/data/orders`` and ``/data/trades`` (L2-signed).
+* ``diagnose_connection`` runs the ``doctor`` checks.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from ..auth.doctor import diagnose
+from ..model.events import Event, FeedStatus, UserTrade
+from ..routing.eventlog import LogEntry
+from ..routing.router import Subscription
+from ..venues.polymarket.parsing import parse_ts_ms
+from ..venues.polymarket.protocol import is_condition_id
+from .context import AppContext, app_context
+from .ext_user import UserService
+from .subscriptions import create_subscription
+from .validation import check_limit, check_market_refs
+
+__all__ = ["register"]
+
+_SUBSCRIBE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+_READ_VENUE = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+_READ_LOCAL = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+USER_ORDER_TYPES = frozenset({"user_order", "feed_status"})
+USER_TRADE_TYPES = frozenset({"user_trade", "feed_status"})
+_FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
+
+MarketIds = Annotated[
+    list[str],
+    Field(description="Condition ids (0x + 64 hex) or market slugs; empty = every market of the account."),
+]
+CallbackType = Literal["notification", "log"]
+
+
+class UserSubscriptionResult(BaseModel):
+    subscription_id: str = Field(description="Pass to get_events / unsubscribe_realtime.")
+    kind: str = Field(description="user_orders | user_trades")
+    market_ids: list[str] = Field(description="Condition ids watched; empty = all markets of the account.")
+    status: str = Field(description="'active': the user socket is opening; events arrive as they happen.")
+    address: str | None = Field(description="Signer address the credentials belong to.")
+    credentials: str | None = Field(description="Where the API credentials came from: env, file or derived.")
+    next_step: str
+
+
+class UserTradeResult(BaseModel):
+    trade_id: str
+    status: str = Field(description="Latest status: MATCHED, MINED, CONFIRMED (final), RETRYING or FAILED (final).")
+    final: bool = Field(description="True once CONFIRMED or FAILED.")
+    market: str
+    asset_id: str
+    side: str = Field(description="Taker side BUY/SELL.")
+    trader_side: str = Field(description="TAKER or MAKER: your role in the trade.")
+    outcome: str
+    price: str
+    size: str
+    transaction_hash: str
+    match_time_ms: int
+    updated_ms: int
+    history: list[dict[str, Any]] = Field(description="[{status, ts_ms, recv_ms, transaction_hash}] oldest first.")
+
+
+class OpenOrder(BaseModel):
+    order_id: str
+    status: str
+    market: str
+    asset_id: str
+    side: str
+    price: str
+    original_size: str
+    size_matched: str
+    outcome: str = ""
+    order_type: str = ""
+    created_at_ms: int = 0
+    expiration: str = ""
+
+
+class OpenOrdersResult(BaseModel):
+    count: int
+    orders: list[OpenOrder]
+
+
+class RecentTrade(BaseModel):
+    trade_id: str
+    status: str = Field(description="MATCHED, MINED, CONFIRMED, RETRYING or FAILED (TRADE_STATUS_ prefix removed).")
+    market: str
+    asset_id: str
+    side: str
+    trader_side: str = ""
+    outcome: str = ""
+    price: str
+    size: str
+    fee_rate_bps: str = ""
+    match_time_ms: int = 0
+    transaction_hash: str = ""
+
+
+class RecentTradesResult(BaseModel):
+    count: int
+    trades: list[RecentTrade]
+
+
+class DiagnosticCheck(BaseModel):
+    name: str
+    status: Literal["ok", "warn", "fail", "skip"]
+    detail: str
+    fix: str = Field(description="What to do when the check is not ok (empty when ok).")
+
+
+class DiagnosisResult(BaseModel):
+    ok: bool = Field(description="False when any check failed.")
+    address: str | None
+    clock_skew_s: float | None = Field(description="Server time minus local time, seconds (positive = we are behind).")
+    checks: list[DiagnosticCheck]
+
+
+def _service(app: AppContext) -> UserService:
+    return app.service(UserService)
+
+
+async def _condition_ids(app: AppContext, market_ids: list[str]) -> list[str]:
+    found: dict[str, None] = {}
+    for ref in check_market_refs(market_ids):
+        found[ref.lower() if is_condition_id(ref) else (await app.gamma.get_market(ref)).condition_id] = None
+    return list(found)
+
+
+def _is_user_status(event: Event) -> bool:
+    return not isinstance(event, FeedStatus) or event.channel == "user"
+
+
+async def _subscribe(app: AppContext, kind: str, market_ids: list[str], callback_type: CallbackType) -> Subscription:
+    service = _service(app)
+    manager, _ = service.require()
+    conditions = await _condition_ids(app, market_ids)
+    await manager.get()  # derive (or load) now, so a credential problem is this call's error
+    sub = await create_subscription(
+        app,
+        kind=kind,
+        token_ids=(),
+        market_ids=conditions,
+        event_types=USER_TRADE_TYPES if kind == "user_trades" else USER_ORDER_TYPES,
+        callback_type=callback_type,
+        predicate=_is_user_status,
+        user_markets=conditions,
+        meta={"condition_ids": conditions},
+    )
+    if kind == "user_trades":
+        notify = sub.on_event
+
+        def on_event(s: Subscription, entry: LogEntry) -> None:
+            if isinstance(entry.event, UserTrade):
+                service.on_trade(entry.event)
+            if notify is not None:
+                notify(s, entry)
+
+        sub.on_event = on_event
+        for entry in sub.log.read(0, sub.log.capacity).entries:  # anything routed before the hook was set
+            if isinstance(entry.event, UserTrade):
+                service.on_trade(entry.event)
+    return sub
+
+
+def _sub_result(app: AppContext, sub: Subscription) -> UserSubscriptionResult:
+    manager, _ = _service(app).require()
+    return UserSubscriptionResult(
+        subscription_id=sub.subscription_id,
+        kind=sub.kind,
+        market_ids=sorted(sub.market_ids),
+        status="active",
+        address=manager.address,
+        credentials=manager.source,
+        next_step=_FOLLOW_UP,
+    )
+
+
+def _s(row: dict[str, Any], *keys: str) -> str:
+    for key in keys:
+        value = row.get(key)
+        if value is not None and value != "":
+            return str(value)
+    return ""
+
+
+def _order(row: dict[str, Any]) -> OpenOrder:
+    return OpenOrder(
+        order_id=_s(row, "id", "order_id"),
+        status=_s(row, "status"),
+        market=_s(row, "market"),
+        asset_id=_s(row, "asset_id"),
+        side=_s(row, "side"),
+        price=_s(row, "price"),
+        original_size=_s(row, "original_size"),
+        size_matched=_s(row, "size_matched") or "0",
+        outcome=_s(row, "outcome"),
+        order_type=_s(row, "order_type"),
+        created_at_ms=parse_ts_ms(_s(row, "created_at") or None),
+        expiration=_s(row, "expiration"),
+    )
+
+
+def _trade(row: dict[str, Any]) -> RecentTrade:
+    return RecentTrade(
+        trade_id=_s(row, "id", "trade_id"),
+        status=_s(row, "status").removeprefix("TRADE_STATUS_"),
+        market=_s(row, "market"),
+        asset_id=_s(row, "asset_id"),
+        side=_s(row, "side"),
+        trader_side=_s(row, "trader_side"),
+        outcome=_s(row, "outcome"),
+        price=_s(row, "price"),
+        size=_s(row, "size"),
+        fee_rate_bps=_s(row, "fee_rate_bps"),
+        match_time_ms=parse_ts_ms(_s(row, "match_time", "matchtime") or None),
+        transaction_hash=_s(row, "transaction_hash"),
+    )
+
+
+def register(mcp: MCPServer[AppContext]) -> None:
+    @mcp.tool(
+        title="Subscribe to your own orders",
+        annotations=_SUBSCRIBE,
+        description=(
+            "Stream YOUR account's order events from the authenticated user channel (read-only: nothing is placed "
+            "or cancelled). Needs POLYGON_PRIVATE_KEY (API credentials are derived and saved) or the "
+            "POLYMARKET_API_KEY/SECRET/PASSPHRASE trio. Events have type user_order with action PLACEMENT, UPDATE "
+            "(partial fill: size_matched grows) or CANCELLATION, plus side, price, original_size, size_matched, "
+            "status. " + _FOLLOW_UP
+        ),
+    )
+    async def subscribe_user_orders(
+        ctx: Context[AppContext],
+        market_ids: MarketIds = [],  # noqa: B006  # the schema default; never mutated
+        callback_type: CallbackType = "notification",
+    ) -> UserSubscriptionResult:
+        app = app_context(ctx)
+        return _sub_result(app, await _subscribe(app, "user_orders", market_ids, callback_type))
+
+    @mcp.tool(
+        title="Subscribe to your own trades",
+        annotations=_SUBSCRIBE,
+        description=(
+            "Stream YOUR account's fills from the authenticated user channel (read-only). Each trade id is "
+            "reported several times as it settles: status MATCHED -> MINED -> CONFIRMED (final), or RETRYING / "
+            "FAILED (final). Events have type user_trade (trade_id, side, price, size, status, trader_side "
+            "TAKER/MAKER). get_user_trade(trade_id) returns the latest status and the whole history. " + _FOLLOW_UP
+        ),
+    )
+    async def subscribe_user_trades(
+        ctx: Context[AppContext],
+        market_ids: MarketIds = [],  # noqa: B006  # the schema default; never mutated
+        callback_type: CallbackType = "notification",
+    ) -> UserSubscriptionResult:
+        app = app_context(ctx)
+        return _sub_result(app, await _subscribe(app, "user_trades", market_ids, callback_type))
+
+    @mcp.tool(
+        title="One trade's status and history",
+        annotations=_READ_LOCAL,
+        description=(
+            "Latest status and status history of one of your trades seen on the user channel since "
+            "subscribe_user_trades: {status, final, history: [{status, ts_ms, recv_ms, transaction_hash}], price, "
+            "size, side, trader_side}. For trades from before the subscription use get_recent_trades."
+        ),
+    )
+    async def get_user_trade(
+        ctx: Context[AppContext],
+        trade_id: Annotated[str, Field(description="The trade id (the `trade_id` of a user_trade event).")],
+    ) -> UserTradeResult:
+        record = _service(app_context(ctx)).trades.get(trade_id.strip())
+        return UserTradeResult(**record.to_dict())
+
+    @mcp.tool(
+        title="Your open orders",
+        annotations=_READ_VENUE,
+        description=(
+            "Your account's open orders from Polymarket (GET /data/orders, L2-authenticated, read-only), optionally "
+            "for one market (condition id or slug). Prices in USDC per share, sizes in shares, as decimal strings."
+        ),
+    )
+    async def get_open_orders(
+        ctx: Context[AppContext],
+        market_id: Annotated[str, Field(description="Condition id or slug; empty = every market.")] = "",
+    ) -> OpenOrdersResult:
+        app = app_context(ctx)
+        _, rest = _service(app).require()
+        market = (await _condition_ids(app, [market_id]))[0] if market_id.strip() else None
+        rows = await rest.get_open_orders(market=market)
+        return OpenOrdersResult(count=len(rows), orders=[_order(r) for r in rows])
+
+    @mcp.tool(
+        title="Your recent trades",
+        annotations=_READ_VENUE,
+        description=(
+            "Your account's most recent trades from Polymarket (GET /data/trades, L2-authenticated, read-only), "
+            "newest first, optionally for one market (condition id or slug)."
+        ),
+    )
+    async def get_recent_trades(
+        ctx: Context[AppContext],
+        market_id: Annotated[str, Field(description="Condition id or slug; empty = every market.")] = "",
+        limit: Annotated[int, Field(description="Maximum trades, 1-500.")] = 50,
+    ) -> RecentTradesResult:
+        app = app_context(ctx)
+        check_limit(limit, maximum=500)
+        _, rest = _service(app).require()
+        market = (await _condition_ids(app, [market_id]))[0] if market_id.strip() else None
+        rows = await rest.get_trades(market=market, limit=limit)
+        return RecentTradesResult(count=len(rows), trades=[_trade(r) for r in rows])
+
+    @mcp.tool(
+        title="Diagnose the Polymarket connection",
+        annotations=_READ_VENUE,
+        description=(
+            "Check what works: CLOB REST, Gamma, the market/user/RTDS sockets, clock skew against the server, "
+            "whether POLYGON_PRIVATE_KEY matches POLYGON_ADDRESS, whether the API credentials authenticate, and "
+            "signature type / funder sanity. Each check is ok/warn/fail/skip with one sentence on what to do."
+        ),
+    )
+    async def diagnose_connection(ctx: Context[AppContext]) -> DiagnosisResult:
+        app = app_context(ctx)
+        service = _service(app)
+        report = await diagnose(app.settings, credentials=service.credentials, http=service.http)
+        return DiagnosisResult(
+            ok=report.ok,
+            address=report.address,
+            clock_skew_s=report.clock_skew_s,
+            checks=[DiagnosticCheck(name=c.name, status=c.status, detail=c.detail, fix=c.fix) for c in report.checks],
+        )

@@ -1,0 +1,110 @@
+"""Read-only, L2-authenticated account endpoints: the user's open orders and trades.
+
+``GET /data/orders`` and ``GET /data/trades`` page with ``next_cursor`` (first ``"MA=="``, last
+``"LTE="``). The query string is not signed (spec 5.2). On HTTP 401 the credentials are re-derived once
+(:meth:`CredentialManager.get` with ``refresh=True``) and the page retried; a second 401 raises
+:class:`~polymarket_realtime.errors.AuthError`. Nothing here places or cancels orders.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+import httpx2
+
+from ...auth.credentials import CredentialManager, rejected_error
+from ...errors import VenueError, VenueUnavailableError
+
+__all__ = ["END_CURSOR", "INITIAL_CURSOR", "UserRestClient"]
+
+logger = logging.getLogger(__name__)
+
+INITIAL_CURSOR: Final = "MA=="
+END_CURSOR: Final = "LTE="
+ORDERS_PATH: Final = "/data/orders"
+TRADES_PATH: Final = "/data/trades"
+
+
+class UserRestClient:
+    """Account reads on the CLOB host. ``http`` is owned by the caller (enter it on an exit stack)."""
+
+    def __init__(self, clob_url: str, credentials: CredentialManager, http: httpx2.AsyncClient, *, max_pages: int = 50):
+        self._base = clob_url.rstrip("/")
+        self._creds = credentials
+        self._http = http
+        self._max_pages = max_pages
+        self.requests = 0
+        self.rederivations = 0
+
+    async def get_open_orders(self, *, market: str | None = None, asset_id: str | None = None) -> list[dict[str, Any]]:
+        """Every open order (all pages), optionally for one condition id or token id."""
+        params = {k: v for k, v in (("market", market), ("asset_id", asset_id)) if v}
+        return await self._paged(ORDERS_PATH, params, limit=None)
+
+    async def get_trades(self, *, market: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Up to ``limit`` most recent trades (newest first by ``match_time``)."""
+        params = {"market": market} if market else {}
+        trades = await self._paged(TRADES_PATH, params, limit=limit)
+        trades.sort(key=_match_time, reverse=True)
+        return trades[:limit]
+
+    async def check(self) -> int:
+        """One authenticated request (first page of open orders); returns the HTTP status. For diagnostics."""
+        await self._get(ORDERS_PATH, {"next_cursor": INITIAL_CURSOR})
+        return 200
+
+    async def _paged(self, path: str, params: dict[str, str], *, limit: int | None) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        cursor = INITIAL_CURSOR
+        for _ in range(self._max_pages):
+            body = await self._get(path, {**params, "next_cursor": cursor})
+            if isinstance(body, list):  # tolerate an unpaged answer
+                results.extend(x for x in body if isinstance(x, dict))
+                break
+            if not isinstance(body, dict):
+                raise VenueError(f"GET {path} returned an unexpected body", url=self._base + path)
+            data = body.get("data") or []
+            results.extend(x for x in data if isinstance(x, dict))
+            cursor = str(body.get("next_cursor") or END_CURSOR)
+            if cursor == END_CURSOR or not data or (limit is not None and len(results) >= limit):
+                break
+        else:
+            logger.warning("GET %s: stopped after %d pages", path, self._max_pages)
+        return results
+
+    async def _get(self, path: str, params: dict[str, str]) -> Any:
+        url = self._base + path
+        response = await self._send(url, path, params, refresh=False)
+        if response.status_code == 401:
+            # Expired or revoked credentials: re-derive once, then give up with a clear message.
+            self.rederivations += 1
+            logger.warning("GET %s answered 401; re-deriving API credentials once", path)
+            response = await self._send(url, path, params, refresh=True)
+            if response.status_code == 401:
+                raise rejected_error(self._creds.source or "derived", status=401, url=url)
+        if response.status_code != 200:
+            raise VenueError(
+                f"GET {path} failed with HTTP {response.status_code}", status=response.status_code, url=url
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise VenueError(f"GET {path} returned invalid JSON", url=url) from None
+
+    async def _send(self, url: str, path: str, params: dict[str, str], *, refresh: bool) -> httpx2.Response:
+        headers = await self._creds.auth_headers("GET", path, refresh=refresh)
+        self.requests += 1
+        try:
+            return await self._http.get(url, params=params, headers=headers)
+        except httpx2.TransportError as exc:
+            raise VenueUnavailableError(f"could not reach {url}: {type(exc).__name__}", url=url) from None
+
+
+def _match_time(trade: dict[str, Any]) -> float:
+    raw = trade.get("match_time") or trade.get("matchtime") or trade.get("last_update") or 0
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return 0.0
+    return value / 1000 if value > 1e11 else value  # seconds or milliseconds, by magnitude

@@ -1,0 +1,178 @@
+"""No secret ever reaches a log record, the server log file or a tool result.
+
+One authenticated session end to end (derive -> subscribe -> events -> status -> diagnosis -> revoked
+credentials -> 401 -> re-derive, REST and socket) with every log record captured at DEBUG (``caplog``,
+raw records, before any redaction) and the server's own log file, plus a session with a rejected
+environment trio (the error path). Everything is then searched for the private key, the API key, the
+secret and the passphrase of every credential the simulator issued.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from polymarket_realtime.secrets import Secret
+from polymarket_realtime.server.entry import configure_logging
+from polymarket_realtime.server.ext_user import EXTENSION
+from polymarket_realtime.simulator import SimAccount, SimulatorConfig
+
+from ._mcp_harness import Harness, running
+
+pytestmark = pytest.mark.anyio
+
+KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+ENV_TRIO = {
+    "api_key": "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9",
+    "api_secret": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I=",
+    "passphrase": "pass-phrase-that-must-not-leak-0123456789",
+}
+VENUE_LOGGERS = ("websockets.server", "polymarket_realtime.simulator")
+FAST: dict[str, Any] = {"ping_interval_s": 0.2, "pong_timeout_s": 1.0, "reconnect_base_s": 0.05, "reconnect_max_s": 0.5}
+
+
+def _config() -> SimulatorConfig:
+    return SimulatorConfig(
+        seed=23,
+        markets=2,
+        rate_per_s=10.0,
+        resolve_after_s=None,
+        rtds_rate_per_s=0.0,
+        account=SimAccount(lifecycle_every_s=None, step_delay_s=0.02),
+    )
+
+
+class Recorder:
+    """Keeps every tool result (text blocks and structured content) for the final scan."""
+
+    def __init__(self, h: Harness) -> None:
+        self.h = h
+        self.texts: list[str] = []
+
+    async def call(self, name: str, args: dict[str, Any] | None = None, *, error: bool = False) -> dict[str, Any]:
+        result = await self.h.client.call_tool(name, args or {})
+        self.texts.extend(getattr(block, "text", "") for block in result.content)
+        self.texts.append(json.dumps(result.structured_content))
+        assert result.is_error is error, (name, self.texts[-2:])
+        return dict(result.structured_content or {})
+
+
+def _secrets_of(h: Harness) -> set[str]:
+    return {v for c in h.sim.credentials.issued() for v in (c.api_key, c.secret, c.passphrase)}
+
+
+async def _trade_events(rec: Recorder, sub_id: str, after: int) -> int:
+    async with httpx2.AsyncClient(timeout=10.0) as http:
+        (trade_id,) = (await http.post(rec.h.sim.rest_url + "/_sim/user/trade", json={})).json()["trade_ids"]
+    cursor, seen = after, False
+    for _ in range(40):
+        page = await rec.call("get_events", {"subscription_id": sub_id, "after_seq": cursor, "wait_s": 2})
+        cursor = page["next_seq"]
+        if any(
+            e["data"].get("trade_id") == trade_id and e["data"]["status"] in ("CONFIRMED", "FAILED")
+            for e in page["events"]
+        ):
+            seen = True
+            break
+    assert seen, "trade lifecycle not observed"
+    return cursor
+
+
+async def test_no_secret_in_logs_or_tool_results(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    secrets: set[str] = {KEY, KEY[2:], *ENV_TRIO.values()}
+    texts: list[str] = []
+    log_file = tmp_path / "logs" / "server.log"
+    try:
+        # The server's own logging (stderr + rotating file, redacting) at DEBUG, plus caplog's raw records.
+        settings_level = "DEBUG"
+        async with running(
+            tmp_path / "a",
+            sim_config=_config(),
+            extensions=[EXTENSION],
+            private_key=Secret(KEY),
+            log_level=settings_level,
+            **FAST,
+        ) as h:
+            configure_logging(h.settings, log_file)
+            root.addHandler(caplog.handler)
+            caplog.set_level(logging.DEBUG)
+            rec = Recorder(h)
+            sub = await rec.call("subscribe_user_trades", {})
+            orders = await rec.call("subscribe_user_orders", {"market_ids": [h.market(0).condition_id]})
+            cursor = await _trade_events(rec, sub["subscription_id"], 0)
+            await rec.call("get_events", {"subscription_id": orders["subscription_id"], "after_seq": 0})
+            await rec.call("get_realtime_status", {})
+            await rec.call("get_open_orders", {})
+            await rec.call("get_recent_trades", {"limit": 5})
+            await rec.call("diagnose_connection", {})
+            secrets |= _secrets_of(h)
+
+            # Expired-style 401: revoke everything, then REST (re-derive once) and the socket (re-auth).
+            async with httpx2.AsyncClient(timeout=10.0) as http:
+                await http.post(h.sim.rest_url + "/_sim/auth/revoke")
+            await rec.call("get_open_orders", {})
+            secrets |= _secrets_of(h)
+            h.sim.faults.drop_all()
+            cursor = await _trade_events(rec, sub["subscription_id"], cursor)
+            await rec.call("get_realtime_status", {})
+            await rec.call("get_user_trade", {"trade_id": "unknown-trade"}, error=True)
+            await rec.call("unsubscribe_realtime", {"subscription_id": sub["subscription_id"]})
+            secrets |= _secrets_of(h)
+            texts.extend(rec.texts)
+
+        # Rejected environment trio: the error path through the tools and the socket.
+        async with running(
+            tmp_path / "b",
+            sim_config=_config(),
+            extensions=[EXTENSION],
+            api_key=Secret(ENV_TRIO["api_key"]),
+            api_secret=Secret(ENV_TRIO["api_secret"]),
+            passphrase=Secret(ENV_TRIO["passphrase"]),
+            address="0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            **FAST,
+        ) as h:
+            rec = Recorder(h)
+            text = await rec.call("get_open_orders", {}, error=True)
+            await rec.call("subscribe_user_orders", {})
+            report = await rec.call("diagnose_connection", {})
+            assert any(c["name"] == "API credentials" and c["status"] == "fail" for c in report["checks"])
+            await rec.call("get_realtime_status", {})
+            texts.extend(rec.texts)
+            del text
+    finally:
+        for handler in list(root.handlers):
+            if handler not in saved_handlers:
+                root.removeHandler(handler)
+                if handler is not caplog.handler:
+                    handler.close()
+        for handler in saved_handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(saved_level)
+
+    secrets = {s for s in secrets if len(s) >= 8}
+    assert len(secrets) >= 10  # key, trio, and at least two generations of derived credentials
+    # The simulator plays the venue: its own records (it necessarily sees the credentials) are not ours.
+    records = [r for r in caplog.records if not r.name.startswith(VENUE_LOGGERS)]
+    assert len(records) > 50 and any(r.levelno == logging.DEBUG for r in records)
+    haystacks = {
+        "log records": "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in records),
+        "log file": "\n".join(
+            line
+            for line in log_file.read_text(encoding="utf-8").splitlines()
+            if not any(v in line for v in VENUE_LOGGERS)
+        ),
+        "tool results": "\n".join(texts),
+    }
+    assert "derived Polymarket API credentials" in haystacks["log file"]
+    assert "saved Polymarket API credentials to" in haystacks["log records"]
+    for where, text in haystacks.items():
+        leaked = [s[:6] + "..." for s in secrets if s in text]
+        assert not leaked, f"secrets leaked into {where}: {leaked}"
