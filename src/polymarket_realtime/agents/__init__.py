@@ -1,0 +1,1 @@
+"""Agents (price alerts, market scanner, strategies) driven by routed events, and system control."""

@@ -69,6 +69,8 @@ class PolymarketMCP(MCPServer[AppContext]):
     """MCPServer whose tool errors from our exception tree reach the model with their message, redacted."""
 
     _current_app: Callable[[], AppContext] | None = None
+    enabled_toolsets: frozenset[str] = frozenset()
+    """The POLYMARKET_MCP_TOOLSETS in force; extensions serving several toolsets register per toolset."""
 
     def running_app(self) -> AppContext:
         """The AppContext of the running lifespan (tests, demos, diagnostics); StateError if stopped."""
@@ -111,7 +113,7 @@ def create_server(
     """Build the server. ``feed_factory`` swaps the feed backend (e.g. the Redis consumer)."""
     bus = InMemorySubscriptionBus()
     exts = load_extensions() if extensions is None else extensions
-    enabled = [e for e in exts if e.toolset in settings.toolsets]
+    enabled = [e for e in exts if settings.toolsets.intersection(getattr(e, "toolsets", (e.toolset,)))]
     holder: dict[str, AppContext] = {}
 
     @contextlib.asynccontextmanager
@@ -173,6 +175,7 @@ def create_server(
         log_level=settings.log_level,  # type: ignore[arg-type]  # validated by Settings
     )
     mcp._current_app = current_app
+    mcp.enabled_toolsets = settings.toolsets
     install_legacy_handlers(mcp)
     if "market" in settings.toolsets:
         tools_market.register(mcp)

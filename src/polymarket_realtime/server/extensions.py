@@ -1,8 +1,9 @@
 """Server extensions: how the user, paper/agents and recording features plug into the MCP server.
 
 An extension module defines a module-level ``EXTENSION`` object satisfying :class:`Extension`.
-``create_server`` calls ``register_tools(mcp)`` for every extension whose ``toolset`` is enabled by
-``POLYMARKET_MCP_TOOLSETS`` (tools stay static for the life of the process), and the lifespan calls
+``create_server`` calls ``register_tools(mcp)`` for every extension whose ``toolset`` (or any of its
+optional ``toolsets``) is enabled by ``POLYMARKET_MCP_TOOLSETS`` (tools stay static for the life of the
+process); an extension serving several toolsets reads ``mcp.enabled_toolsets``. The lifespan calls
 ``await start(app, stack)`` once, after the core services exist. A module that is not written yet is
 skipped; an extension that fails to import for any other reason fails loudly.
 """

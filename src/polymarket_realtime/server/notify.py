@@ -196,6 +196,16 @@ class Notifier:
         )
         self._wake.set()
 
+    def push_message(self, data: dict[str, Any]) -> None:
+        """Queue a ``notifications/message`` for legacy clients (e.g. a fired alert). O(1), never awaits."""
+        if not self._sessions:
+            return
+        if len(self._messages) >= self._capacity:
+            self.stats.dropped += 1
+            return
+        self._messages.append(data)
+        self._wake.set()
+
     def on_feed_event(self, event: Event) -> None:
         """Book and status resources follow every routed event (fed from a router sink)."""
         asset = getattr(event, "asset_id", None)

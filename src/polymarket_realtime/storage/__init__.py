@@ -1,0 +1,1 @@
+"""SQLite persistence: numbered migrations, a single-writer database, typed queries, the activity feed."""

@@ -1,0 +1,212 @@
+"""SystemService: the master switch, aggregated system status and the activity feed.
+
+* ``stop_system`` records (in one transaction) which sessions were running and which agents were
+  running, then pauses those sessions and stops those agents; ``start_system`` resumes exactly those
+  sessions that are still paused and restarts exactly those agents that are still stopped. The switch
+  and the remembered sets are persisted, so a restart in between keeps the system stopped and finishes
+  an interrupted stop.
+* ``status`` aggregates live state from its sources (feed engine, router, book store, services,
+  database probe) on every call; nothing is hard-coded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import time
+from typing import Any
+
+from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
+from ..paper.service import PaperService
+from ..storage import repository as repo
+from ..storage.activity import ActivityFeed
+from ..storage.db import Database
+from .models import ActivityEntry, ActivityPage, SystemStatus, SystemSwitchResult
+from .service import AgentService
+
+__all__ = ["MAX_ACTIVITY", "SystemService"]
+
+log = logging.getLogger(__name__)
+MAX_ACTIVITY = 500
+_SWITCH, _SESSIONS, _AGENTS = "switch", "remembered_sessions", "remembered_agents"
+_SYSTEM_REASON = "paused by stop_system"
+
+
+class SystemService:
+    def __init__(
+        self,
+        db: Database,
+        activity: ActivityFeed,
+        paper: PaperService,
+        agents: AgentService,
+        *,
+        feed: Any | None = None,
+        router: Any | None = None,
+        books: Any | None = None,
+        started_monotonic: float | None = None,
+    ) -> None:
+        self.db = db
+        self.activity = activity
+        self.paper = paper
+        self.agents = agents
+        self.feed = feed
+        self.router = router
+        self.books = books
+        self.started_monotonic = time.monotonic() if started_monotonic is None else started_monotonic
+        self.switch = "running"
+        self._sessions: list[str] = []
+        self._agents: list[str] = []
+
+    async def load(self) -> None:
+        def read(conn: sqlite3.Connection) -> tuple[str | None, str | None, str | None]:
+            return (
+                repo.get_system_value(conn, _SWITCH),
+                repo.get_system_value(conn, _SESSIONS),
+                repo.get_system_value(conn, _AGENTS),
+            )
+
+        switch, sessions, agents = await self.db.read(read)
+        self.switch = switch or "running"
+        self._sessions = json.loads(sessions or "[]")
+        self._agents = json.loads(agents or "[]")
+        if self.switch == "stopped":
+            await self._apply_stop()  # finish a stop a crash may have interrupted
+
+    async def stop_system(self) -> SystemSwitchResult:
+        if self.switch == "stopped":
+            raise StateError("The system is already stopped; call start_system to restore it.", state="stopped")
+        sessions = self.paper.session_ids(state=None)
+        sessions = [s for s in sessions if self.paper.state_of(s) == "running"]
+        agents = self.agents.running_ids()
+
+        def write(conn: sqlite3.Connection) -> None:
+            repo.set_system_value(conn, _SWITCH, "stopped")
+            repo.set_system_value(conn, _SESSIONS, json.dumps(sessions))
+            repo.set_system_value(conn, _AGENTS, json.dumps(agents))
+            self.activity.add(
+                conn,
+                "system_stopped",
+                "system",
+                f"system stopped: pausing {len(sessions)} sessions, stopping {len(agents)} agents",
+                {"sessions": sessions, "agents": agents},
+            )
+
+        await self.db.write(write)
+        self.activity.published()
+        self.switch, self._sessions, self._agents = "stopped", sessions, agents
+        await self._apply_stop()
+        return SystemSwitchResult(
+            switch="stopped",
+            sessions=sessions,
+            agents=agents,
+            message="Paused the running sessions and stopped the running agents; start_system restores them.",
+        )
+
+    async def _apply_stop(self) -> None:
+        for session_id in self._sessions:
+            try:
+                if self.paper.state_of(session_id) == "running":
+                    await self.paper.pause(session_id, _SYSTEM_REASON)
+            except PolymarketRealtimeError as exc:
+                log.warning("stop_system: session %s: %s", session_id, exc)
+        for agent_id in self._agents:
+            try:
+                if self.agents.view(agent_id).state == "running":
+                    await self.agents.stop_agent(agent_id, "stopped by stop_system")
+            except PolymarketRealtimeError as exc:
+                log.warning("stop_system: agent %s: %s", agent_id, exc)
+
+    async def start_system(self) -> SystemSwitchResult:
+        if self.switch == "running":
+            raise StateError("The system is already running.", state="running")
+        resumed: list[str] = []
+        restarted: list[str] = []
+        for session_id in self._sessions:
+            try:
+                if self.paper.state_of(session_id) == "paused":
+                    await self.paper.resume(session_id, "resumed by start_system")
+                    resumed.append(session_id)
+            except PolymarketRealtimeError as exc:
+                log.warning("start_system: session %s: %s", session_id, exc)
+        for agent_id in self._agents:
+            try:
+                if self.agents.view(agent_id).state == "stopped":
+                    await self.agents.restart_agent(agent_id, "restarted by start_system")
+                    restarted.append(agent_id)
+            except PolymarketRealtimeError as exc:
+                log.warning("start_system: agent %s: %s", agent_id, exc)
+
+        def write(conn: sqlite3.Connection) -> None:
+            repo.set_system_value(conn, _SWITCH, "running")
+            repo.set_system_value(conn, _SESSIONS, "[]")
+            repo.set_system_value(conn, _AGENTS, "[]")
+            self.activity.add(
+                conn,
+                "system_started",
+                "system",
+                f"system started: resumed {len(resumed)} sessions, restarted {len(restarted)} agents",
+                {"sessions": resumed, "agents": restarted},
+            )
+
+        await self.db.write(write)
+        self.activity.published()
+        self.switch, self._sessions, self._agents = "running", [], []
+        return SystemSwitchResult(
+            switch="running", sessions=resumed, agents=restarted, message="Restored what stop_system stopped."
+        )
+
+    def require_running(self) -> None:
+        if self.switch != "running":
+            raise StateError("The system is stopped (master switch); call start_system first.", state="stopped")
+
+    async def status(self) -> SystemStatus:
+        feed: dict[str, Any] = {}
+        if self.feed is not None:
+            try:
+                feed = dict(self.feed.status())
+            except Exception as exc:  # status is a boundary: report, never raise
+                feed = {"error": repr(exc)}
+        subscriptions: dict[str, int] = {}
+        if self.router is not None:
+            subscriptions["router_subscriptions"] = len(self.router)
+            subscriptions["sinks"] = len(self.router.sinks())
+            subscriptions["sink_dropped"] = int(self.router.sink_dropped)
+        if self.books is not None:
+            subscriptions["books"] = len(self.books)
+        _, latest = await self.activity.read(0, 1)
+        return SystemStatus(
+            switch=self.switch,
+            pid=os.getpid(),
+            uptime_s=round(time.monotonic() - self.started_monotonic, 3),
+            feed=feed,
+            sessions=self.paper.counts_by_state(),
+            agents=self.agents.counts_by_state(),
+            subscriptions=subscriptions,
+            storage=await self.db.health(),
+            activity_latest_seq=latest,
+            remembered={"sessions": list(self._sessions), "agents": list(self._agents)},
+        )
+
+    async def read_activity(self, after_seq: int = 0, limit: int = 100) -> ActivityPage:
+        if after_seq < 0:
+            raise InvalidInputError(f"after_seq must be >= 0 (got {after_seq}).")
+        if not 1 <= limit <= MAX_ACTIVITY:
+            raise InvalidInputError(f"limit must be between 1 and {MAX_ACTIVITY} (got {limit}).")
+        entries, latest = await self.activity.read(after_seq, limit)
+        return ActivityPage(
+            entries=[
+                ActivityEntry(
+                    seq=e.seq,
+                    ts_ms=e.ts_ns // 1_000_000,
+                    kind=e.kind,
+                    subject=e.subject,
+                    message=e.message,
+                    data=e.data,
+                )
+                for e in entries
+            ],
+            next_after_seq=entries[-1].seq if entries else max(after_seq, 0) if after_seq <= latest else latest,
+            latest_seq=latest,
+        )

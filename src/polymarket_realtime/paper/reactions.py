@@ -1,0 +1,190 @@
+"""How a paper session reacts to routed events: resting fills, loss halts, settlement, Gamma fallback.
+
+:class:`EventReactions` is mixed into :class:`~.service.PaperService`; it only declares the state and
+the transaction helpers it uses, which the service provides. Every reaction is computed on a copy and
+committed in one transaction under the service lock, like a tool call.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+import anyio
+
+from ..clock import Clock
+from ..errors import PolymarketRealtimeError
+from ..model.events import Event, LastTrade, MarketResolved, Side
+from ..storage import repository as repo
+from . import engine, risk as risk_mod
+from .engine import ZERO, FeeModel
+from .models import dec
+from .orders import apply_plan
+from .session import Change, LiveSession, copy_order, utc_day
+from .states import Action, SessionState, fills_resting
+
+__all__ = ["EventReactions"]
+
+log = logging.getLogger(__name__)
+
+
+class EventReactions:
+    # Provided by PaperService.
+    _lock: anyio.Lock
+    _sessions: dict[str, LiveSession]
+    _by_token: dict[str, set[str]]
+    _books: Any
+    _clock: Clock
+    _markets: Any
+    _resolution_poll_s: float
+    events_seen: int
+
+    def _begin(self, sess: LiveSession) -> Change:
+        raise NotImplementedError
+
+    async def _commit(self, sess: LiveSession, change: Change) -> None:
+        raise NotImplementedError
+
+    async def _set_state(self, sess: LiveSession, action: Action, reason: str, *, kind: str) -> None:
+        raise NotImplementedError
+
+    def _fee_model(self, sess: LiveSession, token_id: str) -> FeeModel:
+        raise NotImplementedError
+
+    def _mark(self, token_id: str) -> Decimal | None:
+        raise NotImplementedError
+
+    def _marks(self, sess: LiveSession) -> dict[str, Decimal | None]:
+        raise NotImplementedError
+
+    async def handle_event(self, event: Event) -> None:
+        """Fill resting orders, settle resolutions and enforce loss limits for one routed event."""
+        self.events_seen += 1
+        if isinstance(event, MarketResolved):
+            await self._settle(event)
+            return
+        token = getattr(event, "asset_id", None)
+        if token is None:
+            return
+        ids = self._by_token.get(token)
+        if not ids:
+            return
+        async with self._lock:
+            for session_id in list(ids):
+                sess = self._sessions[session_id]
+                if fills_resting(sess.state) and any(o.token_id == token for o in sess.orders.values()):
+                    await self._fill_resting(sess, token, event)
+                if sess.ledger.size(token) and sess.state in (SessionState.RUNNING, SessionState.PAUSED):
+                    await self._check_losses(sess)
+
+    async def _fill_resting(self, sess: LiveSession, token: str, event: Event) -> None:
+        book = self._books.get(token)
+        change = self._begin(sess)
+        now = self._clock.time_ns()
+        fees = self._fee_model(sess, token)
+        touched: list[repo.OrderRecord] = []
+        # Oldest first: time priority among our own resting orders.
+        for order in sorted(sess.orders.values(), key=lambda o: o.created_ns):
+            if order.token_id != token or order.limit_price is None:
+                continue
+            side: Side = "BUY" if order.side == "BUY" else "SELL"
+            if isinstance(event, LastTrade):
+                plan = engine.cross_trade(
+                    side=side,
+                    remaining=order.remaining,
+                    limit_price=order.limit_price,
+                    trade_price=event.price,
+                    trade_size=event.size,
+                )
+            elif book is not None and not book.stale:
+                plan = engine.cross_resting(book, side=side, remaining=order.remaining, limit_price=order.limit_price)
+            else:
+                continue
+            if plan.size == 0:
+                continue
+            if side == "SELL" and plan.size > change.ledger.size(token):
+                continue  # the position was settled or sold meanwhile; never oversell
+            o = copy_order(order)
+            apply_plan(change, o, plan, fees, now, self._mark)
+            if o.remaining == 0:
+                o.status = "filled"
+            touched.append(o)
+            change.activity.append(
+                ("order_filled", f"resting {o.side} {o.id} filled {plan.size} @ {o.limit_price}", {"order_id": o.id})
+            )
+        if touched:
+            change.updated_orders.extend(touched)
+            await self._commit(sess, change)
+
+    async def _check_losses(self, sess: LiveSession) -> None:
+        """Roll the UTC day, track peak equity, and halt on a loss/drawdown breach (committed)."""
+        if sess.state not in (SessionState.RUNNING, SessionState.PAUSED):
+            return
+        equity = sess.ledger.equity(self._marks(sess))
+        today = utc_day(self._clock.time_ns())
+        if sess.rec.day != today:
+            sess.rec.day, sess.rec.day_start_equity = today, equity
+        if equity > sess.rec.peak_equity:
+            sess.rec.peak_equity = equity
+        breach = risk_mod.loss_breach(
+            sess.limits, equity=equity, day_start_equity=sess.rec.day_start_equity, peak_equity=sess.rec.peak_equity
+        )
+        if breach is None:
+            return
+        limit, reason = breach
+        await self._set_state(sess, Action.HALT, f"halted by risk: {reason}", kind="risk_halt")
+        log.warning("paper session %s halted: %s (%s)", sess.rec.id, reason, limit)
+
+    async def _settle(self, event: MarketResolved) -> None:
+        async with self._lock:
+            for sess in self._sessions.values():
+                held = [t for t in event.asset_ids if sess.ledger.size(t) > 0]
+                resting = [o for o in sess.orders.values() if o.token_id in event.asset_ids]
+                if not held and not resting:
+                    continue
+                change = self._begin(sess)
+                now = self._clock.time_ns()
+                for token in held:
+                    payout = Decimal(1) if token == event.winning_asset_id else ZERO
+                    size = change.ledger.size(token)
+                    pnl = change.ledger.settle(token, payout)
+                    change.tokens.add(token)
+                    change.activity.append(
+                        (
+                            "position_settled",
+                            f"{size} of {token[:12]}… settled at {payout} ({event.source}); realized {dec(pnl)}",
+                            {"token_id": token, "payout": str(payout), "pnl": str(pnl), "source": event.source},
+                        )
+                    )
+                for order in resting:
+                    o = copy_order(order)
+                    o.status, o.reason, o.updated_ns = "cancelled", "market resolved", now
+                    change.updated_orders.append(o)
+                change.snapshot_equity = change.ledger.equity({})
+                await self._commit(sess, change)
+
+    async def _poll_resolutions(self) -> None:
+        """Gamma fallback for resolution: the venue's market_resolved event is not always delivered."""
+        assert self._markets is not None
+        settled: set[str] = set()
+        while True:
+            await anyio.sleep(self._resolution_poll_s)
+            held = {t for s in self._sessions.values() for t, p in s.ledger.positions.items() if p.size} - settled
+            for token in sorted(held):
+                try:
+                    info = await self._markets.get_market(token)
+                except PolymarketRealtimeError:
+                    continue
+                if info.closed and info.winning_token_id:
+                    settled.update(info.token_ids)
+                    await self._settle(
+                        MarketResolved(
+                            market=info.condition_id,
+                            market_id=info.market_id,
+                            asset_ids=tuple(info.token_ids),
+                            winning_asset_id=info.winning_token_id,
+                            winning_outcome=info.winning_outcome or "",
+                            source="gamma",
+                        )
+                    )

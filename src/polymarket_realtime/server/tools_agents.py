@@ -1,0 +1,127 @@
+"""Toolset ``agents``: long-running agents driven by live events (alerts, scanner, strategies)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from ..agents.models import AgentList, AgentLogs, AgentView, PresetList
+from ..agents.service import MAX_LOG_LINES, AgentService
+from ..agents.system import SystemService
+from .context import AppContext, app_context
+
+__all__ = ["register"]
+
+_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+_CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+_CHANGE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
+
+AgentId = Annotated[str, Field(description="Agent id from start_agent / list_agents.")]
+
+
+def _agents(ctx: Context[AppContext]) -> AgentService:
+    return app_context(ctx).service(AgentService)
+
+
+def register(mcp: MCPServer[AppContext]) -> None:
+    @mcp.tool(
+        title="List agents",
+        annotations=_READ,
+        description="Every agent with state (running/stopped/error), counters and stats, plus the available kinds.",
+    )
+    def list_agents(ctx: Context[AppContext]) -> AgentList:
+        return _agents(ctx).list_agents()
+
+    @mcp.tool(
+        title="Start an agent",
+        annotations=_CREATE,
+        description=(
+            "Start a long-running agent fed by live events; returns its agent_id. Kinds and config:\n"
+            "- price_alert: {token_id, condition: above|below|cross, price: 0..1, repeat: false, "
+            "source: mid|last_trade}"
+            " - fires into the alert log, the activity feed and notifications.\n"
+            "- market_scanner: {token_ids: [] (default: all subscribed), preset: balanced|liquidity|momentum|quiet|"
+            "<saved> or weights: {spread, depth, momentum, volatility}, window, depth_levels, top_n} - ranks markets; "
+            "read the ranking with get_agent.\n"
+            "- strategy: {token_id, strategy: mean_reversion, params: {window, threshold, order_size, max_position, "
+            "cooldown}} with session_id - trades that paper session on its own (risk limits apply).\n"
+            "Agents survive restarts; read their logs with get_agent_logs."
+        ),
+    )
+    async def start_agent(
+        ctx: Context[AppContext],
+        kind: Annotated[Literal["price_alert", "market_scanner", "strategy"], Field(description="Agent kind.")],
+        config: Annotated[dict[str, Any], Field(description="Kind-specific configuration (see description).")],
+        session_id: Annotated[str | None, Field(description="Paper session to trade (strategy only).")] = None,
+    ) -> AgentView:
+        app = app_context(ctx)
+        app.service(SystemService).require_running()
+        return await app.service(AgentService).start_agent(kind, config, session_id)
+
+    @mcp.tool(
+        title="Stop an agent",
+        annotations=_CHANGE,
+        description="Stop a running agent (its logs and stats stay readable). Error if it is not running.",
+    )
+    async def stop_agent(ctx: Context[AppContext], agent_id: AgentId) -> AgentView:
+        return await _agents(ctx).stop_agent(agent_id)
+
+    @mcp.tool(
+        title="Get an agent",
+        annotations=_READ,
+        description="One agent: status and reason, last active time, counters and kind-specific stats "
+        "(alerts fired, scanner ranking, strategy orders and position).",
+    )
+    def get_agent(ctx: Context[AppContext], agent_id: AgentId) -> AgentView:
+        return _agents(ctx).view(agent_id)
+
+    @mcp.tool(
+        title="Read an agent's log",
+        annotations=_READ,
+        description=f"The newest `lines` (1-{MAX_LOG_LINES}) log lines of an agent, oldest first, optionally only one "
+        "level (debug/info/warning/error) and/or lines containing a text (case-insensitive).",
+    )
+    async def get_agent_logs(
+        ctx: Context[AppContext],
+        agent_id: AgentId,
+        lines: Annotated[int, Field(description=f"How many lines, 1-{MAX_LOG_LINES}.")] = 100,
+        level: Annotated[
+            Literal["debug", "info", "warning", "error"] | None, Field(description="Only this level.")
+        ] = None,
+        contains: Annotated[str | None, Field(description="Only lines containing this text.")] = None,
+    ) -> AgentLogs:
+        return await _agents(ctx).logs(agent_id, lines, level, contains)
+
+    @mcp.tool(
+        title="List scanner weight presets",
+        annotations=_READ,
+        description="Named weight presets for market_scanner (built-in and saved): metric -> weight.",
+    )
+    def list_scanner_presets(ctx: Context[AppContext]) -> PresetList:
+        return _agents(ctx).list_presets()
+
+    @mcp.tool(
+        title="Save a scanner weight preset",
+        annotations=_CHANGE,
+        description="Save (or replace) a named preset: weights for spread, depth, momentum, volatility in [-100, 100] "
+        "(negative penalizes). Built-in presets cannot be overwritten.",
+    )
+    async def save_scanner_preset(
+        ctx: Context[AppContext],
+        name: Annotated[str, Field(description="1-50 letters, digits, '-' or '_'.")],
+        weights: Annotated[dict[str, float], Field(description='e.g. {"spread": 2, "depth": 1}')],
+    ) -> PresetList:
+        return await _agents(ctx).save_preset(name, weights)
+
+    @mcp.tool(
+        title="Delete a scanner weight preset",
+        annotations=_CHANGE,
+        description="Delete a saved preset (built-in ones cannot be deleted).",
+    )
+    async def delete_scanner_preset(
+        ctx: Context[AppContext], name: Annotated[str, Field(description="Preset name.")]
+    ) -> PresetList:
+        return await _agents(ctx).delete_preset(name)

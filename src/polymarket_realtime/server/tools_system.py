@@ -1,0 +1,71 @@
+"""Toolset ``system``: the master switch, aggregated status and the activity feed (also a resource)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from ..agents.models import ActivityPage, SystemStatus, SystemSwitchResult
+from ..agents.system import MAX_ACTIVITY, SystemService
+from ..storage.activity import ACTIVITY_URI
+from .context import AppContext, app_context
+
+__all__ = ["register"]
+
+_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+_CHANGE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
+
+
+def _system(ctx: Context[AppContext]) -> SystemService:
+    return app_context(ctx).service(SystemService)
+
+
+def register(mcp: MCPServer[AppContext]) -> None:
+    @mcp.tool(
+        title="System status",
+        annotations=_READ,
+        description=(
+            "Aggregated live state: master switch, uptime, feed connections and statistics, paper sessions and "
+            "agents per state, router subscriptions and books, SQLite health (quick_check + write probe), latest "
+            "activity seq, and what stop_system remembered."
+        ),
+    )
+    async def get_system_status(ctx: Context[AppContext]) -> SystemStatus:
+        return await _system(ctx).status()
+
+    @mcp.tool(
+        title="Stop the system",
+        annotations=_CHANGE,
+        description="Master switch off: pause every running paper session and stop every running agent, remembering "
+        "which; start_system restores exactly those. Error if already stopped.",
+    )
+    async def stop_system(ctx: Context[AppContext]) -> SystemSwitchResult:
+        return await _system(ctx).stop_system()
+
+    @mcp.tool(
+        title="Start the system",
+        annotations=_CHANGE,
+        description="Master switch on: resume the sessions and restart the agents that stop_system stopped "
+        "(ones changed by hand since are left alone). Error if already running.",
+    )
+    async def start_system(ctx: Context[AppContext]) -> SystemSwitchResult:
+        return await _system(ctx).start_system()
+
+    @mcp.tool(
+        title="Read the activity feed",
+        annotations=_READ,
+        description=(
+            "The system-wide audit feed (session state changes, orders, fills, risk halts, alerts, agent errors), "
+            f"oldest first, entries with seq > after_seq, up to `limit` (1-{MAX_ACTIVITY}). Pass next_after_seq back "
+            f"to continue. Also readable as the resource {ACTIVITY_URI}."
+        ),
+    )
+    async def get_activity(
+        ctx: Context[AppContext],
+        after_seq: Annotated[int, Field(description="Cursor: return entries after this seq (0 = from the start).")] = 0,
+        limit: Annotated[int, Field(description=f"Maximum entries, 1-{MAX_ACTIVITY}.")] = 100,
+    ) -> ActivityPage:
+        return await _system(ctx).read_activity(after_seq, limit)

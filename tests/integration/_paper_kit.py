@@ -1,0 +1,93 @@
+"""Shared helpers for the paper/agents service tests: real SQLite, real BookStore, real EventRouter."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from decimal import Decimal as D
+from pathlib import Path
+
+import anyio
+
+from polymarket_realtime.agents.service import AgentService
+from polymarket_realtime.agents.system import SystemService
+from polymarket_realtime.feed.books import BookStore
+from polymarket_realtime.model.events import BookSnapshot, Event, LastTrade, Level, LevelChange, PriceChange
+from polymarket_realtime.paper.service import PaperService
+from polymarket_realtime.routing.router import EventRouter
+from polymarket_realtime.storage.activity import ActivityFeed
+from polymarket_realtime.storage.db import Database
+
+YES, NO, MARKET = "1001", "1002", "0x" + "ab" * 32
+
+
+def snapshot(token: str, bids: list[tuple[str, str]], asks: list[tuple[str, str]], tick: str = "0.01") -> BookSnapshot:
+    return BookSnapshot(
+        asset_id=token,
+        market=MARKET,
+        bids=tuple(Level(D(p), D(s)) for p, s in bids),
+        asks=tuple(Level(D(p), D(s)) for p, s in asks),
+        tick_size=D(tick),
+        min_order_size=D("5"),
+        ts_recv_ns=1,
+    )
+
+
+def change(token: str, *levels: tuple[str, str, str]) -> PriceChange:
+    return PriceChange(
+        asset_id=token, market=MARKET, changes=tuple(LevelChange(s, D(p), D(z)) for s, p, z in levels), ts_recv_ns=2
+    )  # type: ignore[arg-type]
+
+
+def trade(token: str, price: str, size: str) -> LastTrade:
+    return LastTrade(asset_id=token, market=MARKET, price=D(price), size=D(size), side="SELL", ts_recv_ns=3)
+
+
+@dataclass
+class Kit:
+    db: Database
+    activity: ActivityFeed
+    books: BookStore
+    router: EventRouter
+    paper: PaperService
+    agents: AgentService
+    system: SystemService
+
+    async def push(self, event: Event) -> None:
+        """What the feed does: apply to books, then route (sinks get it); then let consumers run."""
+        self.books.apply(event)
+        self.router.route(event)
+
+    async def until(self, predicate: Callable[[], bool], within_s: float = 10.0) -> None:
+        with anyio.fail_after(within_s):
+            while not predicate():  # noqa: ASYNC110  # state owned by other tasks; no event to await
+                await anyio.sleep(0.01)
+
+    async def settled(self) -> None:
+        """Wait until every sink is drained and the paper lock is free (consumers caught up)."""
+        with anyio.fail_after(10):
+            while any(len(s) for s in self.router.sinks()) or self.paper._lock.locked():  # noqa: ASYNC110
+                await anyio.sleep(0.005)
+            await anyio.sleep(0.02)
+
+
+@contextlib.asynccontextmanager
+async def kit(path: Path) -> AsyncIterator[Kit]:
+    db = Database(path / "state.sqlite3").open()
+    try:
+        activity = ActivityFeed(db)
+        books = BookStore()
+        router = EventRouter(books)
+        async with anyio.create_task_group() as tg:
+            paper = PaperService(db, activity, books)
+            await paper.start(tg, router=router)
+            agents = AgentService(db, activity, books, router=router, paper=paper)
+            await agents.start(tg)
+            system = SystemService(db, activity, paper, agents, router=router, books=books)
+            await system.load()
+            yield Kit(db, activity, books, router, paper, agents, system)
+            await agents.aclose()
+            tg.cancel_scope.cancel()
+    finally:
+        db.close()
