@@ -1,0 +1,153 @@
+"""``polymarket-realtime-mcp record --tokens ... | --markets ... [--rtds TOPIC[:TYPE] ...] --out FILE``.
+
+Connects to the venue (or whatever ``POLYMARKET_*_URL`` points at), subscribes the tokens, and streams
+every raw frame to ``FILE`` until ``--duration`` seconds passed or Ctrl-C / SIGTERM; the file is closed
+cleanly either way (and a hard kill loses at most the last flush interval). A status line on stderr
+shows frames, bytes and drops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+import anyio
+
+from ..config import Settings
+from ..errors import PolymarketRealtimeError
+from .format import SUFFIX
+from .service import RecordingInfo, RecordingService
+
+__all__ = ["add_arguments", "record", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    what = parser.add_argument_group("what to record (at least one)")
+    what.add_argument("--tokens", nargs="+", default=[], metavar="TOKEN_ID", help="outcome token ids")
+    what.add_argument("--markets", nargs="+", default=[], metavar="MARKET", help="condition ids or slugs")
+    what.add_argument(
+        "--rtds", nargs="+", default=[], metavar="TOPIC[:TYPE]", help="RTDS topics, e.g. crypto_prices:update"
+    )
+    parser.add_argument("--out", type=Path, default=None, help=f"output file (*{SUFFIX}); default in data_dir")
+    parser.add_argument("--name", default="", help="recording name (used for the default file name)")
+    parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--max-part-mb", type=float, default=64.0, help="rotate to a new part file at this size")
+    parser.add_argument("--quiet", action="store_true", help="no status line")
+
+
+def _rtds(specs: list[str]) -> list[tuple[str, str]]:
+    out = []
+    for spec in specs:
+        topic, _, kind = spec.partition(":")
+        if topic:
+            out.append((topic, kind or "*"))
+    return out
+
+
+async def record(
+    settings: Settings,
+    *,
+    tokens: list[str],
+    markets: list[str],
+    rtds: list[tuple[str, str]],
+    out: Path | None,
+    name: str = "",
+    duration_s: float | None = None,
+    max_part_bytes: int = 64 << 20,
+    status: bool = True,
+) -> RecordingInfo:
+    """Record until ``duration_s`` passed or a SIGINT/SIGTERM arrives; returns the final info."""
+    from ..feed.books import BookStore
+    from ..feed.manager import WebSocketManager
+    from ..routing.router import EventRouter
+    from ..venues.polymarket.gamma import GammaClient
+    from ..venues.polymarket.rest import ClobRestClient
+
+    if out is not None and not out.name.endswith(SUFFIX):
+        out = out.with_name(out.name + SUFFIX)
+    books = BookStore()
+    router = EventRouter(books)
+    async with (
+        ClobRestClient(settings) as rest,
+        GammaClient(settings) as gamma,
+        WebSocketManager(settings, books=books, router=router, clob_rest=rest) as manager,
+        anyio.create_task_group() as tg,
+    ):
+        service = RecordingService(
+            settings.recordings_dir,
+            manager,
+            books,
+            markets=gamma,
+            max_part_bytes=max_part_bytes,
+            source=settings.market_ws_url.split("?", 1)[0],
+        )
+        await service.start(tg)
+        info = await service.start_recording(tokens, markets, name, rtds=rtds, path=out)
+        print(f"recording {len(info.token_ids)} tokens to {info.path}", file=sys.stderr)
+        stop = anyio.Event()
+
+        async def on_signal() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    stop.set()
+                    return
+
+        tg.start_soon(on_signal)
+        started = time.monotonic()
+        tty = sys.stderr.isatty()
+        while not stop.is_set():
+            with anyio.move_on_after(1.0):
+                await stop.wait()
+            elapsed = time.monotonic() - started
+            if status:
+                current = service.info(info.recording_id)
+                line = (
+                    f"{elapsed:7.1f} s  {current.frames or 0:>9,} frames  {current.bytes / 1024:>9,.1f} KiB  "
+                    f"dropped {current.dropped or 0}"
+                )
+                print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+            if duration_s is not None and elapsed >= duration_s:
+                break
+        final = await service.stop_recording(info.recording_id)
+        tg.cancel_scope.cancel()
+    if status and sys.stderr.isatty():
+        print(file=sys.stderr)
+    return final
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..server.entry import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings)
+    if not (args.tokens or args.markets or args.rtds):
+        print("record: give --tokens, --markets and/or --rtds", file=sys.stderr)
+        return 2
+    try:
+        final = anyio.run(
+            lambda: record(
+                settings,
+                tokens=args.tokens,
+                markets=args.markets,
+                rtds=_rtds(args.rtds),
+                out=args.out,
+                name=args.name,
+                duration_s=args.duration,
+                max_part_bytes=int(args.max_part_mb * (1 << 20)),
+                status=not args.quiet,
+            )
+        )
+    except PolymarketRealtimeError as exc:
+        print(f"record failed: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"recorded {final.frames} frames ({final.dropped} dropped) in {final.parts} part(s): {final.path}",
+        file=sys.stderr,
+    )
+    return 0
