@@ -21,7 +21,7 @@ from .simulator import Simulator, SimulatorConfig
 
 __all__ = ["main"]
 
-LIVE_SECONDS = 12.0
+LIVE_SECONDS = 15.0
 
 
 class DemoError(Exception):
