@@ -20,6 +20,8 @@ __all__ = ["FeedBackend"]
 @runtime_checkable
 class FeedBackend(Protocol):
     stats: FeedStatistics
+    receives_raw_frames: bool
+    """False when venue frames never reach this process (Redis mode): recording must run by the feed."""
 
     async def subscribe_assets(self, asset_ids: Iterable[str]) -> list[str]: ...
     async def unsubscribe_assets(self, asset_ids: Iterable[str]) -> list[str]: ...

@@ -96,6 +96,8 @@ class WebSocketManager:
         clock: monotonic and wall time (the connection timers use ``anyio.sleep`` regardless).
     """
 
+    receives_raw_frames = True
+
     def __init__(
         self,
         settings: Settings,

@@ -28,7 +28,7 @@ import msgspec
 from pydantic import BaseModel, Field
 
 from ..clock import SYSTEM_CLOCK, Clock
-from ..errors import InvalidInputError, NotFoundError, RecordingError
+from ..errors import InvalidInputError, NotFoundError, RecordingError, StateError
 from ..model.book import OrderBook
 from ..model.markets import MarketInfo
 from .format import SUFFIX, FrameFilter, RecordingHeader, recording_id_of
@@ -198,6 +198,13 @@ class RecordingService:
         """
         if self._task_group is None:
             raise InvalidInputError("the recording service is not running")
+        if not getattr(self._feed, "receives_raw_frames", True):
+            raise StateError(
+                "this server reads the shared feed from Redis, so raw venue frames never reach it and nothing "
+                "could be recorded: run `polymarket-realtime-mcp record ...` on the machine running "
+                "`polymarket-realtime-mcp feed`",
+                state="shared_feed",
+            )
         tokens = [t.strip() for t in token_ids if t.strip()]
         conditions: list[str] = []
         metadata: list[dict[str, object]] = []

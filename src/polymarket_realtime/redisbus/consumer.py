@@ -1,0 +1,466 @@
+"""``RedisFeedBackend``: the MCP server's feed when ``POLYMARKET_MCP_REDIS_URL`` is set.
+
+It stands in for the :class:`~polymarket_realtime.feed.manager.WebSocketManager` (same
+``FeedBackend`` methods) but opens **no upstream socket**. Contract:
+
+* ``subscribe_*``/``unsubscribe_*`` are ref-counted like the manager's; the resulting interest is
+  written as this server's lease (``leases.py``), renewed every ``lease_ttl_s / 3``; the feed process
+  subscribes upstream to the union of live leases.
+* One reader task ``XREAD``s every stream it needs from per-stream cursors (stream ids), applies each
+  event to the local :class:`BookStore` and routes it through the local :class:`EventRouter`, in
+  stream order, so every tool behaves as in embedded mode. A token stream is joined by replaying it
+  from its newest ``book`` entry (``{p}lastbook:{token}``), so the local book is complete at once.
+* No duplicate or lost events: cursors only move forward, and an entry whose publisher sequence number
+  (field ``s``) was already seen on that stream (a batch re-sent after Redis restarted) is applied to the
+  books but not routed again. With ``consumer_name`` set the cursors are also stored in Redis
+  (``{p}cursors:{name}``); a restarted consumer of that name rebuilds its books from the newest snapshot
+  but routes only entries after its stored cursor.
+* Redis outage: every book is marked stale ("Redis unreachable"), a ``feed_status`` (connection
+  ``redis``, state ``disconnected``) is routed, and the reader retries with backoff. On recovery the
+  lease is rewritten, each token stream is replayed from its newest snapshot (books fresh again, only
+  entries after the cursor routed). If Redis restarted without persistence the streams are gone: books
+  stay stale until the feed process republishes its checkpoints, which it does after every outage;
+  events the feed could not buffer during the outage are lost (the feed counts them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio
+import anyio.abc
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from ..clock import SYSTEM_CLOCK, Clock
+from ..config import Settings
+from ..errors import ConfigError
+from ..feed.backoff import Backoff
+from ..feed.stats import FeedStatistics
+from ..model.events import FeedStatus
+from ..secrets import redactor
+from .ha import new_owner_token
+from .keys import DEFAULT_PREFIX, Keys
+from .leases import Interest, LeaseRegistry
+from .ownership import SessionOwnership
+from .reader import StreamReader
+from .streams import safe_url, text
+from .wants import Wants
+
+if TYPE_CHECKING:
+    from ..feed.books import BookStore
+    from ..feed.connection import RawTap
+    from ..feed.manager import CredentialsProvider
+    from ..routing.router import EventRouter
+
+__all__ = ["RedisFeedBackend", "connect_redis", "redis_feed_factory"]
+
+log = logging.getLogger(__name__)
+
+_ALWAYS = ("status", "market_events")
+
+
+def connect_redis(url: str, *, timeout_s: float = 5.0) -> aioredis.Redis:
+    """A client with bounded socket timeouts (a stopped Redis must fail calls, not hang them)."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_connect_timeout=min(timeout_s, 2.0),
+        socket_timeout=timeout_s,
+        health_check_interval=0,
+    )
+
+
+class RedisFeedBackend:
+    """Consume the shared feed from Redis.
+
+    Args:
+        settings: ``redis_url`` is used unless ``client`` is given.
+        books / router: the server's local BookStore and EventRouter.
+        client: an existing Redis client (closed by the caller).
+        prefix: key namespace (``keys.py``).
+        server_id: lease owner id (default: a fresh ``server@host:pid:uuid``).
+        consumer_name: stable name to persist cursors across restarts (None = in-memory cursors).
+        lease_ttl_s: lease lifetime; the feed drops a dead server's interest after it.
+        block_ms: XREAD block time (also the longest delay before a new stream joins the read).
+        read_count: entries per stream per read.
+        retry_s: first reconnect delay (exponential with jitter up to 8x, at most 5 s).
+    """
+
+    receives_raw_frames = False
+    """Raw venue frames stay in the feed process; see :meth:`add_raw_tap`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        books: BookStore,
+        router: EventRouter,
+        client: aioredis.Redis | None = None,
+        prefix: str = DEFAULT_PREFIX,
+        server_id: str | None = None,
+        consumer_name: str | None = None,
+        lease_ttl_s: float = 15.0,
+        block_ms: int = 250,
+        read_count: int = 1000,
+        retry_s: float = 0.25,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        if client is None:
+            if settings.redis_url is None:
+                raise ConfigError("POLYMARKET_MCP_REDIS_URL", "required for the Redis feed backend")
+            url = settings.redis_url.reveal()
+            self.url = safe_url(url)
+            client = connect_redis(url, timeout_s=max(2.0, block_ms / 1000 + 2.0))
+            self._owns_client = True
+        else:
+            self.url = "redis (client supplied)"
+            self._owns_client = False
+        self.client = client
+        self.keys = Keys(prefix)
+        self.server_id = server_id or new_owner_token("server")
+        self.consumer_name = consumer_name
+        self._books = books
+        self._router = router
+        self._clock = clock
+        self._retry_s = retry_s
+        self.stats = FeedStatistics(clock)
+        self.lease = LeaseRegistry(client, self.keys, self.server_id, ttl_s=lease_ttl_s)
+        self.sessions = SessionOwnership(client, self.keys, self.server_id, ttl_s=lease_ttl_s)
+        """Paper sessions/agents run in one server only: tools call ``await sessions.ensure()``."""
+        # Desired state (ref counts).
+        self.wants = Wants()
+        self._assets = self.wants.assets  # read-only alias (token -> holders)
+        self._warned_taps = False
+        self.reader = StreamReader(
+            client,
+            self.keys,
+            books=books,
+            router=router,
+            stats=self.stats,
+            clock=clock,
+            wanted=self.wants.assets.__contains__,
+            consumer_name=consumer_name,
+            block_ms=block_ms,
+            read_count=read_count,
+        )
+        self.reader.on_recovered = self._recovered
+        for channel in _ALWAYS:
+            self.reader.add(self.keys.channel_stream(channel))
+        self._link_changed = anyio.Event()
+        # Link state.
+        self.link_up = False
+        self._ever_up = False
+        self.connected_since: float | None = None
+        self.down_since: float | None = None
+        self.last_error: str | None = None
+        self.reconnects = 0
+        self.run_id: str | None = None
+        self.feed_leader: str | None = None
+        self._tg: anyio.abc.TaskGroup | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> RedisFeedBackend:
+        self._tg = anyio.create_task_group()
+        await self._tg.__aenter__()
+        self._tg.start_soon(self._reader, name="redis-feed-reader")
+        self._tg.start_soon(self._housekeeper, name="redis-feed-lease")
+        self._tg.start_soon(self.sessions.run, name="redis-session-ownership")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        tg, self._tg = self._tg, None
+        if tg is not None:
+            tg.cancel_scope.cancel()
+            await tg.__aexit__(None, None, None)
+        with anyio.CancelScope(shield=True), anyio.move_on_after(2.0):
+            if self.link_up:
+                with contextlib.suppress(RedisError, OSError):
+                    await self.lease.delete()
+                await self.sessions.release()
+            if self._owns_client:
+                with contextlib.suppress(RedisError, OSError):
+                    await self.client.aclose()
+
+    # --- FeedBackend: subscriptions -----------------------------------------------------------------
+
+    async def subscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
+        """Hold the tokens (ref-counted); returns the ones new to this server (their streams are joined)."""
+        new = self.wants.add_assets(asset_ids)
+        for a in new:
+            self.reader.add(self.keys.asset_stream(a))
+        if new:
+            await self._interest_changed()
+        return new
+
+    async def unsubscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
+        """Release the tokens; returns the ones this server no longer reads (books discarded)."""
+        gone = self.wants.remove_assets(asset_ids)
+        for a in gone:
+            self.reader.drop(self.keys.asset_stream(a))
+            self.reader.recovering.discard(a)
+            self._books.discard(a)
+        if gone:
+            await self._interest_changed()
+        return gone
+
+    async def subscribe_market_events(self) -> None:
+        if self.wants.add_market_events():
+            await self._interest_changed()
+
+    async def unsubscribe_market_events(self) -> None:
+        if self.wants.remove_market_events():
+            await self._interest_changed()
+
+    async def subscribe_rtds(self, topic: str, type: str = "*") -> None:
+        if self.wants.add_rtds(topic, type):
+            self._join_channel("rtds")
+            await self._interest_changed()
+
+    async def unsubscribe_rtds(self, topic: str, type: str = "*") -> None:
+        if self.wants.remove_rtds(topic, type):
+            if not self.wants.rtds:
+                self._leave_channel("rtds")
+            await self._interest_changed()
+
+    async def subscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
+        """The feed process's account, in these markets (empty = all markets). Ref-counted."""
+        if self.wants.add_user(condition_ids):
+            self._join_channel("user")
+            await self._interest_changed()
+
+    async def unsubscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
+        if self.wants.remove_user(condition_ids):
+            if not self.wants.wants_user:
+                self._leave_channel("user")
+            await self._interest_changed()
+
+    def set_user_credentials_provider(self, provider: CredentialsProvider | None) -> None:
+        """Ignored: in shared-feed mode the feed process holds the account credentials."""
+
+    def add_raw_tap(self, callback: RawTap) -> Callable[[], None]:
+        """Raw venue frames never reach this process; the tap is kept but never called."""
+        if not self._warned_taps:
+            self._warned_taps = True
+            log.warning("raw frame taps receive nothing in shared-feed (Redis) mode: run `record` next to the feed")
+
+        def remove() -> None:
+            return None
+
+        return remove
+
+    async def force_reconnect(self, channel: Literal["market", "user", "rtds"] = "market") -> int:
+        """Drop and re-establish the Redis link (the upstream sockets belong to the feed process)."""
+        self._link_down(ConnectionError(f"reconnect requested ({channel})"))
+        return 1
+
+    def interest(self) -> Interest:
+        return self.wants.interest()
+
+    async def wait_joined(self) -> None:
+        """Return once Redis is reachable and every stream subscribed so far is being read."""
+        while True:
+            await self.reader.wait_joined()
+            if self.link_up:
+                return
+            await self.wait_link(up=True)
+
+    def _join_channel(self, channel: str) -> None:
+        self.reader.add(self.keys.channel_stream(channel))
+
+    def _leave_channel(self, channel: str) -> None:
+        self.reader.drop(self.keys.channel_stream(channel))
+
+    async def _interest_changed(self) -> None:
+        if not self.link_up:
+            return  # written on reconnect
+        try:
+            await self.lease.write(self.interest())
+        except (RedisError, OSError) as exc:
+            self._link_down(exc)
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    async def _reader(self) -> None:
+        backoff = Backoff(self._retry_s, max(self._retry_s, min(5.0, self._retry_s * 8)))
+        while True:
+            try:
+                if not self.link_up:
+                    await self._connect()
+                if self.reader.pending:
+                    await self.reader.join_pending()
+                await self.reader.read_once()
+                backoff.reset()
+            except (RedisError, OSError) as exc:
+                self._link_down(exc)
+                await anyio.sleep(backoff.next_delay())
+
+    async def _connect(self) -> None:
+        await self.client.ping()
+        info = await self.client.info("server")
+        run_id = str(info.get("run_id", ""))
+        restarted = self.run_id is not None and run_id != self.run_id
+        self.run_id = run_id
+        if not self._ever_up:
+            await self.reader.load_saved()
+        await self.lease.write(self.interest())
+        # Replay every token stream from its newest snapshot: fresh books, nothing routed twice.
+        for stream in [*self.reader.cursors, *(self.keys.asset_stream(a) for a in self._assets)]:
+            self.reader.rejoin(stream)
+        self.link_up = True
+        self._signal_link()
+        self.connected_since = time.time()
+        if self._ever_up:
+            self.reconnects += 1
+            detail = "Redis reachable again"
+            if restarted:
+                detail += " (Redis restarted: books stay stale until the feed process republishes them)"
+            log.info("shared feed: %s", detail)
+            self._route_status("connected", detail, tuple(self._assets))
+        self._ever_up = True
+        self.down_since = None
+
+    def _link_down(self, exc: BaseException) -> None:
+        self.last_error = redactor.scrub(f"Redis unreachable at {self.url}: {type(exc).__name__}: {exc}")
+        if not self.link_up:
+            return
+        self.link_up = False
+        self._signal_link()
+        self.reader.unjoined()
+        self.connected_since = None
+        self.down_since = time.time()
+        log.warning("shared feed: %s", self.last_error)
+        assets = tuple(self._assets)
+        self._books.mark_stale(assets, f"shared feed interrupted: Redis unreachable at {self.url}")
+        self.reader.recovering.update(a for a in assets if a in self._books)
+        self._route_status("disconnected", self.last_error, assets)
+
+    def _signal_link(self) -> None:
+        changed, self._link_changed = self._link_changed, anyio.Event()
+        changed.set()
+
+    async def wait_link(self, up: bool = True) -> None:
+        """Return once the Redis link is up (or down, with ``up=False``)."""
+        while self.link_up != up:
+            await self._link_changed.wait()
+
+    def _recovered(self) -> None:
+        if self.link_up:
+            detail = "books rebuilt from the shared feed after the Redis outage"
+            self._route_status("resynced", detail, tuple(self._assets))
+
+    def _route_status(self, state: str, detail: str, assets: tuple[str, ...]) -> None:
+        event = FeedStatus(
+            ts_event_ms=0,
+            ts_recv_ns=self._clock.time_ns(),
+            channel="market",
+            connection_id="redis",
+            state=state,  # type: ignore[arg-type]  # "connected" / "disconnected"
+            detail=detail,
+            asset_ids=assets,
+        )
+        self._router.route(event)
+
+    # --- lease renewal, leader and lag ----------------------------------------------------------------
+
+    async def _housekeeper(self) -> None:
+        while True:
+            await anyio.sleep(self.lease.renew_interval_s)
+            if not self.link_up:
+                continue
+            try:
+                await self.lease.write(self.interest())
+                holder = await self.client.get(self.keys.leader)
+                self.feed_leader = text(holder) if holder is not None else None
+                await self.reader.measure_heads()
+            except (RedisError, OSError) as exc:
+                self._link_down(exc)
+
+    def lag(self) -> dict[str, Any]:
+        """How far this consumer is behind the stream heads (as of the last lease renewal)."""
+        return self.reader.lag()
+
+    @property
+    def duplicates(self) -> int:
+        """Re-sent entries recognized and not routed again."""
+        return self.reader.duplicates
+
+    async def refresh_status(self) -> None:
+        """Update leader and lag now (status() otherwise shows the values of the last renewal)."""
+        holder = await self.client.get(self.keys.leader)
+        self.feed_leader = text(holder) if holder is not None else None
+        await self.reader.measure_heads()
+
+    # --- status -------------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Manager-shaped ``connections``/``statistics`` plus ``shared_feed`` (link, lag, feed leader)."""
+        now = self._clock.monotonic()
+        last = self.reader.last_event_monotonic
+        age = round(now - last, 3) if last is not None else None
+        state = "connected" if self.link_up else ("connecting" if not self._ever_up else "disconnected")
+        error = None if self.link_up else self.last_error
+
+        def conn(assets: int) -> dict[str, Any]:
+            return {
+                "state": state,
+                "url": f"shared feed via {self.url}",
+                "connected_since": self.connected_since,
+                "reconnects": self.reconnects,
+                "last_error": error,
+                "last_message_age_s": age,
+                "assets": assets,
+            }
+
+        connections = {
+            "market": conn(len(self._assets)),
+            "user": conn(len(self.wants.user)) if self.wants.wants_user else {"state": "idle", "url": ""},
+            "rtds": conn(len(self.wants.rtds)) if self.wants.rtds else {"state": "idle", "url": ""},
+            "redis": conn(len(self.reader.cursors)),
+        }
+        statistics = self.stats.snapshot(
+            reconnect_count=self.reconnects,
+            dropped_events=self._router.sink_dropped,
+            connections={"redis": state},
+        )
+        statistics["malformed_frames"] = self.reader.malformed
+        return {
+            "mode": "redis",
+            "connections": connections,
+            "statistics": statistics,
+            "shared_feed": {
+                "redis": self.url,
+                "link": "up" if self.link_up else "down",
+                "down_since": self.down_since,
+                "last_error": error,
+                "redis_run_id": self.run_id,
+                "server_id": self.server_id,
+                "feed_leader": self.feed_leader,
+                "lag": self.lag(),
+                "duplicates_dropped": self.duplicates,
+                "sessions": self.sessions.status(),
+                "lease": {"ttl_s": self.lease.ttl_s, **self.wants.summary()},
+            },
+        }
+
+
+def redis_feed_factory(settings: Settings, books: BookStore, router: EventRouter, clob: object) -> RedisFeedBackend:
+    """The ``serve`` feed when ``settings.redis_url`` is set (``server/app.py`` calls this).
+
+    Tuning comes from ``settings.extra`` (all optional): ``redis_prefix``, ``redis_lease_ttl_s``,
+    ``redis_block_ms``, ``redis_consumer_name`` (persist cursors under this stable name).
+    """
+    extra = settings.extra
+    return RedisFeedBackend(
+        settings,
+        books=books,
+        router=router,
+        prefix=extra.get("redis_prefix", DEFAULT_PREFIX),
+        lease_ttl_s=float(extra.get("redis_lease_ttl_s", "15")),
+        block_ms=int(extra.get("redis_block_ms", "250")),
+        consumer_name=extra.get("redis_consumer_name") or None,
+    )
