@@ -60,16 +60,30 @@ class Kit:
         self.router.route(event)
 
     async def until(self, predicate: Callable[[], bool], within_s: float = 10.0) -> None:
+        """Wait for ``predicate()``, re-checked whenever the paper or agent service reports a change."""
         with anyio.fail_after(within_s):
-            while not predicate():  # noqa: ASYNC110  # state owned by other tasks; no event to await
-                await anyio.sleep(0.01)
+            while True:
+                # Taken before the check: a change after it sets one of these events.
+                wakes = (self.paper.changed.next(), self.agents.changed.next())
+                if predicate():
+                    return
+                await _first(wakes)
 
     async def settled(self) -> None:
-        """Wait until every sink is drained and the paper lock is free (consumers caught up)."""
-        with anyio.fail_after(10):
-            while any(len(s) for s in self.router.sinks()) or self.paper._lock.locked():  # noqa: ASYNC110
-                await anyio.sleep(0.005)
-            await anyio.sleep(0.02)
+        """Wait until every sink is drained and no consumer is handling an event (consumers caught up)."""
+        await self.until(lambda: self.paper.idle and self.agents.idle and not any(len(s) for s in self.router.sinks()))
+
+
+async def _first(events: tuple[anyio.Event, ...]) -> None:
+    """Return once any of ``events`` is set."""
+    async with anyio.create_task_group() as tg:
+
+        async def wait_one(event: anyio.Event) -> None:
+            await event.wait()
+            tg.cancel_scope.cancel()
+
+        for event in events:
+            tg.start_soon(wait_one, event)
 
 
 @contextlib.asynccontextmanager

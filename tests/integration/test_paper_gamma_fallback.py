@@ -47,9 +47,8 @@ async def test_gamma_poll_settles_when_the_venue_event_never_comes(
             sid = (await paper.create_session("g", token_ids=[yes, no])).session_id
             await paper.place_order(sid, no, "BUY", D("10"))  # NO at 0.60
             simulator.model.resolve(market.condition_id, winner=0)  # YES wins; nothing is broadcast
-            with anyio.fail_after(15):
-                while paper.position_size(sid, no):  # noqa: ASYNC110  # the poll runs in its own task
-                    await anyio.sleep(0.02)
+            # The poll runs in its own task; its settlement commit notifies `changed`.
+            assert await paper.changed.wait_for(lambda: not paper.position_size(sid, no), timeout_s=15)
             detail = await paper.get_session(sid)
             assert D(detail.cash) == D(1000) - D("6")  # the losing side pays 0
             assert D(detail.realized_pnl) == D("-6")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,32 @@ pytestmark = pytest.mark.anyio
 
 
 async def _wait_live(h: Harness, sid: str, within_s: float = 15.0) -> dict[str, Any]:
+    """Wait until every book of the session is live, re-checked after each book event (get_events long-poll)."""
+    tokens = (await h.call("get_paper_session", {"session_id": sid}))["token_ids"]
+    sub = (await h.call("subscribe_orderbook_updates", {"token_ids": tokens, "depth": 1}))["subscription_id"]
+    cursor = 0
+    try:
+        with anyio.fail_after(within_s):
+            while True:  # subscribed before the check: a book that goes live after it is an event we wake on
+                detail = await h.call("get_paper_session", {"session_id": sid})
+                if all(t["book"] == "live" and t["best_ask"] for t in detail["tokens"]):
+                    return detail
+                page = await h.call("get_events", {"subscription_id": sub, "after_seq": cursor, "wait_s": 5})
+                cursor = page["next_seq"]
+    finally:
+        await h.call("unsubscribe_realtime", {"subscription_id": sub})
+
+
+async def _until_activity(
+    h: Harness, check: Callable[[], Awaitable[Any]], within_s: float = 30.0, wait_s: float = 5.0
+) -> Any:
+    """Re-run ``check`` after every new activity entry (get_activity long-poll) until it returns a truthy value."""
+    cursor = (await h.call("get_activity", {"after_seq": 0, "limit": 1}))["latest_seq"]  # before the first check
     with anyio.fail_after(within_s):
-        while True:
-            detail = await h.call("get_paper_session", {"session_id": sid})
-            if all(t["book"] == "live" and t["best_ask"] for t in detail["tokens"]):
-                return detail
-            await anyio.sleep(0.05)
+        while not (result := await check()):
+            page = await h.call("get_activity", {"after_seq": cursor, "limit": 500, "wait_s": wait_s})
+            cursor = page["next_after_seq"]
+        return result
 
 
 async def _fingerprint(h: Harness, sid: str) -> tuple[Any, ...]:
@@ -138,13 +159,16 @@ async def test_agents_through_mcp_strategy_alert_logs(tmp_path: Path) -> None:
             "start_agent", {"kind": "price_alert", "config": {"token_id": yes, "condition": "above", "price": 0.01}}
         )
         scanner = await h.call("start_agent", {"kind": "market_scanner", "config": {"preset": "liquidity"}})
-        with anyio.fail_after(30):
-            while True:
-                s = await h.call("get_agent", {"agent_id": strat["agent_id"]})
-                a = await h.call("get_agent", {"agent_id": alert["agent_id"]})
-                if s["stats"]["orders"] >= 1 and a["state"] == "stopped":
-                    break
-                await anyio.sleep(0.1)
+
+        async def traded_and_fired() -> tuple[dict[str, Any], dict[str, Any]] | None:
+            # An order and the alert's firing and stop each add activity entries; the strategy bumps its
+            # counter right after its order's entry, so a later entry (or the long-poll bound) re-checks it.
+            s = await h.call("get_agent", {"agent_id": strat["agent_id"]})
+            a = await h.call("get_agent", {"agent_id": alert["agent_id"]})
+            return (s, a) if s["stats"]["orders"] >= 1 and a["state"] == "stopped" else None
+
+        s, a = await _until_activity(h, traded_and_fired)
+        assert s["stats"]["orders"] >= 1
         assert a["stats"]["fired"] == 1 and a["state_reason"] == "one-shot alert fired"
         detail = await h.call("get_paper_session", {"session_id": sid})
         assert detail["recent_fills"], "the strategy traded the session on its own"
@@ -241,13 +265,44 @@ async def test_positions_settle_when_the_market_resolves(tmp_path: Path) -> None
         filled = D(bought["order"]["filled"])
         cash_before = D(bought["cash"])
         h.sim.resolve_market(market.condition_id, winner=0)  # YES wins
-        with anyio.fail_after(20):
-            while True:
-                detail = await h.call("get_paper_session", {"session_id": sid})
-                if not any(D(p["size"]) for p in detail["positions"]):
-                    break
-                await anyio.sleep(0.05)
+
+        async def flat() -> dict[str, Any] | None:  # the settlement commits with its position_settled entry
+            d = await h.call("get_paper_session", {"session_id": sid})
+            return None if any(D(p["size"]) for p in d["positions"]) else d
+
+        detail = await _until_activity(h, flat, within_s=20)
         assert D(detail["cash"]) == cash_before + filled  # paid 1 per winning share
         activity = await h.call("get_activity", {"after_seq": 0, "limit": 500})
         settled = [e for e in activity["entries"] if e["kind"] == "position_settled"]
         assert settled and settled[0]["data"]["payout"] == "1"
+
+
+async def test_get_activity_long_polls_until_an_entry_or_the_timeout(tmp_path: Path) -> None:
+    async with running(tmp_path, extensions=[PaperExtension()]) as h:
+        tool = {t.name: t for t in (await h.client.list_tools()).tools}["get_activity"]
+        assert "wait_s" in tool.input_schema["properties"] and "long-poll" in (tool.description or "")
+        latest = (await h.call("get_activity", {"after_seq": 0, "limit": 1}))["latest_seq"]
+        # Nothing new: a tiny wait returns an empty page with the cursor unchanged.
+        empty = await h.call("get_activity", {"after_seq": latest, "wait_s": 0.05})
+        assert empty["entries"] == [] and empty["next_after_seq"] == latest and empty["latest_seq"] == latest
+        err = await h.call_error("get_activity", {"after_seq": latest, "wait_s": -1})
+        assert "wait_s" in err
+        # An entry committed during a long wait ends it early, with that entry.
+        pages: list[dict[str, Any]] = []
+        with anyio.fail_after(15):  # well under the 25 s the poll may wait: it must return on the entry
+            async with anyio.create_task_group() as tg:
+
+                async def poll() -> None:
+                    pages.append(await h.call("get_activity", {"after_seq": latest, "wait_s": 25}))
+
+                tg.start_soon(poll)
+                await anyio.wait_all_tasks_blocked()
+                sid = (await h.call("create_paper_session", {"name": "wake", "token_ids": [h.market(0).token_ids[0]]}))[
+                    "session_id"
+                ]
+        (page,) = pages
+        assert page["entries"] and page["entries"][0]["kind"] == "session_created"
+        assert page["entries"][0]["subject"] == sid and page["next_after_seq"] > latest
+        with anyio.fail_after(15):  # entries already after the cursor: no waiting at all
+            again = await h.call("get_activity", {"after_seq": latest, "wait_s": 25})
+        assert again["entries"][0]["seq"] == page["entries"][0]["seq"]

@@ -45,12 +45,30 @@ async def _call(client: Client, name: str, args: dict[str, Any] | None = None) -
 
 
 async def _wait_live(client: Client, sid: str) -> dict[str, Any]:
-    with anyio.fail_after(20):
-        while True:
-            detail = await _call(client, "get_paper_session", {"session_id": sid})
-            if all(t["book"] == "live" and t["best_ask"] for t in detail["tokens"]):
-                return detail
-            await anyio.sleep(0.05)
+    """Wait until every book of the session is live, re-checked after each book event (get_events long-poll)."""
+    tokens = (await _call(client, "get_paper_session", {"session_id": sid}))["token_ids"]
+    sub = (await _call(client, "subscribe_orderbook_updates", {"token_ids": tokens, "depth": 1}))["subscription_id"]
+    cursor = 0
+    try:
+        with anyio.fail_after(20):
+            while True:  # subscribed before the check: a book that goes live after it is an event we wake on
+                detail = await _call(client, "get_paper_session", {"session_id": sid})
+                if all(t["book"] == "live" and t["best_ask"] for t in detail["tokens"]):
+                    return detail
+                page = await _call(client, "get_events", {"subscription_id": sub, "after_seq": cursor, "wait_s": 5})
+                cursor = page["next_seq"]
+    finally:
+        await _call(client, "unsubscribe_realtime", {"subscription_id": sub})
+
+
+async def _activity_cursor(client: Client) -> int:
+    return int((await _call(client, "get_activity", {"after_seq": 0, "limit": 1}))["latest_seq"])
+
+
+async def _next_activity(client: Client, cursor: int) -> int:
+    """Long-poll get_activity until something after ``cursor`` is committed (or 5 s pass); the new cursor."""
+    page = await _call(client, "get_activity", {"after_seq": cursor, "limit": 500, "wait_s": 5})
+    return int(page["next_after_seq"])
 
 
 def _ledger_from_fills(db: Path, sid: str) -> tuple[D, dict[str, D]]:
@@ -138,9 +156,12 @@ async def test_sigkill_mid_session_then_restart_restores_everything(tmp_path: Pa
                         },
                     )
                     # Let the strategy trade on its own, then kill the server while it is still trading.
+                    # Each order commits an activity entry; the counter is bumped right after it, so a later
+                    # entry (or the long-poll bound) re-checks it.
                     agent_id = strat["agent_id"]
-                    while (await _call(client, "get_agent", {"agent_id": agent_id}))["stats"]["orders"] < 2:  # noqa: ASYNC110
-                        await anyio.sleep(0.05)
+                    cursor = await _activity_cursor(client)
+                    while (await _call(client, "get_agent", {"agent_id": agent_id}))["stats"]["orders"] < 2:
+                        cursor = await _next_activity(client, cursor)
                     pid = (await _call(client, "get_system_status"))["pid"]
                     assert pid != os.getpid()
                     killed = True
@@ -172,12 +193,15 @@ async def test_sigkill_mid_session_then_restart_restores_everything(tmp_path: Pa
                 assert agents[alert["agent_id"]]["state"] == "running"
                 # The restored strategy trades again; fill ids continue without collisions.
                 await _wait_live(client, sid)
+                # A fill commits in the same transaction as its activity entry: wake on the restarted server's
+                # activity feed, then read the rows it committed.
+                cursor = await _activity_cursor(client)
                 while True:
                     with sqlite3.connect(db_path) as conn:
                         now_ids = [r[0] for r in conn.execute("SELECT id FROM fills WHERE session_id = ?", (sid,))]
                     if len(now_ids) > len(fill_ids):
                         break
-                    await anyio.sleep(0.1)
+                    cursor = await _next_activity(client, cursor)
                 await _call(client, "stop_agent", {"agent_id": strat["agent_id"]})
                 final = await _call(client, "get_paper_session", {"session_id": sid})
                 with sqlite3.connect(db_path) as conn:

@@ -6,6 +6,8 @@
 * A failure inside an agent is caught at its task boundary: the agent goes to ``error`` with the
   traceback in its log and an ``agent_error`` activity entry; the server and other agents carry on.
 * Log lines, alerts and state changes are committed before the call that made them returns.
+* :attr:`AgentService.changed` is notified after every agent state change, alert and handled event,
+  so callers wait for a state (an agent's counters, :attr:`AgentService.idle`) without polling.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import anyio.abc
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, StateError
 from ..storage import repository as repo
-from ..storage.activity import ActivityFeed
+from ..storage.activity import ActivityFeed, ChangeSignal
 from ..storage.db import Database
 from .base import Agent, BookSource
 from .models import AgentList, AgentLogLine, AgentLogs, AgentView, PresetList
@@ -58,6 +60,7 @@ class _Entry:
     last_active_ns: int = 0
     last_persist: float = 0.0
     done: anyio.Event | None = None
+    busy: bool = False
 
 
 class _Ctx:
@@ -121,6 +124,8 @@ class AgentService:
         self._entries: dict[str, _Entry] = {}
         self._presets: dict[str, dict[str, float]] = {}
         self._tg: anyio.abc.TaskGroup | None = None
+        self.changed = ChangeSignal()
+        """Notified after every agent state change, alert and handled event."""
 
     def register_kind(self, cls: type[Agent]) -> None:
         """Add an agent kind (extensions and tests)."""
@@ -170,6 +175,7 @@ class AgentService:
                     if sink is None:
                         await anyio.sleep_forever()
                     async for event in sink:
+                        entry.busy = True  # set in the same step as the dequeue: `idle` never misses an event
                         entry.events += 1
                         entry.last_active_ns = self.clock.time_ns()
                         await agent.on_event(event)
@@ -178,6 +184,8 @@ class AgentService:
                             return
                         if agent.dirty and self.clock.monotonic() - entry.last_persist >= _PERSIST_EVERY_S:
                             await self._persist_memory(entry)
+                        entry.busy = False
+                        self.changed.notify()
                 except Exception as exc:  # agent boundary: isolate the failure
                     entry.errors += 1
                     detail = "".join(traceback.format_exception(exc)).strip()
@@ -192,6 +200,8 @@ class AgentService:
             if sink is not None:
                 sink.close()
             entry.scope = None
+            entry.busy = False  # a failure, finish or cancel is recorded by now
+            self.changed.notify()
             if done is not None:
                 done.set()
 
@@ -230,6 +240,7 @@ class AgentService:
         await self.db.write(write)
         entry.rec = rec
         self.activity.published()
+        self.changed.notify()
 
     # --- tool operations -----------------------------------------------------------------------
 
@@ -336,6 +347,13 @@ class AgentService:
             if entry.scope is not None:
                 entry.scope.cancel()
 
+    @property
+    def idle(self) -> bool:
+        """No routed event queued for any running agent or being handled by one."""
+        return not any(
+            e.busy or (e.sink is not None and not e.sink.closed and len(e.sink)) for e in self._entries.values()
+        )
+
     def running_ids(self) -> list[str]:
         return [a for a, e in self._entries.items() if e.rec.state == "running"]
 
@@ -415,6 +433,7 @@ class AgentService:
         await self.db.write(write)
         entry.log_lines += 1
         self.activity.published()
+        self.changed.notify()
         alert = {"type": "alert", "agent_id": agent_id, "token_id": token_id, "price": str(price), "message": message}
         for listener in self._alert_listeners:
             try:

@@ -189,11 +189,16 @@ class SystemService:
             remembered={"sessions": list(self._sessions), "agents": list(self._agents)},
         )
 
-    async def read_activity(self, after_seq: int = 0, limit: int = 100) -> ActivityPage:
+    async def read_activity(self, after_seq: int = 0, limit: int = 100, *, wait_s: float = 0) -> ActivityPage:
+        """Entries after ``after_seq``; with ``wait_s > 0`` it first long-polls until one exists or time runs out."""
         if after_seq < 0:
             raise InvalidInputError(f"after_seq must be >= 0 (got {after_seq}).")
         if not 1 <= limit <= MAX_ACTIVITY:
             raise InvalidInputError(f"limit must be between 1 and {MAX_ACTIVITY} (got {limit}).")
+        if not wait_s >= 0:  # also refuses NaN
+            raise InvalidInputError(f"wait_s must be >= 0 seconds (got {wait_s}).")
+        if wait_s > 0:
+            await self.activity.wait(after_seq, wait_s)
         entries, latest = await self.activity.read(after_seq, limit)
         return ActivityPage(
             entries=[

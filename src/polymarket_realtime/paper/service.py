@@ -11,6 +11,8 @@ Contract
   Books are read from the shared :class:`BookStore`, which is updated before fan-out, so a dropped
   sink event only delays a fill until the next event for that token.
 * Sessions subscribe their tokens through the feed manager (ref-counted there) while not stopped.
+* :attr:`PaperService.changed` is notified after every committed change and every consumed event, so
+  callers wait for a state (a fill, a halt, a settlement, :attr:`PaperService.idle`) without polling.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from ..errors import InvalidInputError, NotFoundError, StateError
 from ..model.events import Side
 from ..model.markets import MarketInfo
 from ..storage import repository as repo
-from ..storage.activity import ActivityFeed
+from ..storage.activity import ActivityFeed, ChangeSignal
 from ..storage.db import Database
 from . import engine, risk as risk_mod
 from .engine import FeeModel, OrderType
@@ -102,6 +104,10 @@ class PaperService(EventReactions):
         """token -> ids of non-stopped sessions trading it."""
         self.events_seen = 0
         self.fills_made = 0
+        self.changed = ChangeSignal()
+        """Notified after every committed change and after every consumed router event."""
+        self._sink: Any = None
+        self._handling = False
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -138,6 +144,7 @@ class PaperService(EventReactions):
                 await self._subscribe(sess.rec.token_ids)
         if router is not None:
             sink = router.add_sink("paper", 10_000, event_types=_PAPER_EVENTS)
+            self._sink = sink
             task_group.start_soon(self._consume, sink)
         if self._markets is not None:
             task_group.start_soon(self._poll_resolutions)
@@ -145,12 +152,21 @@ class PaperService(EventReactions):
     async def _consume(self, sink: Any) -> None:
         try:
             async for event in sink:
+                self._handling = True  # set in the same step as the dequeue: `idle` never misses an event
                 try:
                     await self.handle_event(event)
                 except Exception:  # fan-out boundary: one bad event must not stop paper trading
                     log.exception("paper: failed to handle %s", getattr(event, "type", "?"))
+                finally:
+                    self._handling = False
+                    self.changed.notify()
         finally:
             sink.close()
+
+    @property
+    def idle(self) -> bool:
+        """No routed event queued for this service or being handled (its consumer has caught up)."""
+        return not self._handling and (self._sink is None or len(self._sink) == 0)
 
     async def _subscribe(self, tokens: Sequence[str]) -> None:
         if self._feed is not None and tokens:
@@ -240,6 +256,7 @@ class PaperService(EventReactions):
         self.fills_made += len(change.fills)
         if change.activity:
             self._activity.published()
+        self.changed.notify()
 
     def _begin(self, sess: LiveSession) -> Change:
         return Change(rec=copy_rec(sess.rec), ledger=sess.ledger.copy())
@@ -306,6 +323,7 @@ class PaperService(EventReactions):
             self._sessions[rec.id] = sess
             self._index(sess)
         self._activity.published()
+        self.changed.notify()
         await self._subscribe(tokens)
         return self._detail(sess, [])
 

@@ -12,6 +12,7 @@ from ..agents.models import ActivityPage, SystemStatus, SystemSwitchResult
 from ..agents.system import MAX_ACTIVITY, SystemService
 from ..storage.activity import ACTIVITY_URI
 from .context import AppContext, app_context
+from .validation import MAX_WAIT_S, check_wait_s
 
 __all__ = ["register"]
 
@@ -60,12 +61,18 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description=(
             "The system-wide audit feed (session state changes, orders, fills, risk halts, alerts, agent errors), "
             f"oldest first, entries with seq > after_seq, up to `limit` (1-{MAX_ACTIVITY}). Pass next_after_seq back "
-            f"to continue. Also readable as the resource {ACTIVITY_URI}."
+            f"to continue. With wait_s > 0 (capped at {MAX_WAIT_S:g} s) it long-polls: it returns as soon as at least "
+            "one entry after after_seq exists, or an empty page when the wait runs out - so a model can wait for a "
+            "fill, halt, settlement or alert without polling. Also readable as the resource "
+            f"{ACTIVITY_URI}."
         ),
     )
     async def get_activity(
         ctx: Context[AppContext],
         after_seq: Annotated[int, Field(description="Cursor: return entries after this seq (0 = from the start).")] = 0,
         limit: Annotated[int, Field(description=f"Maximum entries, 1-{MAX_ACTIVITY}.")] = 100,
+        wait_s: Annotated[
+            float, Field(description=f"Long-poll seconds if nothing is new yet (0-{MAX_WAIT_S:g}; 0 = no wait).")
+        ] = 0,
     ) -> ActivityPage:
-        return await _system(ctx).read_activity(after_seq, limit)
+        return await _system(ctx).read_activity(after_seq, limit, wait_s=check_wait_s(wait_s))
