@@ -15,10 +15,12 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
+import anyio
 import pytest
+import redis.asyncio as aioredis
 
 __all__ = ["RedisServer", "redis_server"]
 
@@ -61,6 +63,8 @@ class RedisServer:
             "--dir", str(self.workdir),
             "--protected-mode", "yes",
             "--loglevel", "notice",
+            # Keyspace notifications let tests wait for a key to expire or change instead of polling.
+            "--notify-keyspace-events", "KA",
         ]  # fmt: skip
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.workdir)
         assert self.proc.stdout is not None
@@ -119,3 +123,23 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     finally:
         with contextlib.suppress(Exception):
             server.stop()
+
+
+async def wait_redis(
+    url: str, predicate: Callable[[], Awaitable[bool]], *, keys: Sequence[str], within_s: float = 10.0
+) -> None:
+    """Re-check ``predicate`` each time Redis announces a change to one of ``keys`` (set, expiry, delete).
+
+    Uses keyspace notifications (enabled by :class:`RedisServer`), so waiting for a TTL to lapse or a lock
+    to change hands needs no polling. Subscribes before the first check, so no change can slip between.
+    """
+    client = aioredis.Redis.from_url(url)
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(*(f"__keyspace@0__:{key}" for key in keys))
+        with anyio.fail_after(within_s):
+            while not await predicate():
+                await pubsub.get_message(timeout=within_s)
+    finally:
+        await pubsub.aclose()
+        await client.aclose()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from polymarket_realtime.redisbus.publisher import NotLeaderError, Publisher
 from polymarket_realtime.routing.eventlog import EventLog
 from polymarket_realtime.routing.router import EventRouter, Subscription
 from polymarket_realtime.secrets import Secret
-from tests.redis_fixtures import RedisServer, redis_server
+from tests.redis_fixtures import RedisServer, redis_server, wait_redis
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 __all__ = ["redis_server"]
@@ -134,15 +133,6 @@ def every_event_type() -> list[Event]:
         Comment(ts_event_ms=12, kind="comment_created", entity_type="Event", entity_id="1", comment_id="c", body="hi"),
         FeedStatus(ts_event_ms=13, channel="market", connection_id="market-0", state="stale", asset_ids=(A,)),
     ]
-
-
-async def poll_redis_until(predicate: Callable[[], Awaitable[bool]], within_s: float = 10.0) -> None:
-    """Bounded wait on Redis-side state that no event announces (a key's TTL expiring)."""
-    with anyio.fail_after(within_s):
-        while True:
-            if await predicate():
-                return
-            await anyio.sleep(0.02)
 
 
 async def until_seq(log: EventLog, n: int, within_s: float = 10.0) -> None:
@@ -262,7 +252,7 @@ async def test_leases_union_and_expiry(redis_server: RedisServer) -> None:
         assert union.interest.assets == {A, B} and union.interest.market_events
         assert union.interest.rtds == {("comments", "*")} and union.servers == ("srv-1", "srv-2")
         # srv-1 "crashes" (stops renewing): its interest disappears by itself.
-        await poll_redis_until(lambda: _gone(client, keys))
+        await wait_redis(redis_server.url, lambda: _gone(client, keys), keys=[keys.lease("srv-1")])
         union = await read_union(client, keys)
         assert union.interest.assets == {B} and union.servers == ("srv-2",)
         assert await client.smembers(keys.lease_set) == {b"srv-2"}
@@ -289,7 +279,7 @@ async def test_leader_lock_and_fencing(redis_server: RedisServer) -> None:
         with pytest.raises(NotLeaderError):
             await Publisher(client, keys, fence_token="feed-2").publish([book(A, "0.1", "0.2")])
         # feed-1 dies (no renewal): the standby takes over once the TTL lapses.
-        await poll_redis_until(second.acquire)
+        await wait_redis(redis_server.url, second.acquire, keys=[keys.leader])
         assert not await first.renew() and not first.held
         await first.release()  # not ours any more: must not delete feed-2's lock
         assert await second.holder() == "feed-2"

@@ -25,21 +25,12 @@ from polymarket_realtime.routing.eventlog import EventLog
 from polymarket_realtime.secrets import Secret
 from polymarket_realtime.server.app import create_server
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
-from tests.redis_fixtures import RedisServer, redis_server
+from tests.redis_fixtures import RedisServer, redis_server, wait_redis
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
 __all__ = ["redis_server"]
 
 PREFIX = "e2e:"
-
-
-async def poll_redis_until(predicate: Callable[[], Awaitable[bool]], within_s: float = 10.0) -> None:
-    """Bounded wait on Redis-side state that no event announces (which process holds a lock)."""
-    with anyio.fail_after(within_s):
-        while True:
-            if await predicate():
-                return
-            await anyio.sleep(0.02)
 
 
 async def until_seq(log: EventLog, n: int, within_s: float = 10.0) -> None:
@@ -228,8 +219,7 @@ async def test_killed_server_lease_expires_and_feed_unsubscribes(
         "    async with RedisFeedBackend(Settings(redis_url=Secret(sys.argv[1])), books=b, router=EventRouter(b),\n"
         "                                prefix=sys.argv[2], lease_ttl_s=1.0) as f:\n"
         "        await f.subscribe_assets([sys.argv[3]])\n"
-        "        while not f.link_up or f.lease.writes == 0:\n"
-        "            await anyio.sleep(0.02)\n"
+        "        await f.wait_link(True)\n"
         "        print('ready', flush=True)\n"
         "        await anyio.sleep_forever()\n"
         "anyio.run(main)\n"
@@ -426,7 +416,9 @@ async def test_feed_cli_failover_after_sigkill(simulator: Simulator, redis_serve
             await procs[first].wait()
             seen_at_kill = log.last_seq
             # TTL 1 s + one standby attempt (1/3 s); bounded generously for a loaded machine.
-            await poll_redis_until(lambda: _is_other(leader_pid(), first), within_s=10)
+            await wait_redis(
+                redis_server.url, lambda: _is_other(leader_pid(), first), keys=[Keys(prefix).leader], within_s=10
+            )
             await until_seq(log, seen_at_kill + 5, within_s=15)
         second = await leader_pid()
         assert second is not None

@@ -82,13 +82,17 @@ async def test_serve_simulate_every_core_tool(tmp_path: Path) -> None:
 async def test_serve_against_external_simulator_pushes_and_recovers(tmp_path: Path) -> None:
     updates: list[str] = []
     logs: list[Any] = []
+    got_update = anyio.Event()
+    got_log = anyio.Event()
 
     async def on_message(message: Any) -> None:
         if isinstance(message, types.ResourceUpdatedNotification):
             updates.append(str(message.params.uri))
+            got_update.set()
 
     async def on_log(params: types.LoggingMessageNotificationParams) -> None:
         logs.append(params.data)
+        got_log.set()
 
     config = SimulatorConfig(seed=11, markets=3, rate_per_s=30.0, resolve_after_s=None)
     async with Simulator(config) as sim:
@@ -135,5 +139,8 @@ async def test_serve_against_external_simulator_pushes_and_recovers(tmp_path: Pa
                     cursor = page["next_seq"]
                 status = await _call(client, "get_realtime_status")
                 assert status["statistics"]["reconnect_count"] >= 1
+                # Notifications travel independently of tool results: wait for them while connected.
+                await got_update.wait()
+                await got_log.wait()
     assert uri in updates
     assert any(isinstance(d, dict) and d.get("subscription_id") == sub["subscription_id"] for d in logs)

@@ -246,15 +246,21 @@ class Notifier:
         for entry in list(self._sessions.values()):
             if uri not in entry.uris:
                 continue
-            if await self._bounded(entry.session.send_resource_updated(uri)):
-                self.stats.resource_updates_sent += 1
+            # Counted before the send completes, so a client never sees more than the counter says;
+            # a failed send is taken back out.
+            self.stats.resource_updates_sent += 1
+            if not await self._bounded(entry.session.send_resource_updated(uri)):
+                self.stats.resource_updates_sent -= 1
 
     async def _send_log(self, data: dict[str, Any]) -> None:
         for entry in list(self._sessions.values()):
             if entry.level > _LEVELS["info"]:
                 continue
-            if await self._bounded(entry.session.send_log_message(level="info", data=data, logger="polymarket.events")):
-                self.stats.log_messages_sent += 1
+            self.stats.log_messages_sent += 1
+            if not await self._bounded(
+                entry.session.send_log_message(level="info", data=data, logger="polymarket.events")
+            ):
+                self.stats.log_messages_sent -= 1
 
     async def _bounded(self, send: Any) -> bool:
         try:
