@@ -21,9 +21,9 @@ __all__ = ["main"]
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("polymarket_realtime.server.entry", "run the MCP stdio server (default)"),
     "simulate": ("polymarket_realtime.simulator.cli", "run the offline Polymarket-protocol simulator"),
-    "doctor": ("polymarket_realtime.auth.doctor", "check endpoints, clock skew and credentials"),
+    "doctor": ("polymarket_realtime.auth.cli", "check endpoints, clock skew and credentials"),
     "record": ("polymarket_realtime.recording.cli", "record raw venue frames to a file"),
-    "backtest": ("polymarket_realtime.recording.backtest_cli", "backtest a strategy over a recording"),
+    "backtest": ("polymarket_realtime.recording.backtest.cli", "backtest a strategy over a recording"),
     "feed": ("polymarket_realtime.redisbus.feed_cli", "run the shared feed process publishing to Redis"),
 }
 

@@ -10,10 +10,8 @@ in the report (the API key is shown masked).
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
@@ -26,12 +24,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from ..config import Settings
-from ..errors import AuthError, PolymarketRealtimeError, VenueError
-from ..secrets import RedactingFilter, redactor
+from ..errors import AuthError, VenueError
+from ..secrets import redactor
 from .credentials import CredentialManager
 from .l1 import L1Signer
 
-__all__ = ["Check", "DoctorReport", "add_arguments", "diagnose", "run"]
+__all__ = ["Check", "DoctorReport", "diagnose"]
 
 logger = logging.getLogger(__name__)
 
@@ -401,29 +399,3 @@ def _check_chain(settings: Settings) -> Check:
             "Set POLYMARKET_CHAIN_ID=137 for clob.polymarket.com; L1 signatures for 80002 are rejected.",
         )
     return Check("chain id", "ok", f"{settings.chain_id} ({'Polygon' if settings.chain_id == 137 else 'Amoy'})")
-
-
-# --- CLI ------------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds per network check (default 5)")
-
-
-def run(args: argparse.Namespace) -> int:
-    """``polymarket-realtime-mcp doctor``: exit 0 when nothing failed, 1 otherwise."""
-    settings = Settings.from_env()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    logging.basicConfig(level=settings.log_level, handlers=[handler])  # no-op if logging is already set up
-    try:
-        report = anyio.run(lambda: diagnose(settings, timeout_s=float(args.timeout)))
-    except PolymarketRealtimeError as exc:
-        print(f"doctor: {redactor.scrub(str(exc))}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(redactor.scrub(json.dumps(report.to_dict(), indent=2)))
-    else:
-        print(report.render())
-    return 0 if report.ok else 1

@@ -18,10 +18,10 @@ from typing import Any
 
 import anyio
 
-from ..config import Settings
-from ..errors import InvalidInputError, PolymarketRealtimeError
-from .backtest import BacktestResult, run_backtest
-from .progress import ProgressBar
+from ...config import Settings
+from ...errors import InvalidInputError, PolymarketRealtimeError
+from ..progress import ProgressBar
+from .engine import BacktestResult, run_backtest
 
 __all__ = ["add_arguments", "render_png", "run"]
 

@@ -1,0 +1,43 @@
+"""``polymarket-realtime-mcp doctor``: print the diagnosis of :func:`~.doctor.diagnose` and exit 0 if nothing failed.
+
+This is a command-line tool, not the MCP server: its report goes to stdout, logs to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+import anyio
+
+from ..config import Settings
+from ..errors import PolymarketRealtimeError
+from ..secrets import RedactingFilter, redactor
+from .doctor import diagnose
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds per network check (default 5)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """``polymarket-realtime-mcp doctor``: exit 0 when nothing failed, 1 otherwise."""
+    settings = Settings.from_env()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=settings.log_level, handlers=[handler])  # no-op if logging is already set up
+    try:
+        report = anyio.run(lambda: diagnose(settings, timeout_s=float(args.timeout)))
+    except PolymarketRealtimeError as exc:
+        print(f"doctor: {redactor.scrub(str(exc))}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(redactor.scrub(json.dumps(report.to_dict(), indent=2)))
+    else:
+        print(report.render())
+    return 0 if report.ok else 1
