@@ -9,6 +9,7 @@ import pytest
 
 from polymarket_realtime.config import Settings
 from polymarket_realtime.simulator import SimAccount, Simulator, SimulatorConfig
+from tests.sim_settings import fast_settings
 
 
 @pytest.fixture
@@ -37,18 +38,4 @@ async def simulator(anyio_backend: str) -> AsyncIterator[Simulator]:
 @pytest.fixture
 def sim_settings(simulator: Simulator, tmp_path: Path) -> Settings:
     """Settings pointing every endpoint at ``simulator`` with test-speed timings."""
-    return Settings.from_env(
-        {
-            **simulator.env(),
-            "POLYMARKET_MCP_DATA_DIR": str(tmp_path),
-            "POLYMARKET_PING_INTERVAL_S": "0.2",
-            "POLYMARKET_PONG_TIMEOUT_S": "1.0",
-            "POLYMARKET_RECONNECT_BASE_S": "0.05",
-            "POLYMARKET_RECONNECT_MAX_S": "0.5",
-            "POLYMARKET_MARKET_IDLE_TIMEOUT_S": "1.5",
-            "POLYMARKET_SNAPSHOT_FALLBACK_S": "0.5",
-            "POLYMARKET_RTDS_PING_INTERVAL_S": "0.2",
-            "POLYMARKET_RTDS_IDLE_TIMEOUT_S": "1.5",
-        },
-        env_file=Path("/nonexistent"),
-    )
+    return fast_settings(simulator, tmp_path)

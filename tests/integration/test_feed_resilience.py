@@ -20,28 +20,9 @@ from polymarket_realtime.routing.eventlog import EventLog
 from polymarket_realtime.routing.router import EventRouter, Subscription
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
 from polymarket_realtime.venues.polymarket.rest import ClobRestClient
+from tests.sim_settings import fast_settings
 
 MARKET = "/ws/market"
-
-
-def fast_settings(sim: Simulator, tmp_path: Path, **overrides: object) -> Settings:
-    base = Settings(
-        clob_ws_url=sim.ws_url,
-        rtds_ws_url=sim.rtds_url,
-        clob_url=sim.rest_url,
-        gamma_url=sim.rest_url,
-        data_dir=tmp_path,
-        ping_interval_s=0.2,
-        pong_timeout_s=1.0,
-        reconnect_base_s=0.05,
-        reconnect_max_s=0.5,
-        market_idle_timeout_s=1.5,
-        rtds_ping_interval_s=0.2,
-        rtds_idle_timeout_s=1.5,
-        snapshot_fallback_s=0.5,
-        http_timeout_s=5.0,
-    )
-    return base.replace(**overrides) if overrides else base
 
 
 @asynccontextmanager

@@ -225,7 +225,7 @@ class WebSocketManager:
 
     async def subscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Hold the given tokens (ref-counted); returns the ones newly subscribed at the venue."""
-        ids = _token_ids(asset_ids)
+        ids = protocol.require_token_ids(asset_ids)
         async with self._lock:
             fresh = self._asset_refs.acquire(ids)
             opened = 0
@@ -674,14 +674,3 @@ def _aggregate(url: str, conns: list[FeedConnection], assets: int | None) -> dic
         "assets": assets if assets is not None else sum(s["assets"] for s in shards),
         "shards": shards,
     }
-
-
-def _token_ids(asset_ids: Iterable[str]) -> list[str]:
-    ids = list(dict.fromkeys(asset_ids))
-    for token in ids:
-        if not protocol.is_token_id(token):
-            raise InvalidInputError(
-                f"{token!r} is not a token id: send the CLOB token id, a decimal string of up to 78 digits "
-                "(get_market lists each outcome's token_id)."
-            )
-    return ids

@@ -9,23 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from ..errors import InvalidInputError
 from ..venues.polymarket import protocol
 from .leases import Interest
 
-__all__ = ["Wants", "check_token_ids"]
-
-
-def check_token_ids(asset_ids: Iterable[str]) -> list[str]:
-    """De-duplicated token ids; :class:`InvalidInputError` for anything that is not one."""
-    ids = list(dict.fromkeys(asset_ids))
-    for token in ids:
-        if not protocol.is_token_id(token):
-            raise InvalidInputError(
-                f"{token!r} is not a token id: send the CLOB token id, a decimal string of up to 78 digits "
-                "(get_market lists each outcome's token_id)."
-            )
-    return ids
+__all__ = ["Wants"]
 
 
 class Wants:
@@ -40,7 +27,7 @@ class Wants:
 
     def add_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Returns the tokens new to this server."""
-        ids = check_token_ids(asset_ids)
+        ids = protocol.require_token_ids(asset_ids)
         new = [a for a in ids if self.assets[a] == 0]
         self.assets.update(ids)
         return new

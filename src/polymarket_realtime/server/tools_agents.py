@@ -5,19 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..agents.models import AgentList, AgentLogs, AgentView, PresetList
 from ..agents.service import MAX_LOG_LINES, AgentService
 from ..agents.system import SystemService
+from .annotations import CHANGE as _CHANGE, CREATE as _CREATE, READ_LOCAL as _READ
 from .context import AppContext, app_context
 
 __all__ = ["register"]
 
-_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-_CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
-_CHANGE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
 
 AgentId = Annotated[str, Field(description="Agent id from start_agent / list_agents.")]
 

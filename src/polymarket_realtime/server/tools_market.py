@@ -6,10 +6,10 @@ import time
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..model.book import OrderBook
+from .annotations import READ_VENUE as _READ_VENUE
 from .context import AppContext, app_context
 from .results import MarketResult, OrderBookResult, PriceLevel, SearchResult
 from .validation import check_depth, check_limit, check_token_id
@@ -18,8 +18,6 @@ __all__ = ["book_result", "register"]
 
 FRESH_BOOK_MAX_AGE_S = 30.0
 """A streamed book older than this (with no update) is re-fetched over REST by get_order_book."""
-
-_READ_VENUE = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
 
 def book_result(token_id: str, view: dict[str, Any]) -> OrderBookResult:

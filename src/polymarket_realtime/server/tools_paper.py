@@ -6,20 +6,17 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..agents.service import AgentService
 from ..paper.models import BulkStateResult, OrderResult, OrderView, SessionDetail, SessionList
 from ..paper.service import PaperService
+from .annotations import CHANGE as _CHANGE, CREATE as _CREATE, READ_LOCAL as _READ
 from .context import AppContext, app_context
 from .validation import check_market_refs, check_token_id, check_token_ids
 
 __all__ = ["register"]
 
-_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-_CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
-_CHANGE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
 
 SessionId = Annotated[str, Field(description="Paper session id from create_paper_session / list_paper_sessions.")]
 

@@ -12,12 +12,12 @@ import time
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..errors import InvalidInputError
 from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
+from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
 from .context import AppContext, app_context
 from .results import (
     ConnectionStatus,
@@ -50,9 +50,6 @@ RTDS_TOPICS = {"binance": ("crypto_prices", "update"), "chainlink": ("crypto_pri
 COMMENTS_TOPIC = ("comments", "*")
 _SYMBOL = re.compile(r"^[a-z0-9]{2,12}(/[a-z]{2,5}|usdt)?$")
 
-_SUBSCRIBE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
-_READ_LOCAL = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-_UNSUBSCRIBE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
 
 _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
 _CALLBACK_DOC = (

@@ -12,20 +12,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..errors import InvalidInputError
 from ..recording.service import RecordingInfo, RecordingList, RecordingService
+from .annotations import (
+    CREATE as _START,
+    IDEMPOTENT_ACTION as _BACKTEST,
+    IDEMPOTENT_ACTION as _STOP,
+    READ_LOCAL as _READ_LOCAL,
+)
 from .context import AppContext, app_context
 from .validation import check_market_refs, check_token_ids
 
 __all__ = ["BacktestSummary", "register"]
-
-_START = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
-_STOP = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-_READ_LOCAL = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-_BACKTEST = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
 class BacktestSummary(BaseModel):

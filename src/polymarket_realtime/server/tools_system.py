@@ -5,19 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from ..agents.models import ActivityPage, SystemStatus, SystemSwitchResult
 from ..agents.system import MAX_ACTIVITY, SystemService
 from ..storage.activity import ACTIVITY_URI
+from .annotations import CHANGE as _CHANGE, READ_LOCAL as _READ
 from .context import AppContext, app_context
 from .validation import MAX_WAIT_S, check_wait_s
 
 __all__ = ["register"]
-
-_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
-_CHANGE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
 
 
 def _system(ctx: Context[AppContext]) -> SystemService:

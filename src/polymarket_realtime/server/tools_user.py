@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from ..auth.doctor import diagnose
@@ -22,6 +21,7 @@ from ..routing.eventlog import LogEntry
 from ..routing.router import Subscription
 from ..venues.polymarket.parsing import parse_ts_ms
 from ..venues.polymarket.protocol import is_condition_id
+from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, READ_VENUE as _READ_VENUE
 from .context import AppContext, app_context
 from .ext_user import UserService
 from .subscriptions import create_subscription
@@ -29,9 +29,6 @@ from .validation import check_limit, check_market_refs
 
 __all__ = ["register"]
 
-_SUBSCRIBE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
-_READ_VENUE = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
-_READ_LOCAL = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 USER_ORDER_TYPES = frozenset({"user_order", "feed_status"})
 USER_TRADE_TYPES = frozenset({"user_trade", "feed_status"})

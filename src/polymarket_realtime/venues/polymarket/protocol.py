@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ...errors import InvalidInputError
+
 __all__ = [
     "PING",
     "RTDS_PING",
@@ -27,6 +29,7 @@ __all__ = [
     "market_initial_frame",
     "market_subscribe_frame",
     "market_unsubscribe_frame",
+    "require_token_ids",
     "rtds_subscribe_frame",
     "rtds_unsubscribe_frame",
     "user_initial_frame",
@@ -49,6 +52,18 @@ _CONDITION_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 def is_token_id(value: str) -> bool:
     """A CLOB token id: a decimal string of 1-100 digits, no sign or spaces."""
     return _TOKEN_ID.fullmatch(value) is not None
+
+
+def require_token_ids(asset_ids: Iterable[str]) -> list[str]:
+    """De-duplicated token ids in order; :class:`InvalidInputError` naming the first that is not one."""
+    ids = list(dict.fromkeys(asset_ids))
+    for token in ids:
+        if not is_token_id(token):
+            raise InvalidInputError(
+                f"{token!r} is not a token id: send the CLOB token id, a decimal string of up to 78 digits "
+                "(get_market lists each outcome's token_id)."
+            )
+    return ids
 
 
 def is_condition_id(value: str) -> bool:
