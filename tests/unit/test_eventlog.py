@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import anyio
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from polymarket_realtime.model.events import LastTrade, LevelChange, PriceChange
 from polymarket_realtime.routing.eventlog import EventLog, entry_to_dict
@@ -118,3 +119,38 @@ async def test_long_poll_times_out_and_close_wakes() -> None:
             await anyio.wait_all_tasks_blocked()
             log.close()
     assert result == [False]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    capacity=st.integers(min_value=1, max_value=12),
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("append"), st.integers(min_value=1, max_value=30)),
+            st.tuples(st.just("read"), st.integers(min_value=0, max_value=60), st.integers(min_value=0, max_value=15)),
+        ),
+        max_size=40,
+    ),
+)
+def test_reads_match_a_reference_window(capacity: int, steps: list[tuple[int | str, ...]]) -> None:
+    """Against a plain list of everything appended: same entries, next_seq and dropped counts."""
+    log = EventLog(capacity)
+    everything: list[int] = []  # seq i+1 carries the trade of size i+1
+    for step in steps:
+        if step[0] == "append":
+            for _ in range(int(step[1])):
+                everything.append(len(everything) + 1)
+                assert log.append(trade(len(everything))) == len(everything)
+            continue
+        after, limit = int(step[1]), int(step[2])
+        got = log.read(after, limit)
+        last = len(everything)
+        cursor = min(after, last)
+        first_kept = max(1, last - capacity + 1)
+        start = max(cursor + 1, first_kept)
+        expected = list(range(start, min(last, start + limit - 1) + 1))
+        assert [e.seq for e in got.entries] == expected
+        assert [e.event.size for e in got.entries] == [Decimal(s) for s in expected]  # type: ignore[union-attr]
+        assert got.dropped == start - (cursor + 1)
+        assert got.next_seq == (expected[-1] if expected else cursor + got.dropped)
+    assert len(log) == min(len(everything), capacity)

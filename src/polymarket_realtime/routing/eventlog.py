@@ -53,7 +53,9 @@ class EventLog:
             raise ValueError("capacity must be positive")
         self.capacity = capacity
         # Plain tuples (seq, event, extra): cheaper to build than the NamedTuple, which read() makes.
-        self._buf: list[tuple[int, Event, dict[str, Any] | None] | None] = [None] * capacity
+        # The ring grows on demand (slot of seq = (seq - 1) % capacity): an idle subscription costs a
+        # few bytes, not capacity x 8 (8 KB each at the default 1,000).
+        self._buf: list[tuple[int, Event, dict[str, Any] | None]] = []
         self._last_seq = 0
         self._read_upto = 0
         self._waiter: anyio.Event | None = None
@@ -69,7 +71,11 @@ class EventLog:
         if seq > self.capacity and seq - self.capacity > self._read_upto:
             # The entry being overwritten was never handed to a reader.
             self.dropped_total += 1
-        self._buf[seq % self.capacity] = (seq, event, extra)
+        buf = self._buf
+        if len(buf) < self.capacity:
+            buf.append((seq, event, extra))
+        else:
+            buf[(seq - 1) % self.capacity] = (seq, event, extra)
         self._last_seq = seq
         waiter = self._waiter
         if waiter is not None:
@@ -108,8 +114,8 @@ class EventLog:
         entries: list[LogEntry] = []
         make = LogEntry._make
         for seq in range(start, end + 1):
-            raw = buf[seq % cap]
-            assert raw is not None and raw[0] == seq
+            raw = buf[(seq - 1) % cap]
+            assert raw[0] == seq
             entries.append(make(raw))
         next_seq = end if entries else after_seq + dropped
         if next_seq > self._read_upto:
