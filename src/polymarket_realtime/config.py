@@ -36,6 +36,7 @@ _SECRET_VARIABLES = frozenset(
 )
 _HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_REDIS_NAME = re.compile(r"^[A-Za-z0-9:_.\-]{1,64}$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +85,12 @@ class Settings:
 
     # Shared feed through Redis (None = embedded single-process mode).
     redis_url: Secret | None = None
+    redis_prefix: str = "pmrt:"
+    """Key namespace shared by ``feed`` and ``serve``; several deployments can share one Redis."""
+    redis_lease_ttl_s: float = 15.0
+    """How long a crashed server's subscriptions outlive it (leases are renewed at a third of this)."""
+    redis_consumer: str | None = None
+    """Stable consumer name: a restarted server resumes from its saved stream cursors (no loss, no repeat)."""
 
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -193,6 +200,12 @@ def _redis_url(raw: str) -> Secret:
     return Secret(_url(("redis", "rediss", "unix"))(raw))
 
 
+def _redis_name(raw: str) -> str:
+    if not _REDIS_NAME.match(raw):
+        raise ValueError("must be 1-64 characters from A-Z a-z 0-9 : _ . -")
+    return raw
+
+
 def _address(raw: str) -> str:
     if not _ADDRESS.match(raw):
         raise ValueError("must be 0x followed by 40 hex characters")
@@ -262,6 +275,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         signature_type=_get(env, "POLYMARKET_SIGNATURE_TYPE", _choice(0, 1, 2, 3), d.signature_type),
         funder=_get(env, "POLYMARKET_FUNDER", _address, None),
         redis_url=_get(env, "POLYMARKET_MCP_REDIS_URL", _redis_url, None),
+        redis_prefix=_get(env, "POLYMARKET_MCP_REDIS_PREFIX", _redis_name, d.redis_prefix),
+        redis_lease_ttl_s=_get(env, "POLYMARKET_MCP_REDIS_LEASE_TTL_S", _positive_float, d.redis_lease_ttl_s),
+        redis_consumer=_get(env, "POLYMARKET_MCP_REDIS_CONSUMER", _redis_name, None),
     )
     if settings.reconnect_max_s < settings.reconnect_base_s:
         raise ConfigError("POLYMARKET_RECONNECT_MAX_S", "must be >= POLYMARKET_RECONNECT_BASE_S")

@@ -71,7 +71,9 @@ def server_settings(feed_settings: Settings, redis: RedisServer, data_dir: Path,
     return feed_settings.replace(
         redis_url=Secret(redis.url),
         data_dir=data_dir,
-        extra={"redis_prefix": PREFIX, "redis_lease_ttl_s": "2", "redis_block_ms": "50", **extra},
+        redis_prefix=PREFIX,
+        redis_lease_ttl_s=2.0,
+        extra={"redis_block_ms": "50", **extra},
     )
 
 

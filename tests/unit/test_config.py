@@ -77,3 +77,16 @@ def test_env_example_documents_every_variable_and_loads() -> None:
     assert documented - read_by_code == set()
     settings = Settings.from_env({}, env_file=example)
     assert settings == Settings.from_env({}, env_file=Path("/nonexistent"))
+
+
+def test_redis_defaults_match_the_stream_keys() -> None:
+    from polymarket_realtime.redisbus.keys import DEFAULT_PREFIX
+
+    assert Settings().redis_prefix == DEFAULT_PREFIX
+    s = Settings.from_env(
+        {"POLYMARKET_MCP_REDIS_PREFIX": "team-a:", "POLYMARKET_MCP_REDIS_CONSUMER": "desk-1"},
+        env_file=Path("/nonexistent"),
+    )
+    assert (s.redis_prefix, s.redis_consumer) == ("team-a:", "desk-1")
+    with pytest.raises(ConfigError):
+        Settings.from_env({"POLYMARKET_MCP_REDIS_PREFIX": "bad prefix"}, env_file=Path("/nonexistent"))

@@ -451,16 +451,15 @@ class RedisFeedBackend:
 def redis_feed_factory(settings: Settings, books: BookStore, router: EventRouter, clob: object) -> RedisFeedBackend:
     """The ``serve`` feed when ``settings.redis_url`` is set (``server/app.py`` calls this).
 
-    Tuning comes from ``settings.extra`` (all optional): ``redis_prefix``, ``redis_lease_ttl_s``,
-    ``redis_block_ms``, ``redis_consumer_name`` (persist cursors under this stable name).
+    ``POLYMARKET_MCP_REDIS_PREFIX``, ``_LEASE_TTL_S`` and ``_CONSUMER`` tune it; ``settings.extra``
+    may carry ``redis_block_ms`` (tests use short XREAD blocks).
     """
-    extra = settings.extra
     return RedisFeedBackend(
         settings,
         books=books,
         router=router,
-        prefix=extra.get("redis_prefix", DEFAULT_PREFIX),
-        lease_ttl_s=float(extra.get("redis_lease_ttl_s", "15")),
-        block_ms=int(extra.get("redis_block_ms", "250")),
-        consumer_name=extra.get("redis_consumer_name") or None,
+        prefix=settings.redis_prefix,
+        lease_ttl_s=settings.redis_lease_ttl_s,
+        block_ms=int(settings.extra.get("redis_block_ms", "250")),
+        consumer_name=settings.redis_consumer,
     )

@@ -35,7 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="Redis URL (redis://, rediss:// or unix://); default: POLYMARKET_MCP_REDIS_URL",
     )
-    parser.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"key namespace (default {DEFAULT_PREFIX!r})")
+    parser.add_argument(
+        "--prefix",
+        default=None,
+        help=f"key namespace (default POLYMARKET_MCP_REDIS_PREFIX, else {DEFAULT_PREFIX!r}); serve must use the same",
+    )
     parser.add_argument("--lock-ttl-s", type=float, default=5.0, help="leader lock TTL = failover time (default 5)")
     parser.add_argument("--lease-poll-s", type=float, default=0.5, help="how often leases are re-read (default 0.5)")
     parser.add_argument(
@@ -47,6 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    if args.prefix is None:
+        args.prefix = settings.redis_prefix
     url = args.redis or (settings.redis_url.reveal() if settings.redis_url is not None else None)
     if not url:
         raise ConfigError("POLYMARKET_MCP_REDIS_URL", "set it or pass --redis redis://host:port/0")
