@@ -7,17 +7,21 @@ import anyio
 import pytest
 
 from polymarket_realtime.errors import NotFoundError
+from polymarket_realtime.feed.books import BookStore
+from polymarket_realtime.model.book import BookTop
 from polymarket_realtime.model.events import (
+    BookSnapshot,
     CryptoPrice,
     Event,
     FeedStatus,
     LastTrade,
+    Level,
     LevelChange,
     MarketResolved,
     PriceChange,
     UserOrder,
 )
-from polymarket_realtime.routing.eventlog import EventLog, LogEntry
+from polymarket_realtime.routing.eventlog import EventLog, LogEntry, entry_to_dict
 from polymarket_realtime.routing.router import EventRouter, Subscription
 
 A, B, C = "111", "222", "333"
@@ -25,22 +29,20 @@ M1, M2 = "0x" + "1" * 64, "0x" + "2" * 64
 PRICES = frozenset({"price_change", "last_trade_price", "best_bid_ask"})
 
 
-class FakeBook:
-    def __init__(self, asset: str) -> None:
-        self.asset = asset
-        self.views = 0
-
-    def view(self, depth: int) -> dict[str, Any]:
-        self.views += 1
-        return {"asset": self.asset, "depth": depth}
-
-
-class FakeBooks:
-    def __init__(self) -> None:
-        self.books = {A: FakeBook(A), B: FakeBook(B)}
-
-    def get(self, asset_id: str) -> FakeBook | None:
-        return self.books.get(asset_id)
+def real_books() -> BookStore:
+    """A real BookStore with a snapshot for A and B (bids 0.40/0.39, asks 0.60/0.61)."""
+    books = BookStore()
+    for asset in (A, B):
+        books.apply(
+            BookSnapshot(
+                asset_id=asset,
+                market=M1,
+                bids=(Level(Decimal("0.40"), Decimal(10)), Level(Decimal("0.39"), Decimal(20))),
+                asks=(Level(Decimal("0.60"), Decimal(5)), Level(Decimal("0.61"), Decimal(7))),
+                ts_recv_ns=1,
+            )
+        )
+    return books
 
 
 def sub(
@@ -62,7 +64,7 @@ def seqs(s: Subscription) -> list[str]:
 
 
 def test_routes_by_asset_and_type() -> None:
-    router = EventRouter(FakeBooks())
+    router = EventRouter(real_books())
     a = router.add(sub("a", tokens=(A,)))
     ab = router.add(sub("ab", tokens=(A, B), types={"last_trade_price"}))
     assert router.route(change(A)) == 1
@@ -115,17 +117,26 @@ def test_market_wide_events_reach_token_subscriptions_through_asset_ids() -> Non
     assert res.log.last_seq == 2
 
 
-def test_depth_subscriptions_get_one_view_per_asset_and_depth() -> None:
-    books = FakeBooks()
+def test_depth_subscriptions_get_one_book_top_per_asset_and_depth() -> None:
+    books = real_books()
     router = EventRouter(books)
-    d5 = router.add(sub("d5", tokens=(A,), depth=5))
-    d5b = router.add(sub("d5b", tokens=(A,), depth=5))
+    d1 = router.add(sub("d1", tokens=(A,), depth=1))
+    d1b = router.add(sub("d1b", tokens=(A,), depth=1))
     d0 = router.add(sub("d0", tokens=(A,)))
-    router.route(change(A))
-    assert books.books[A].views == 1
-    assert d5.log.latest(1)[0].extra == {"book": {"asset": A, "depth": 5}}
-    assert d5b.log.latest(1)[0].extra is d5.log.latest(1)[0].extra
+    event = change(A)
+    books.apply(event)
+    router.route(event)
+    extra = d1.log.latest(1)[0].extra
+    assert extra is not None
+    assert d1b.log.latest(1)[0].extra is extra  # computed once per asset and depth
     assert d0.log.latest(1)[0].extra is None
+    top = extra["book"]
+    assert isinstance(top, BookTop)  # stored unformatted on the hot path
+    assert top.bids == (Level(Decimal("0.5"), Decimal(1)),)
+    assert top.asks == (Level(Decimal("0.60"), Decimal(5)),)
+    rendered = entry_to_dict(d1.log.latest(1)[0])["data"]["book"]
+    assert rendered == books.get(A).view(1, event.ts_recv_ns)  # type: ignore[union-attr]
+    assert rendered["best_bid"] == "0.5" and rendered["spread"] == "0.10" and rendered["mid"] == "0.55"
 
 
 def test_predicate_filters_rtds_symbols_locally() -> None:

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from polymarket_realtime.clock import SYSTEM_CLOCK, Clock
 from polymarket_realtime.model.events import BookSnapshot, LastTrade, Level, PriceChange, Side, TickSizeChange
 
-__all__ = ["OrderBook"]
+__all__ = ["BookTop", "OrderBook"]
 
 _TWO = Decimal(2)
 _ZERO = Decimal(0)
@@ -33,6 +33,44 @@ _ZERO = Decimal(0)
 
 def _str(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+class BookTop(NamedTuple):
+    """The top of one book at one moment: best-first levels and metadata, unformatted."""
+
+    asset_id: str
+    market: str
+    bids: tuple[Level, ...]
+    asks: tuple[Level, ...]
+    tick_size: Decimal | None
+    min_order_size: Decimal | None
+    last_trade_price: Decimal | None
+    source: Literal["ws", "rest"]
+    updated_recv_ns: int
+    stale: bool
+
+    def to_dict(self, now_ns: int) -> dict[str, Any]:
+        """JSON-ready: levels as ``{price, size}`` strings, best bid/ask, mid, spread, ``age_s`` at ``now_ns``."""
+        best_bid = self.bids[0].price if self.bids else None
+        best_ask = self.asks[0].price if self.asks else None
+        both = best_bid is not None and best_ask is not None
+        age = max(0.0, (now_ns - self.updated_recv_ns) / 1e9) if self.updated_recv_ns else None
+        return {
+            "asset_id": self.asset_id,
+            "market": self.market,
+            "bids": [{"price": str(level.price), "size": str(level.size)} for level in self.bids],
+            "asks": [{"price": str(level.price), "size": str(level.size)} for level in self.asks],
+            "best_bid": _str(best_bid),
+            "best_ask": _str(best_ask),
+            "mid": _str((best_bid + best_ask) / _TWO) if both else None,  # type: ignore[operator]
+            "spread": _str(best_ask - best_bid) if both else None,  # type: ignore[operator]
+            "tick_size": _str(self.tick_size),
+            "min_order_size": _str(self.min_order_size),
+            "last_trade_price": _str(self.last_trade_price),
+            "source": self.source,
+            "age_s": None if age is None else round(age, 3),
+            "stale": self.stale,
+        }
 
 
 class OrderBook:
@@ -224,30 +262,31 @@ class OrderBook:
         now = self._clock.time_ns() if now_ns is None else now_ns
         return max(0.0, (now - self.updated_recv_ns) / 1e9)
 
+    def top(self, depth: int = 10) -> BookTop:
+        """Immutable top ``depth`` levels per side plus metadata; cheap (no formatting).
+
+        The router stores one per event for order-book subscriptions; it is rendered to JSON only when
+        somebody reads it (:meth:`BookTop.to_dict`).
+        """
+        return BookTop(
+            asset_id=self.asset_id,
+            market=self.market,
+            bids=tuple(self.bids(depth)),
+            asks=tuple(self.asks(depth)),
+            tick_size=self.tick_size,
+            min_order_size=self.min_order_size,
+            last_trade_price=self.last_trade_price,
+            source=self.source,
+            updated_recv_ns=self.updated_recv_ns,
+            stale=self.stale,
+        )
+
     def view(self, depth: int = 10, now_ns: int | None = None) -> dict[str, Any]:
         """JSON-ready snapshot of the top ``depth`` levels per side plus summary and freshness.
 
         Decimals are rendered as strings (exact); absent values are None.
         """
-        bids = self.bids(depth)
-        asks = self.asks(depth)
-        age = self.age_s(now_ns)
-        return {
-            "asset_id": self.asset_id,
-            "market": self.market,
-            "bids": [{"price": str(level.price), "size": str(level.size)} for level in bids],
-            "asks": [{"price": str(level.price), "size": str(level.size)} for level in asks],
-            "best_bid": _str(self.best_bid()),
-            "best_ask": _str(self.best_ask()),
-            "mid": _str(self.mid()),
-            "spread": _str(self.spread()),
-            "tick_size": _str(self.tick_size),
-            "min_order_size": _str(self.min_order_size),
-            "last_trade_price": _str(self.last_trade_price),
-            "source": self.source,
-            "age_s": None if age is None else round(age, 3),
-            "stale": self.stale,
-        }
+        return self.top(depth).to_dict(self._clock.time_ns() if now_ns is None else now_ns)
 
     def __repr__(self) -> str:
         return (

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import anyio
 
+from ..model.book import BookTop
 from ..model.events import Event, event_to_dict
 
 __all__ = ["EventLog", "LogEntry", "LogRead", "entry_to_dict"]
@@ -161,7 +162,9 @@ def entry_to_dict(entry: LogEntry) -> dict[str, Any]:
     event = entry.event
     data = event_to_dict(event)
     if entry.extra:
-        data.update(entry.extra)
+        for key, value in entry.extra.items():
+            # Book tops are stored unformatted on the hot path and rendered as of the event's receipt.
+            data[key] = value.to_dict(event.ts_recv_ns) if isinstance(value, BookTop) else value
     return {
         "seq": entry.seq,
         "type": event.type,

@@ -12,7 +12,7 @@ that match, not to the number that exist:
 A subscription receives an event when the type is in its ``event_types``, one of its filters matches
 (token id, condition id, or one of the event's ``asset_ids``), and its predicate (if any) accepts it.
 ``feed_status`` events reach a token-filtered subscription when their ``asset_ids`` overlap its tokens.
-For ``depth > 0`` subscriptions, book-changing events carry ``{"book": books.get(asset).view(depth)}`` as
+For ``depth > 0`` subscriptions, book-changing events carry ``{"book": books.get(asset).top(depth)}`` as
 the log entry's ``extra`` (computed once per asset and depth per event). A subscription callback or sink
 that raises is logged and skipped: one bad consumer never stops the fan-out.
 """
@@ -36,10 +36,6 @@ logger = logging.getLogger(__name__)
 
 BOOK_EVENT_TYPES = frozenset({"book", "price_change", "tick_size_change", "last_trade_price", "best_bid_ask"})
 """Events after which a depth subscription gets a fresh book view."""
-
-
-class _View(Protocol):
-    def view(self, depth: int) -> dict[str, Any]: ...
 
 
 class BookViews(Protocol):
@@ -196,7 +192,8 @@ class EventRouter:
                     extra = views.get(depth)
                     if extra is None:
                         book = self._books.get(asset)
-                        extra = views[depth] = {"book": book.view(depth) if book is not None else None}
+                        # Unformatted (BookTop): rendered to JSON when read, not on the socket path.
+                        extra = views[depth] = {"book": book.top(depth) if book is not None else None}
                 seq = sub.log.append(event, extra)
                 sub.last_event_ns = ts
                 delivered += 1
