@@ -20,7 +20,8 @@ from mcp import Client, StdioServerParameters
 
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
 
-pytestmark = [pytest.mark.anyio, pytest.mark.slow]
+# Not marked slow: it needs no network and takes seconds, so `make test` (CI) runs it.
+pytestmark = [pytest.mark.anyio]
 
 
 def _params(sim: Simulator, data_dir: Path, cwd: Path) -> StdioServerParameters:
