@@ -189,3 +189,29 @@ async def test_clob_rest_client(sim: Simulator, tmp_path: Path) -> None:
     async with ClobRestClient(down) as rest:
         with pytest.raises(VenueUnavailableError, match=r"127\.0\.0\.1:9"):
             await rest.get_time()
+
+
+@pytest.mark.anyio
+async def test_asset_added_while_the_shard_is_connecting_reaches_the_venue(sim: Simulator, tmp_path: Path) -> None:
+    """A subscribe racing the handshake misses the initial frame; it must still be sent (not REST-frozen)."""
+    first, _ = tokens(sim, 0)
+    late, _ = tokens(sim, 1)
+    async with feed(fast_settings(sim, tmp_path)) as manager:
+        await manager.subscribe_assets([first])
+        (conn,) = manager.connections()
+        with anyio.fail_after(10):
+            while conn.state != "connecting":  # yield to the connection task; no timed sleep
+                await anyio.lowlevel.checkpoint()
+        # The initial frame for [first] is built; the handshake is in flight.
+        await manager.subscribe_assets([late])
+        await sim.wait_until(lambda: {first, late} <= sim.observed.subscribed_assets())
+        (venue_conn,) = sim.observed.on(MARKET)
+        assert json.loads(venue_conn.texts[0])["assets_ids"] == [first]
+        assert any(
+            json.loads(t).get("operation") == "subscribe" and late in json.loads(t)["assets_ids"]
+            for t in venue_conn.texts[1:]
+            if t.startswith("{")
+        )
+        # The late book streams from the socket, not a one-off REST snapshot.
+        sim.step(40)
+        await sim.wait_until(lambda: (b := manager.books.get(late)) is not None and b.source == "ws" and not b.stale)

@@ -123,6 +123,9 @@ class WebSocketManager:
         self._wanted: dict[str, int] = self._asset_refs._counts  # read-only alias for the hot path
         self._shards = ShardAssigner(settings.max_assets_per_connection)
         self._market: dict[int, FeedConnection] = {}
+        # What each shard's socket has actually been told (initial frame + operation frames). A change
+        # made while a shard is connecting misses both; _on_connected reconciles the difference.
+        self._sent_assets: dict[int, set[str]] = {}
         self._events_refs = 0
         self._events_conn: FeedConnection | None = None
         self._awaiting: dict[str, str] = {}  # token -> connection id still owing a snapshot
@@ -235,6 +238,7 @@ class WebSocketManager:
                     self._open_shard(change.shard_id, start_delay_s=STAGGER_S * opened)
                     opened += 1
                 elif await conn.send(protocol.market_subscribe_frame(change.add)):
+                    self._sent_assets.setdefault(change.shard_id, set()).update(change.add)
                     # A dynamic subscribe may not send a snapshot (spec §2.2): fall back to REST.
                     self._await_snapshots(conn, change.add)
             return fresh
@@ -250,9 +254,10 @@ class WebSocketManager:
                     continue
                 if change.closed:
                     del self._market[change.shard_id]
+                    self._sent_assets.pop(change.shard_id, None)
                     self._close_connection(conn)
-                else:
-                    await conn.send(protocol.market_unsubscribe_frame(change.remove))
+                elif await conn.send(protocol.market_unsubscribe_frame(change.remove)):
+                    self._sent_assets.get(change.shard_id, set()).difference_update(change.remove)
             for asset in gone:
                 self._settle(asset)
                 self.books.discard(asset)
@@ -260,7 +265,9 @@ class WebSocketManager:
 
     def _open_shard(self, shard_id: int, *, start_delay_s: float) -> None:
         async def frames(refresh: bool) -> list[str]:
-            return [protocol.market_initial_frame(self._shards.assets_of(shard_id))]
+            assets = self._shards.assets_of(shard_id)
+            self._sent_assets[shard_id] = set(assets)
+            return [protocol.market_initial_frame(assets)]
 
         self._market[shard_id] = self._new_connection(
             f"market-{shard_id}",
@@ -477,9 +484,32 @@ class WebSocketManager:
         self._status(conn, "connected", f"connected to {conn.spec.url}", assets)
         if assets:
             self._await_snapshots(conn, assets)
+            shard_id = int(conn.connection_id[7:])
+            if set(assets) != self._sent_assets.get(shard_id):
+                self._spawn(self._reconcile_shard, conn, shard_id)
         elif conn.connection_id in self._recovering:
             self._recovering.discard(conn.connection_id)
             self._status(conn, "resynced", "reconnected", ())
+
+    async def _reconcile_shard(self, conn: FeedConnection, shard_id: int) -> None:
+        """Send operation frames for assets added or removed while the shard's socket was connecting."""
+        async with self._lock:
+            if self._market.get(shard_id) is not conn or not conn.connected:
+                return  # a newer connection (or none) owns the shard now; its own frames will be right
+            wanted = set(self._shards.assets_of(shard_id))
+            sent = self._sent_assets.setdefault(shard_id, set())
+            add, remove = sorted(wanted - sent), sorted(sent - wanted)
+            if add and await conn.send(protocol.market_subscribe_frame(add)):
+                sent.update(add)
+            if remove and await conn.send(protocol.market_unsubscribe_frame(remove)):
+                sent.difference_update(remove)
+            if add or remove:
+                logger.info(
+                    "%s: %d asset(s) added and %d removed while connecting, sent now",
+                    conn.connection_id,
+                    len(add),
+                    len(remove),
+                )
 
     def _on_disconnected(self, conn: FeedConnection, reason: str) -> None:
         assets = self._assets_of(conn)
