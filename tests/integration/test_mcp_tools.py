@@ -12,6 +12,7 @@ from polymarket_realtime.errors import InvalidInputError
 from polymarket_realtime.model.events import MarketResolved
 from polymarket_realtime.secrets import Secret
 from polymarket_realtime.simulator import SimulatorConfig
+from polymarket_realtime.venues.polymarket.rest import ClobRestClient
 
 from ._mcp_harness import running
 
@@ -111,6 +112,37 @@ async def test_bad_inputs_are_actionable_errors(tmp_path: Path) -> None:
         assert "all=true" in text
         text = await h.call_error("subscribe_crypto_prices", {"symbols": ["not a symbol!"]})
         assert "crypto symbol" in text
+        text = await h.call_error("get_market", {"market": "x" * 5000})
+        assert "at most 200 characters" in text and "x" * 300 not in text
+
+
+async def test_future_cursor_long_poll_wakes_on_the_next_event(tmp_path: Path) -> None:
+    """A cursor past the end re-anchors at the end and waits for the next event, not the whole wait_s."""
+    async with running(tmp_path) as h:
+        sub = await h.call("subscribe_market_prices", {"token_ids": [h.market(0).token_ids[0]]})
+        _events, cursor = await h.events_until(sub["subscription_id"], lambda evs: len(evs) >= 1)
+        page = await h.call("get_events", {"subscription_id": sub["subscription_id"], "after_seq": 10**9, "wait_s": 25})
+        assert page["events"] and page["events"][0]["seq"] > cursor  # woke on new data, did not time out
+
+
+async def test_order_book_falls_back_to_the_stale_stream_when_rest_is_down(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        token = h.market(0).token_ids[0]
+        sub = await h.call("subscribe_orderbook_updates", {"token_ids": [token], "depth": 3})
+        await h.events_until(sub["subscription_id"], lambda evs: any(e["type"] == "book" for e in evs))
+        app = h.server.running_app()
+        book = app.books.get(token)
+        assert book is not None
+        book.mark_stale("test: venue socket lost")
+        live_rest = app.clob
+        # REST unreachable from now on: a real client on a closed loopback port.
+        async with ClobRestClient(h.settings.replace(clob_url="http://127.0.0.1:1", http_timeout_s=2.0)) as dead:
+            app.clob = dead
+            try:
+                result = await h.call("get_order_book", {"token_id": token, "depth": 3})
+            finally:
+                app.clob = live_rest
+        assert result["stale"] is True and result["source"] == "ws" and result["bids"]
 
 
 async def test_prices_cursor_is_dense_without_duplicates(tmp_path: Path) -> None:

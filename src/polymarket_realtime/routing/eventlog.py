@@ -128,7 +128,12 @@ class EventLog:
         return self.read(max(0, self._last_seq - n), n).entries if n > 0 else []
 
     async def wait(self, after_seq: int, timeout_s: float) -> bool:
-        """Wait until an entry after ``after_seq`` exists; False on timeout or close."""
+        """Wait until an entry after ``after_seq`` exists; False on timeout or close.
+
+        A cursor from the future re-anchors at the end (as :meth:`read` does), so it waits for the next
+        new entry rather than for ``after_seq`` itself.
+        """
+        after_seq = min(after_seq, self._last_seq)
         if self._last_seq > after_seq:
             return True
         if timeout_s <= 0 or self._closed:

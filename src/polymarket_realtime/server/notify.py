@@ -100,6 +100,8 @@ class _LegacySession:
     session: ServerSession
     uris: set[str] = field(default_factory=set)
     level: int = _LEVELS["info"]
+    muted_until: float = 0.0
+    """After a send timed out, skip this client until then, so it cannot hold the others up."""
 
 
 @dataclass
@@ -109,6 +111,8 @@ class NotifierStats:
     dropped: int = 0
     """Notifications lost: the queue was full or a client did not take them in time."""
     send_failures: int = 0
+    slow_client_mutes: int = 0
+    """Times a client was skipped for a while after a send to it timed out."""
 
 
 class Notifier:
@@ -121,11 +125,13 @@ class Notifier:
         capacity: int = 1000,
         min_interval_s: float = 0.1,
         send_timeout_s: float = 2.0,
+        slow_client_mute_s: float = 5.0,
     ) -> None:
         self._bus = bus
         self._capacity = capacity
         self._min_interval_s = min_interval_s
         self._send_timeout_s = send_timeout_s
+        self._slow_client_mute_s = slow_client_mute_s
         self._sessions: dict[int, _LegacySession] = {}
         self._dirty: dict[str, None] = {}
         self._messages: deque[dict[str, Any]] = deque()
@@ -174,12 +180,13 @@ class Notifier:
 
     def on_subscription_event(self, sub: Subscription, entry: LogEntry) -> None:
         """``Subscription.on_event`` callback: runs inline in the router; O(1), never awaits."""
-        self.resource_changed(SUBSCRIPTION_URI.format(subscription_id=sub.subscription_id))
         event = entry.event
         if sub.callback_type == "log":
+            # Log mode pushes nothing: the events go to the server log (and stay readable with get_events).
             if events_log.isEnabledFor(logging.INFO):
                 events_log.info("%s #%d %s", sub.subscription_id, entry.seq, event_summary(event))
             return
+        self.resource_changed(SUBSCRIPTION_URI.format(subscription_id=sub.subscription_id))
         if not self._sessions:
             return
         if len(self._messages) >= self._capacity:
@@ -244,30 +251,40 @@ class Notifier:
             self.stats.send_failures += 1
             log.debug("bus publish failed for %s", uri, exc_info=True)
         for entry in list(self._sessions.values()):
-            if uri not in entry.uris:
+            if uri not in entry.uris or self._muted(entry):
                 continue
             # Counted before the send completes, so a client never sees more than the counter says;
             # a failed send is taken back out.
             self.stats.resource_updates_sent += 1
-            if not await self._bounded(entry.session.send_resource_updated(uri)):
+            if not await self._bounded(entry, entry.session.send_resource_updated(uri)):
                 self.stats.resource_updates_sent -= 1
 
     async def _send_log(self, data: dict[str, Any]) -> None:
         for entry in list(self._sessions.values()):
-            if entry.level > _LEVELS["info"]:
+            if entry.level > _LEVELS["info"] or self._muted(entry):
                 continue
             self.stats.log_messages_sent += 1
             if not await self._bounded(
-                entry.session.send_log_message(level="info", data=data, logger="polymarket.events")
+                entry, entry.session.send_log_message(level="info", data=data, logger="polymarket.events")
             ):
                 self.stats.log_messages_sent -= 1
 
-    async def _bounded(self, send: Any) -> bool:
+    def _muted(self, entry: _LegacySession) -> bool:
+        if entry.muted_until and anyio.current_time() < entry.muted_until:
+            self.stats.dropped += 1
+            return True
+        return False
+
+    async def _bounded(self, entry: _LegacySession, send: Any) -> bool:
         try:
             with anyio.move_on_after(self._send_timeout_s) as scope:
                 await send
             if scope.cancelled_caught:
+                # A client that stopped reading: drop this and mute it for a while, so the queue behind
+                # it (other clients, other URIs) does not wait send_timeout_s per notification.
                 self.stats.dropped += 1
+                self.stats.slow_client_mutes += 1
+                entry.muted_until = anyio.current_time() + self._slow_client_mute_s
                 return False
             return True
         except Exception:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
+from ..errors import InvalidInputError, VenueError
 from ..model.book import OrderBook
 from .annotations import READ_VENUE as _READ_VENUE
 from .context import AppContext, app_context
@@ -45,10 +46,20 @@ async def order_book(app: AppContext, token_id: str, depth: int) -> OrderBookRes
         age = book.age_s(now_ns)
         if age is not None and age <= FRESH_BOOK_MAX_AGE_S:
             return book_result(token_id, book.view(depth, now_ns))
-    snapshot = await app.clob.get_book(token_id)
+    try:
+        snapshot = await app.clob.get_book(token_id)
+    except VenueError:
+        if book is None or not book.updated_recv_ns:
+            raise
+        # REST is down too: the streamed book flagged stale (with its age) beats no answer.
+        return book_result(token_id, book.view(depth, now_ns))
     rest_book = OrderBook(token_id, snapshot.market)
     rest_book.apply_snapshot(snapshot)
     return book_result(token_id, rest_book.view(depth, time.time_ns()))
+
+
+MAX_MARKET_REF_CHARS = 200
+"""Longer than any slug, condition id (66) or token id (78): refused before reaching Gamma."""
 
 
 def register(mcp: MCPServer[AppContext]) -> None:
@@ -89,7 +100,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
         market: Annotated[str, Field(description="Slug, condition id, token id or numeric Gamma market id.")],
     ) -> MarketResult:
         app = app_context(ctx)
-        return MarketResult.from_info(await app.gamma.get_market(market))
+        ref = market.strip()
+        if not ref or len(ref) > MAX_MARKET_REF_CHARS:
+            raise InvalidInputError(
+                f"market must be a slug, condition id, token id or Gamma id of at most {MAX_MARKET_REF_CHARS} "
+                f"characters (got {len(ref)}). Use search_markets to find one."
+            )
+        return MarketResult.from_info(await app.gamma.get_market(ref))
 
     @mcp.tool(
         title="Get an order book",

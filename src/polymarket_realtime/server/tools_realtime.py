@@ -370,6 +370,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
             raise InvalidInputError(f"after_seq must be >= 0 (got {after_seq}); use 0 to read from the start")
         wait = check_wait_s(wait_s)
         sub = app.router.get(subscription_id.strip())
+        # A cursor from the future re-anchors at the end once, before waiting, so the event that wakes
+        # the long-poll is the one returned.
+        after_seq = min(after_seq, sub.log.last_seq)
         if wait > 0:
             await sub.log.wait(after_seq, wait)
         read = sub.log.read(after_seq, limit)
@@ -392,7 +395,12 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
-        return build_status(app_context(ctx))
+        app = app_context(ctx)
+        # Shared-feed mode: re-read leader and stream heads now (bounded; cached values if Redis is slow).
+        refresh = getattr(app.feed, "refresh_status", None)
+        if refresh is not None:
+            await refresh()
+        return build_status(app)
 
     @mcp.tool(
         title="Unsubscribe",
