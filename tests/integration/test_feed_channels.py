@@ -126,3 +126,20 @@ async def test_user_channel_refreshes_rejected_credentials(tmp_path: Path) -> No
         assert issued.secret not in json.dumps(manager.status(), default=str)
         await manager.unsubscribe_user_markets([market])
         await sim.wait_until(lambda: not second.open)
+
+
+@pytest.mark.anyio
+async def test_rtds_data_watchdog_reconnects_a_silent_socket(tmp_path: Path) -> None:
+    """RTDS can stall while answering PING (spec 4.1): no data for rtds_idle_timeout_s -> reconnect."""
+    config = SimulatorConfig(seed=2, markets=2, rate_per_s=0, rtds_rate_per_s=50.0, resolve_after_s=None)
+    async with Simulator(config) as sim, feed(fast_settings(sim, tmp_path)) as manager:
+        await manager.subscribe_rtds("crypto_prices", "update")
+        await sim.wait_until(lambda: manager.stats.total_events > 0)
+        sim.faults.go_silent()
+        # PONGs keep coming, so only the data watchdog (1.5 s here) can notice; it reconnects.
+        await sim.wait_until(lambda: sim.observed.opened["/"] >= 2, timeout=15)
+        assert "no data" in (manager.status()["connections"]["rtds"]["last_error"] or "")
+        sim.faults.go_silent(on=False)
+        before = manager.stats.total_events
+        await sim.wait_until(lambda: manager.stats.total_events > before, timeout=15)
+        assert manager.status()["connections"]["rtds"]["state"] == "connected"
