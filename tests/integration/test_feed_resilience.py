@@ -80,7 +80,8 @@ async def test_drop_reconnect_resubscribe_within_backoff(tmp_path: Path) -> None
             first_event_s = conn.first_event_at_monotonic - conn.disconnected_at_monotonic
             assert conn.last_delay_s == pytest.approx(expected_delay)
             assert reconnect_s >= expected_delay
-            assert first_event_s <= expected_delay + 5.0  # target: <= base + 0.5 s (benchmarks measure it)
+            # Target <= base + 0.5 s (benchmarks/ingest.py measures it); 2 s of slack for a loaded CI machine.
+            assert first_event_s <= expected_delay + 2.0
             # Resubscribed with the full initial frame on the new socket; books rebuilt from fresh snapshots.
             _, second = sim.observed.on(MARKET)
             assert json.loads(second.texts[0])["assets_ids"] == [a, b]

@@ -19,6 +19,7 @@ from pathlib import Path
 import anyio
 
 from ..config import Settings
+from ..errors import ConfigError
 from ..secrets import RedactingFilter
 
 __all__ = ["add_arguments", "configure_logging", "run"]
@@ -92,6 +93,24 @@ async def serve(
         await server.run_stdio_async()
 
 
+def check_replay(path: Path, speed: str) -> str | None:
+    """One-line reason why ``serve --replay path --speed speed`` cannot start, or None.
+
+    Reads only the recording's header: damage further on is reported when reached, and the valid
+    prefix is still replayed.
+    """
+    from ..errors import ConfigError, RecordingError
+    from ..recording.reader import read_header
+    from ..simulator.replay import parse_speed
+
+    try:
+        parse_speed(speed)
+        read_header(path)
+    except (ConfigError, RecordingError) as exc:
+        return str(exc)
+    return None
+
+
 def simulated_settings(settings: Settings, sim_env: Mapping[str, str]) -> Settings:
     """Settings from the environment with the simulator's variables (endpoints, ...) on top."""
     del settings  # rebuilt from the same environment so every simulator variable is honoured
@@ -99,7 +118,16 @@ def simulated_settings(settings: Settings, sim_env: Mapping[str, str]) -> Settin
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.replay is not None and (problem := check_replay(args.replay, args.speed)) is not None:
+        print(f"serve --replay: {problem}", file=sys.stderr)  # stderr: stdout is the MCP pipe
+        return 2
     settings = Settings.from_env()
+    try:  # an unusable data directory is a configuration error, not a crash deep in the lifespan
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            "POLYMARKET_MCP_DATA_DIR", f"cannot create {settings.data_dir}: {exc.strerror or exc}"
+        ) from None
     path = configure_logging(settings, args.log_file)
     log.info("polymarket-realtime-mcp serve starting (log file %s)", path)
     try:

@@ -23,13 +23,34 @@ from .runtime import Simulator
 __all__ = ["add_arguments", "run"]
 
 
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{raw} is not a port (0-65535; 0 = ephemeral)")
+    return value
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{raw} must be a positive integer")
+    return value
+
+
+def _non_negative(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{raw} must be a non-negative number")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--ws-port", type=int, default=0, help="websocket port (default: ephemeral)")
-    parser.add_argument("--rest-port", type=int, default=0, help="REST port (default: ephemeral)")
+    parser.add_argument("--ws-port", type=_port, default=0, help="websocket port (default: ephemeral)")
+    parser.add_argument("--rest-port", type=_port, default=0, help="REST port (default: ephemeral)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--markets", type=int, default=8)
-    parser.add_argument("--rate", type=float, default=50.0, help="market events per second")
+    parser.add_argument("--markets", type=_positive_int, default=8)
+    parser.add_argument("--rate", type=_non_negative, default=50.0, help="market events per second")
     parser.add_argument("--resolve-after", type=float, default=30.0, help="seconds until one market resolves")
     parser.add_argument("--account-every", type=float, default=5.0, help="seconds between user lifecycles")
     parser.add_argument("--fault", choices=FAULT_KINDS, help="send this fault to a running simulator and exit")
