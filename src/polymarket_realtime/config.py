@@ -17,7 +17,7 @@ from typing import Final, TypeVar
 from urllib.parse import urlparse
 
 from .errors import ConfigError
-from .secrets import Secret
+from .secrets import Secret, redactor
 
 __all__ = ["DEFAULT_DATA_DIR", "TOOLSETS", "Settings", "load_dotenv_file"]
 
@@ -192,7 +192,10 @@ def _private_key(raw: str) -> Secret:
     if not _HEX64.match(raw):
         # Never echo the value: it may be a real key with a typo.
         raise ValueError("must be 64 hex characters, with or without 0x")
-    return Secret(raw if raw.startswith("0x") else "0x" + raw)
+    bare = raw.removeprefix("0x")
+    for form in {bare, bare.lower(), "0x" + bare.lower()}:
+        redactor.add(form)  # a log line may show the key in any of these forms, not only as given
+    return Secret("0x" + bare)
 
 
 def _redis_url(raw: str) -> Secret:

@@ -11,7 +11,16 @@ import logging
 import threading
 from typing import Final, NoReturn
 
-__all__ = ["REDACTED", "RedactingFilter", "Redactor", "Secret", "mask", "redactor"]
+__all__ = [
+    "MIN_CREDENTIAL_LENGTH",
+    "MIN_SECRET_LENGTH",
+    "REDACTED",
+    "RedactingFilter",
+    "Redactor",
+    "Secret",
+    "mask",
+    "redactor",
+]
 
 REDACTED: Final = "***"
 
@@ -60,15 +69,27 @@ class Secret:
         raise TypeError("Secret values cannot be pickled")
 
 
+MIN_SECRET_LENGTH: Final = 6
+"""Shorter values are not registered by default: masking every occurrence of a 3-5 character string
+(``"test"``, ``"1234"``) garbles unrelated log text while hiding almost nothing worth stealing."""
+MIN_CREDENTIAL_LENGTH: Final = 4
+"""API credentials (key, secret, passphrase) are registered from this length: a short passphrase is still
+a credential. Below 4 characters masking would be noise; such values are not plausible credentials."""
+
+
 class Redactor:
-    """Replaces every registered secret in a string. Thread-safe; secrets shorter than 6 are ignored."""
+    """Replaces every registered secret in a string. Thread-safe.
+
+    Values shorter than ``min_length`` (default :data:`MIN_SECRET_LENGTH`; callers registering API
+    credentials pass :data:`MIN_CREDENTIAL_LENGTH`) are ignored: see those constants for why.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._secrets: tuple[str, ...] = ()
 
-    def add(self, value: str) -> None:
-        if len(value) < 6:
+    def add(self, value: str, *, min_length: int = MIN_SECRET_LENGTH) -> None:
+        if len(value) < max(1, min_length):
             return
         with self._lock:
             if value not in self._secrets:

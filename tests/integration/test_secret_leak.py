@@ -1,22 +1,29 @@
 """No secret ever reaches a log record, the server log file or a tool result.
 
 One authenticated session end to end (derive -> subscribe -> events -> status -> diagnosis -> revoked
-credentials -> 401 -> re-derive, REST and socket) with every log record captured at DEBUG (``caplog``,
-raw records, before any redaction) and the server's own log file, plus a session with a rejected
-environment trio (the error path). Everything is then searched for the private key, the API key, the
-secret and the passphrase of every credential the simulator issued.
+credentials -> 401 -> re-derive, REST and socket) with every log record captured at DEBUG *before any
+redaction* (:class:`RawRecords` snapshots the message and exception text when the record is created:
+the server's handlers carry a :class:`~polymarket_realtime.secrets.RedactingFilter` that rewrites the
+record in place, so a handler such as ``caplog``'s only ever sees masked text), plus the final outputs:
+stderr, the server's own log file and every tool result. A second session uses a rejected environment
+trio (the error path). Everything is then searched for the private key, the API key, the secret and the
+passphrase of every credential the simulator issued. ``test_scanner_finds_a_logged_secret`` proves the
+raw capture would catch code that logs a secret directly.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 
+from polymarket_realtime.auth import credentials as credentials_module
 from polymarket_realtime.secrets import Secret
 from polymarket_realtime.server.entry import configure_logging
 from polymarket_realtime.server.ext_user import EXTENSION
@@ -45,6 +52,63 @@ def _config() -> SimulatorConfig:
         rtds_rate_per_s=0.0,
         account=SimAccount(lifecycle_every_s=None, step_delay_s=0.02),
     )
+
+
+class RawRecords:
+    """Every log record's text as created, before any handler or filter could redact it.
+
+    Installed as the log-record factory, so it sees records of every logger (whatever its handlers or
+    ``propagate``) at the moment ``logger.info(...)`` builds them.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, int, str]] = []
+        self._previous = logging.getLogRecordFactory()
+
+    def _factory(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self._previous(*args, **kwargs)
+        text = f"{record.getMessage()} {record.args!r}"
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + logging.Formatter().formatException(record.exc_info)
+        self.lines.append((record.name, record.levelno, text))
+        return record
+
+    @contextmanager
+    def installed(self) -> Iterator[RawRecords]:
+        logging.setLogRecordFactory(self._factory)
+        try:
+            yield self
+        finally:
+            logging.setLogRecordFactory(self._previous)
+
+    def ours(self) -> list[tuple[str, int, str]]:
+        # The simulator plays the venue: its own records (it necessarily sees the credentials) are not ours.
+        return [line for line in self.lines if not line[0].startswith(VENUE_LOGGERS)]
+
+    def text(self) -> str:
+        return "\n".join(f"{name} {text}" for name, _, text in self.ours())
+
+
+def leaked(secrets: set[str], text: str) -> list[str]:
+    return sorted(s[:6] + "..." for s in secrets if s in text)
+
+
+@contextmanager
+def server_logging() -> Iterator[None]:
+    """Restore the root logger's handlers and level (configure_logging replaces them)."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for handler in list(root.handlers):
+            if handler not in saved_handlers:
+                root.removeHandler(handler)
+                handler.close()
+        for handler in saved_handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(saved_level)
 
 
 class Recorder:
@@ -83,26 +147,22 @@ async def _trade_events(rec: Recorder, sub_id: str, after: int) -> int:
     return cursor
 
 
-async def test_no_secret_in_logs_or_tool_results(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
+async def test_no_secret_in_logs_or_tool_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     secrets: set[str] = {KEY, KEY[2:], *ENV_TRIO.values()}
     texts: list[str] = []
     log_file = tmp_path / "logs" / "server.log"
-    try:
-        # The server's own logging (stderr + rotating file, redacting) at DEBUG, plus caplog's raw records.
-        settings_level = "DEBUG"
+    raw = RawRecords()
+    with server_logging(), raw.installed():
+        # The server's own logging (stderr + rotating file, redacting) at DEBUG; raw records via the factory.
         async with running(
             tmp_path / "a",
             sim_config=_config(),
             extensions=[EXTENSION],
             private_key=Secret(KEY),
-            log_level=settings_level,
+            log_level="DEBUG",
             **FAST,
         ) as h:
             configure_logging(h.settings, log_file)
-            root.addHandler(caplog.handler)
-            caplog.set_level(logging.DEBUG)
             rec = Recorder(h)
             sub = await rec.call("subscribe_user_trades", {})
             orders = await rec.call("subscribe_user_orders", {"market_ids": [h.market(0).condition_id]})
@@ -139,40 +199,59 @@ async def test_no_secret_in_logs_or_tool_results(tmp_path: Path, caplog: pytest.
             **FAST,
         ) as h:
             rec = Recorder(h)
-            text = await rec.call("get_open_orders", {}, error=True)
+            await rec.call("get_open_orders", {}, error=True)
             await rec.call("subscribe_user_orders", {})
             report = await rec.call("diagnose_connection", {})
             assert any(c["name"] == "API credentials" and c["status"] == "fail" for c in report["checks"])
             await rec.call("get_realtime_status", {})
             texts.extend(rec.texts)
-            del text
-    finally:
-        for handler in list(root.handlers):
-            if handler not in saved_handlers:
-                root.removeHandler(handler)
-                if handler is not caplog.handler:
-                    handler.close()
-        for handler in saved_handlers:
-            if handler not in root.handlers:
-                root.addHandler(handler)
-        root.setLevel(saved_level)
 
     secrets = {s for s in secrets if len(s) >= 8}
     assert len(secrets) >= 10  # key, trio, and at least two generations of derived credentials
-    # The simulator plays the venue: its own records (it necessarily sees the credentials) are not ours.
-    records = [r for r in caplog.records if not r.name.startswith(VENUE_LOGGERS)]
-    assert len(records) > 50 and any(r.levelno == logging.DEBUG for r in records)
+    records = raw.ours()
+    assert len(records) > 50 and any(level == logging.DEBUG for _, level, _ in records)
+    stderr = capsys.readouterr().err
+
+    def without_venue(text: str) -> str:
+        return "\n".join(line for line in text.splitlines() if not any(v in line for v in VENUE_LOGGERS))
+
     haystacks = {
-        "log records": "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.args!r}" for r in records),
-        "log file": "\n".join(
-            line
-            for line in log_file.read_text(encoding="utf-8").splitlines()
-            if not any(v in line for v in VENUE_LOGGERS)
-        ),
+        "raw log records": raw.text(),
+        "stderr": without_venue(stderr),
+        "log file": without_venue(log_file.read_text(encoding="utf-8")),
         "tool results": "\n".join(texts),
     }
     assert "derived Polymarket API credentials" in haystacks["log file"]
-    assert "saved Polymarket API credentials to" in haystacks["log records"]
+    assert "derived Polymarket API credentials" in haystacks["stderr"]
+    assert "saved Polymarket API credentials to" in haystacks["raw log records"]
     for where, text in haystacks.items():
-        leaked = [s[:6] + "..." for s in secrets if s in text]
-        assert not leaked, f"secrets leaked into {where}: {leaked}"
+        assert not leaked(secrets, text), f"secrets leaked into {where}: {leaked(secrets, text)}"
+
+
+async def test_scanner_finds_a_logged_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Self-test of the scan: code that logs a secret directly is caught in the raw records (the redacting
+    handlers mask it in the final outputs, which is why scanning only those proves nothing)."""
+    original = credentials_module.CredentialManager._set
+
+    def leaky_set(self: credentials_module.CredentialManager, creds: Any, source: Any) -> None:
+        original(self, creds, source)
+        credentials_module.logger.info(
+            "LEAK %s %s %s", creds.api_key.reveal(), creds.secret.reveal(), creds.passphrase.reveal()
+        )
+
+    monkeypatch.setattr(credentials_module.CredentialManager, "_set", leaky_set)
+    raw = RawRecords()
+    log_file = tmp_path / "logs" / "server.log"
+    with server_logging(), raw.installed():
+        async with running(tmp_path, sim_config=_config(), extensions=[EXTENSION], private_key=Secret(KEY)) as h:
+            configure_logging(h.settings, log_file)
+            await h.call("subscribe_user_trades", {})
+            secrets = _secrets_of(h)
+    assert len(secrets) == 3
+    assert sorted(leaked(secrets, raw.text())) == sorted(s[:6] + "..." for s in secrets)
+    # The redacting handlers did mask it downstream: only the raw capture can see such a bug.
+    assert "LEAK ***" in log_file.read_text(encoding="utf-8")
+    assert not leaked(secrets, log_file.read_text(encoding="utf-8"))
+    assert not leaked(secrets, capsys.readouterr().err)

@@ -278,3 +278,42 @@ def test_doctor_cli_json_exit_code(
     assert by_name["CLOB REST"]["status"] == "fail" and by_name["CLOB REST"]["fix"]
     assert by_name["private key / address"]["status"] == "ok"
     assert KEY[2:] not in out and KEY[2:] not in err
+
+
+async def test_doctor_credentials_fix_matches_the_cause(
+    simulator: Simulator, tmp_path: Path, http: httpx2.AsyncClient
+) -> None:
+    # Wrong chain id, no trio set: the advice is about the chain, not about unsetting a trio.
+    report = await diagnose(
+        _settings(simulator, tmp_path, POLYGON_PRIVATE_KEY=KEY, POLYMARKET_CHAIN_ID="80002"), http=http
+    )
+    check = report.get("API credentials")
+    assert check.status == "fail" and "POLYMARKET_CHAIN_ID (80002)" in check.fix
+    assert "Unset the POLYMARKET_API_*" not in check.fix
+
+    # A trio without POLYGON_ADDRESS (and no key): the REST check needs the address.
+    trio = {
+        "POLYMARKET_API_KEY": "11111111-2222-4333-8444-555555555555",
+        "POLYMARKET_API_SECRET": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "POLYMARKET_PASSPHRASE": "not-the-passphrase",
+    }
+    check = (await diagnose(_settings(simulator, tmp_path / "t", **trio), http=http)).get("API credentials")
+    assert check.status == "fail" and "Set POLYGON_ADDRESS" in check.fix
+
+    # The same trio with the address: rejected by the venue, so the trio is the thing to change.
+    with_address = _settings(simulator, tmp_path / "a", POLYGON_ADDRESS=ADDRESS, **trio)
+    check = (await diagnose(with_address, http=http)).get("API credentials")
+    assert check.status == "fail" and "Unset the POLYMARKET_API_* trio" in check.fix and "Builder" in check.fix
+
+    # Derived credentials the venue rejects even after re-deriving: chain id, then the saved file.
+    settings = _settings(simulator, tmp_path / "d", POLYGON_PRIVATE_KEY=KEY)
+
+    async def revoke_before_data_requests(request: httpx2.Request) -> None:
+        if request.url.path == "/data/orders":
+            simulator.credentials.revoke_all()
+
+    async with httpx2.AsyncClient(timeout=10.0, event_hooks={"request": [revoke_before_data_requests]}) as hooked:
+        manager = CredentialManager(settings, http=hooked)
+        check = (await diagnose(settings, credentials=manager, http=hooked)).get("API credentials")
+    assert check.status == "fail" and "POLYMARKET_CHAIN_ID (137)" in check.fix
+    assert manager.file_path is not None and f"delete {manager.file_path}" in check.fix

@@ -3,6 +3,7 @@ derive -> subscribe -> order/trade lifecycles -> trade history -> REST reads -> 
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 from typing import Any
@@ -206,3 +207,76 @@ async def test_skewed_simulator_clock_end_to_end(tmp_path: Path) -> None:
         checks = {c["name"]: c for c in report["checks"]}
         assert checks["clock skew"]["status"] == "warn" and abs(report["clock_skew_s"] - 900) < 2
         assert checks["API credentials"]["status"] == "ok"
+
+
+async def test_order_cancellation_end_to_end(tmp_path: Path) -> None:
+    async with running(tmp_path, sim_config=sim_config(), extensions=[EXTENSION], private_key=Secret(KEY), **FAST) as h:
+        sub = await h.call("subscribe_user_orders", {})
+        # The simulator cancels the remainder of every second lifecycle.
+        await start_trade(h)
+        await start_trade(h)
+        events, _ = await h.events_until(
+            sub["subscription_id"],
+            lambda ev: any(e["type"] == "user_order" and e["data"]["action"] == "CANCELLATION" for e in ev),
+        )
+        orders = [e["data"] for e in events if e["type"] == "user_order"]
+        cancel = next(o for o in orders if o["action"] == "CANCELLATION")
+        same = [o for o in orders if o["order_id"] == cancel["order_id"]]
+        assert [o["action"] for o in same] == ["PLACEMENT", "UPDATE", "CANCELLATION"]
+        update = same[1]
+        assert cancel["status"] == "CANCELED"
+        assert cancel["size_matched"] == update["size_matched"] and float(cancel["size_matched"]) > 0
+        assert float(cancel["size_matched"]) < float(cancel["original_size"])  # the unfilled rest was cancelled
+        # The cancelled order is no longer open; the other one still is.
+        opened = {o["order_id"] for o in (await h.call("get_open_orders", {}))["orders"]}
+        assert cancel["order_id"] not in opened
+        assert {o["order_id"] for o in orders} - {cancel["order_id"]} <= opened
+
+
+async def test_retrying_and_failed_trade_statuses(tmp_path: Path) -> None:
+    """The simulator's seeded lifecycles include MATCHED -> RETRYING -> MINED -> CONFIRMED and MATCHED -> FAILED
+    (it has no control to force one; with a fixed seed the sequence of outcomes is fixed, so a bounded number
+    of lifecycles always contains both)."""
+    async with running(tmp_path, sim_config=sim_config(), extensions=[EXTENSION], private_key=Secret(KEY), **FAST) as h:
+        sub = await h.call("subscribe_user_trades", {})
+        finals: dict[str, list[str]] = {}
+        cursor = 0
+        for _ in range(6):
+            started = [tid for _ in range(8) for tid in await start_trade(h)]
+            events, cursor = await h.events_until(
+                sub["subscription_id"],
+                lambda ev, ids=started: all(set(statuses(ev, t)) & {"CONFIRMED", "FAILED"} for t in ids),
+                after_seq=cursor,
+            )
+            finals.update({t: statuses(events, t) for t in started})
+            if any("RETRYING" in s for s in finals.values()) and any("FAILED" in s for s in finals.values()):
+                break
+        retried = next(t for t, s in finals.items() if "RETRYING" in s)
+        failed = next(t for t, s in finals.items() if "FAILED" in s)
+        assert finals[retried] == ["MATCHED", "RETRYING", "MINED", "CONFIRMED"]
+        assert finals[failed] == ["MATCHED", "FAILED"]
+
+        record = await h.call("get_user_trade", {"trade_id": retried})
+        assert record["status"] == "CONFIRMED" and record["final"] is True
+        assert [step["status"] for step in record["history"]] == ["MATCHED", "RETRYING", "MINED", "CONFIRMED"]
+        assert record["history"][1]["transaction_hash"].startswith("0x")  # retried on chain: hash known
+        record = await h.call("get_user_trade", {"trade_id": failed})
+        assert record["status"] == "FAILED" and record["final"] is True and record["transaction_hash"] == ""
+        assert [step["status"] for step in record["history"]] == ["MATCHED", "FAILED"]
+
+        recent = {t["trade_id"]: t for t in (await h.call("get_recent_trades", {"limit": 500}))["trades"]}
+        assert recent[failed]["status"] == "FAILED" and recent[retried]["status"] == "CONFIRMED"
+
+
+async def test_subscribe_and_diagnosis_say_where_credentials_are_kept(tmp_path: Path) -> None:
+    async with running(tmp_path, sim_config=sim_config(), extensions=[EXTENSION], private_key=Secret(KEY), **FAST) as h:
+        derived = await h.call("subscribe_user_trades", {})
+        (saved,) = (tmp_path / "credentials").iterdir()
+        assert derived["credentials"] == "derived" and derived["credentials_file"] == str(saved)
+        report = await h.call("diagnose_connection", {})
+        creds = report["credentials"]
+        assert creds["credentials_file"] == str(saved) and creds["source"] == "derived"
+        assert creds["address"] == ADDRESS and creds["api_key"].startswith("***")
+        assert report["user_channel"] is None
+        secret = json.loads(saved.read_text())["secret"]
+        assert secret not in json.dumps(derived) and secret not in json.dumps(report)

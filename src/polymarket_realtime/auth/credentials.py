@@ -29,7 +29,7 @@ import httpx2
 
 from ..config import Settings
 from ..errors import AuthError, VenueError, VenueUnavailableError
-from ..secrets import Secret
+from ..secrets import MIN_CREDENTIAL_LENGTH, Secret, redactor
 from .l1 import L1Signer
 from .l2 import ApiCredentials, l2_headers
 
@@ -83,6 +83,7 @@ class CredentialManager:
         self._clock_offset_s: float | None = None
         self.derivations = 0
         self.signer: L1Signer | None = None
+        _register(settings.api_key, settings.api_secret, settings.passphrase)
         if settings.private_key is not None:
             self.signer = L1Signer(settings.private_key, settings.chain_id)
             if settings.address and settings.address.lower() != self.signer.address.lower():
@@ -207,6 +208,7 @@ class CredentialManager:
     # --- internals -------------------------------------------------------------------------
 
     def _set(self, creds: ApiCredentials, source: CredentialSource) -> None:
+        _register(creds.api_key, creds.secret, creds.passphrase)
         self._creds = creds
         self._source = source
 
@@ -298,6 +300,13 @@ class CredentialManager:
             )
             return
         logger.info("saved Polymarket API credentials to %s (mode 0600; delete it to force re-derivation)", path)
+
+
+def _register(*values: Secret | None) -> None:
+    """Mask credentials from 4 characters (``Secret`` itself ignores values shorter than 6)."""
+    for value in values:
+        if value is not None:
+            redactor.add(value.reveal(), min_length=MIN_CREDENTIAL_LENGTH)
 
 
 def _parse_creds(response: httpx2.Response) -> ApiCredentials | None:

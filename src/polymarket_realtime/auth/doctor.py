@@ -259,13 +259,7 @@ async def _check_credentials(
         creds = await manager.get()
         await UserRestClient(settings.clob_url, manager, client).check()
     except AuthError as exc:
-        return Check(
-            "API credentials",
-            "fail",
-            str(exc),
-            "Unset the POLYMARKET_API_* trio and let the server derive credentials from "
-            "POLYGON_PRIVATE_KEY (Builder keys from the website do not work).",
-        ), None
+        return Check("API credentials", "fail", str(exc), _credentials_fix(settings, manager, exc)), None
     except VenueError as exc:
         return Check(
             "API credentials", "fail", f"could not verify: {exc}", "Fix the CLOB REST check above first."
@@ -274,6 +268,33 @@ async def _check_credentials(
     if manager.source in {"file", "derived"} and manager.file_path is not None:
         detail += f"; saved in {manager.file_path}"
     return Check("API credentials", "ok", detail), creds.user_channel_auth()
+
+
+def _credentials_fix(settings: Settings, manager: CredentialManager, exc: AuthError) -> str:
+    """One sentence matching what actually went wrong (not every failure is a bad environment trio)."""
+    if manager.address is None:
+        return (
+            "Set POLYGON_ADDRESS to the signer address the API key belongs to (the REST endpoints need it), "
+            "or set POLYGON_PRIVATE_KEY instead."
+        )
+    if "base64" in str(exc):
+        return (
+            "POLYMARKET_API_SECRET must be the base64 secret issued with the API key: copy it again, or unset the "
+            "POLYMARKET_API_* trio and set POLYGON_PRIVATE_KEY so credentials are derived."
+        )
+    if manager.source == "env" or (settings.has_api_credentials and manager.signer is None):
+        return (
+            "Unset the POLYMARKET_API_* trio and let the server derive credentials from POLYGON_PRIVATE_KEY "
+            "(Builder keys from the website do not work)."
+        )
+    chain = (
+        f"Check POLYMARKET_CHAIN_ID ({settings.chain_id}) matches the CLOB host {settings.clob_url} "
+        "(137 for Polygon / clob.polymarket.com, 80002 for Amoy)"
+    )
+    if manager.source is None:  # creating and deriving a key both failed: the L1 signature was refused
+        return f"{chain}, and that POLYGON_PRIVATE_KEY is the signer key of the wallet you trade with."
+    where = f"delete {manager.file_path} to force a fresh derivation" if manager.file_path else "restart the server"
+    return f"{chain}; then {where}."
 
 
 def _proxy(url: str) -> Literal[True] | None:

@@ -81,6 +81,8 @@ class ChannelSpec:
     """Data-silence watchdog; None = pong-based liveness only."""
     parse: Callable[[str | bytes, int], ParsedFrame]
     authenticates: bool = False
+    rejected_advice: str = ""
+    """What to do when the credentials are rejected again after the one refresh (authenticating sockets)."""
 
 
 FrameHandler = Callable[["FeedConnection", ParsedFrame, int], None]
@@ -160,6 +162,8 @@ class FeedConnection:
         self._pending_reason: str | None = None
         self._ever_connected = False
         self._last_log = 0.0
+        self.auth_problem: str | None = None
+        """Why authentication keeps failing (with advice); None once a connection proved healthy."""
 
     # --- control ----------------------------------------------------------------------------------
 
@@ -341,6 +345,7 @@ class FeedConnection:
     def _mark_healthy(self, now: float) -> None:
         self._healthy = True
         self._refreshed_in_streak = False
+        self.auth_problem = None
         self.first_event_at_monotonic = now
         self.backoff.reset()
 
@@ -380,12 +385,20 @@ class FeedConnection:
             return
         if exc.rcvd is None and self._clock.monotonic() - sent_at <= _REJECT_WINDOW_S:
             # The venue resets the socket on bad credentials instead of answering (spec §1).
-            self._pending_reason = "user channel rejected the credentials (socket closed right after auth); " + (
-                "refreshing them before the next attempt" if not self._refreshed_in_streak else "retrying"
-            )
             if not self._refreshed_in_streak:
+                self._pending_reason = (
+                    "user channel rejected the credentials (socket closed right after auth); "
+                    "refreshing them before the next attempt"
+                )
                 self._refresh_next = True
                 self._refreshed_in_streak = True
+            else:
+                # Refreshing did not help: say what to do, keep retrying with backoff (it may be transient).
+                self._pending_reason = self.auth_problem = (
+                    "user channel rejected the credentials again after refreshing them"
+                    + (f": {self.spec.rejected_advice}" if self.spec.rejected_advice else "")
+                    + "; retrying with backoff"
+                )
 
     def _record_error(self, exc: Exception) -> None:
         text = str(exc) or type(exc).__name__

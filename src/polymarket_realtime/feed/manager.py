@@ -56,7 +56,7 @@ from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .shards import RefCounts, ShardAssigner
 from .stats import FeedStatistics
 
-__all__ = ["STAGGER_S", "CredentialsProvider", "UserCredentials", "WebSocketManager"]
+__all__ = ["STAGGER_S", "USER_REJECTED_ADVICE", "CredentialsProvider", "UserCredentials", "WebSocketManager"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,12 @@ FREEZE_GC_AFTER_SNAPSHOTS = True
 _ASSET_EVENTS: frozenset[type] = frozenset({BookSnapshot, PriceChange, LastTrade, TickSizeChange, BestBidAsk})
 _DEDUP_KEEP = 4096
 _REST_RETRIES = 5
+USER_REJECTED_ADVICE = (
+    "use API credentials derived from your trading key: set POLYGON_PRIVATE_KEY and unset "
+    "POLYMARKET_API_KEY/POLYMARKET_API_SECRET/POLYMARKET_PASSPHRASE so the server derives them "
+    "(website Builder keys do not work on the user channel); diagnose_connection shows details"
+)
+"""Shown in ``feed_status`` and ``last_error`` when the user socket keeps rejecting the credentials."""
 
 
 class UserCredentials(Protocol):
@@ -303,6 +309,10 @@ class WebSocketManager:
     def set_user_credentials_provider(self, provider: CredentialsProvider | None) -> None:
         self._user_provider = provider
 
+    def user_auth_problem(self) -> str | None:
+        """Why the user socket cannot authenticate (with advice), or None when no problem is known."""
+        return self._user_conn.auth_problem if self._user_conn is not None else None
+
     async def subscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
         """Watch the account's orders/trades in these markets (empty = all markets). Ref-counted."""
         ids = list(dict.fromkeys(condition_ids))
@@ -363,13 +373,30 @@ class WebSocketManager:
             idle_timeout_s=None,  # an account can be quiet for days: PONG-based liveness only (spec §3)
             parse=parse_user_frame,
             authenticates=True,
+            rejected_advice=USER_REJECTED_ADVICE,
         )
 
     async def _user_frames(self, refresh: bool) -> list[str]:
         provider = self._user_provider
         if provider is None:
             raise AuthError("no user-channel credentials provider is configured")
-        creds = await provider(refresh)
+        try:
+            creds = await provider(refresh)
+        except Exception as exc:
+            # The attempt fails before any socket exists, so no disconnect hook runs: report it here.
+            # (Error texts are secret-free by construction; the router's consumers see the advice.)
+            conn = self._user_conn
+            if conn is not None and not conn.stopped:
+                detail = f"user channel: could not get API credentials: {exc}"
+                if isinstance(exc, AuthError):
+                    if "Builder" not in detail:  # rejected_error() already says it for an env trio
+                        detail += f" ({USER_REJECTED_ADVICE})"
+                    detail += "; retrying with backoff"
+                    conn.auth_problem = detail
+                else:
+                    detail += "; retrying with backoff"
+                self._status(conn, "disconnected", detail, ())
+            raise
         markets = [] if self._user_all else sorted(self._user_refs.wanted())
         return [
             protocol.user_initial_frame(

@@ -182,8 +182,12 @@ class UserService:
     async def provide(self, refresh: bool) -> ApiCredentials:
         """The feed's user-socket credentials provider (``refresh`` after a rejected connection)."""
         manager, _ = self.require()
-        if refresh:
+        if refresh and manager.signer is not None:
             logger.warning("user channel rejected the credentials; re-deriving them once")
+        elif refresh:
+            logger.warning(
+                "user channel rejected the POLYMARKET_API_* credentials (no POLYGON_PRIVATE_KEY to re-derive)"
+            )
         return await manager.get(refresh=refresh)
 
     def on_trade(self, event: UserTrade) -> None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -45,9 +46,18 @@ class UserSubscriptionResult(BaseModel):
     subscription_id: str = Field(description="Pass to get_events / unsubscribe_realtime.")
     kind: str = Field(description="user_orders | user_trades")
     market_ids: list[str] = Field(description="Condition ids watched; empty = all markets of the account.")
-    status: str = Field(description="'active': the user socket is opening; events arrive as they happen.")
+    status: str = Field(
+        description="'active': the user socket is open or opening; events arrive as they happen. 'rejected': the "
+        "venue keeps refusing these credentials (see detail); the socket retries with backoff."
+    )
+    detail: str = Field(default="", description="With status 'rejected': what is wrong and what to do.")
     address: str | None = Field(description="Signer address the credentials belong to.")
     credentials: str | None = Field(description="Where the API credentials came from: env, file or derived.")
+    credentials_file: str | None = Field(
+        default=None,
+        description="With credentials 'file' or 'derived': the file (mode 0600) holding them; delete it to force "
+        "a fresh derivation. The secret itself is never shown.",
+    )
     next_step: str
 
 
@@ -120,6 +130,14 @@ class DiagnosisResult(BaseModel):
     address: str | None
     clock_skew_s: float | None = Field(description="Server time minus local time, seconds (positive = we are behind).")
     checks: list[DiagnosticCheck]
+    credentials: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Credential state: configured, address, chain_id, source (env/file/derived), api_key (masked), "
+        "credentials_file (where derived credentials are kept), derivations, tracked_trades; never a secret.",
+    )
+    user_channel: str | None = Field(
+        default=None, description="Why the user socket cannot authenticate (with advice), if it cannot."
+    )
 
 
 def _service(app: AppContext) -> UserService:
@@ -137,6 +155,23 @@ def _is_user_status(event: Event) -> bool:
     return not isinstance(event, FeedStatus) or event.channel == "user"
 
 
+def _user_filter(conditions: list[str]) -> Callable[[Event], bool]:
+    """User events of ``conditions`` plus the user channel's ``feed_status`` (which names no market)."""
+    wanted = frozenset(conditions)
+
+    def predicate(event: Event) -> bool:
+        if isinstance(event, FeedStatus):
+            return event.channel == "user"
+        return getattr(event, "market", None) in wanted
+
+    return predicate
+
+
+def _auth_problem(app: AppContext) -> str | None:
+    problem = getattr(app.feed, "user_auth_problem", None)  # absent on a shared (Redis) feed
+    return problem() if problem is not None else None
+
+
 async def _subscribe(app: AppContext, kind: str, market_ids: list[str], callback_type: CallbackType) -> Subscription:
     service = _service(app)
     manager, _ = service.require()
@@ -146,10 +181,12 @@ async def _subscribe(app: AppContext, kind: str, market_ids: list[str], callback
         app,
         kind=kind,
         token_ids=(),
-        market_ids=conditions,
         event_types=USER_TRADE_TYPES if kind == "user_trades" else USER_ORDER_TYPES,
         callback_type=callback_type,
-        predicate=_is_user_status,
+        # Registered unfiltered (routing by market would never deliver the user channel's feed_status, which
+        # names no market) and narrowed by the predicate; the venue side is filtered by ``user_markets``.
+        market_ids=(),
+        predicate=_user_filter(conditions) if conditions else _is_user_status,
         user_markets=conditions,
         meta={"condition_ids": conditions},
     )
@@ -171,13 +208,17 @@ async def _subscribe(app: AppContext, kind: str, market_ids: list[str], callback
 
 def _sub_result(app: AppContext, sub: Subscription) -> UserSubscriptionResult:
     manager, _ = _service(app).require()
+    problem = _auth_problem(app)
+    path = manager.file_path if manager.source in ("file", "derived") else None
     return UserSubscriptionResult(
         subscription_id=sub.subscription_id,
         kind=sub.kind,
-        market_ids=sorted(sub.market_ids),
-        status="active",
+        market_ids=sorted(sub.meta.get("condition_ids", ())),
+        status="rejected" if problem else "active",
+        detail=problem or "",
         address=manager.address,
         credentials=manager.source,
+        credentials_file=str(path) if path is not None else None,
         next_step=_FOLLOW_UP,
     )
 
@@ -334,4 +375,6 @@ def register(mcp: MCPServer[AppContext]) -> None:
             address=report.address,
             clock_skew_s=report.clock_skew_s,
             checks=[DiagnosticCheck(name=c.name, status=c.status, detail=c.detail, fix=c.fix) for c in report.checks],
+            credentials=service.status(),
+            user_channel=_auth_problem(app),
         )
