@@ -12,9 +12,10 @@ import anyio
 
 from polymarket_realtime.agents.service import AgentService
 from polymarket_realtime.agents.system import SystemService
+from polymarket_realtime.clock import SYSTEM_CLOCK, Clock
 from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.model.events import BookSnapshot, Event, LastTrade, Level, LevelChange, PriceChange
-from polymarket_realtime.paper.service import PaperService
+from polymarket_realtime.paper.service import MarketLookup, PaperService
 from polymarket_realtime.routing.router import EventRouter
 from polymarket_realtime.storage.activity import ActivityFeed
 from polymarket_realtime.storage.db import Database
@@ -86,17 +87,33 @@ async def _first(events: tuple[anyio.Event, ...]) -> None:
             tg.start_soon(wait_one, event)
 
 
+class ManualClock:
+    """Wall-clock time the test moves by hand (the only thing these tests fake); monotonic is real."""
+
+    def __init__(self, ns: int = 1_800_000_000 * 10**9) -> None:
+        self.ns = ns
+
+    def monotonic(self) -> float:
+        return SYSTEM_CLOCK.monotonic()
+
+    def time_ns(self) -> int:
+        return self.ns
+
+    def advance(self, seconds: float) -> None:
+        self.ns += int(seconds * 10**9)
+
+
 @contextlib.asynccontextmanager
-async def kit(path: Path) -> AsyncIterator[Kit]:
+async def kit(path: Path, *, clock: Clock = SYSTEM_CLOCK, markets: MarketLookup | None = None) -> AsyncIterator[Kit]:
     db = Database(path / "state.sqlite3").open()
     try:
-        activity = ActivityFeed(db)
+        activity = ActivityFeed(db, clock=clock)
         books = BookStore()
         router = EventRouter(books)
         async with anyio.create_task_group() as tg:
-            paper = PaperService(db, activity, books)
+            paper = PaperService(db, activity, books, markets=markets, clock=clock, resolution_poll_s=3600)
             await paper.start(tg, router=router)
-            agents = AgentService(db, activity, books, router=router, paper=paper)
+            agents = AgentService(db, activity, books, router=router, paper=paper, markets=markets, clock=clock)
             await agents.start(tg)
             system = SystemService(db, activity, paper, agents, router=router, books=books)
             await system.load()

@@ -61,6 +61,7 @@ async def test_price_alert_fires_once_and_stops(tmp_path: Path) -> None:
 async def test_failing_agent_goes_to_error_and_others_keep_running(tmp_path: Path) -> None:
     async with kit(tmp_path) as k:
         k.agents.register_kind(Exploding)
+        await k.push(snapshot(YES, [("0.48", "100")], [("0.52", "100")]))  # a known token (it has a live book)
         bad = (await k.agents.start_agent("exploding", {})).agent_id
         good = (
             await k.agents.start_agent(
@@ -149,6 +150,7 @@ async def test_scanner_ranks_and_presets(tmp_path: Path) -> None:
 
 async def test_logs_bad_requests(tmp_path: Path) -> None:
     async with kit(tmp_path) as k:
+        await k.push(snapshot(YES, [("0.48", "100")], [("0.52", "100")]))
         aid = (
             await k.agents.start_agent("price_alert", {"token_id": YES, "condition": "below", "price": 0.2})
         ).agent_id

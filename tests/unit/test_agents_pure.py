@@ -87,3 +87,29 @@ def test_fee_schedule_from_gamma_market() -> None:
     assert fee_schedule_of(parse_market(raw)) == FeeSchedule(rate=D("0.07"), exponent=1)
     assert fee_schedule_of(parse_market({**raw, "feesEnabled": False})) is None
     assert fee_schedule_of(parse_market({k: v for k, v in raw.items() if k != "feeSchedule"})) is None
+
+
+@pytest.mark.parametrize("repeat", ["no", "false", 0, 1, None, "yes"])
+def test_price_alert_repeat_must_be_a_real_boolean(repeat: object) -> None:
+    from polymarket_realtime.agents.price_alert import PriceAlertAgent
+
+    base = {"token_id": "11", "condition": "above", "price": "0.5"}
+    with pytest.raises(InvalidInputError, match="repeat must be true or false"):
+        PriceAlertAgent.parse_config({**base, "repeat": repeat})
+    assert PriceAlertAgent.parse_config({**base, "repeat": True})["repeat"] is True
+    assert PriceAlertAgent.parse_config(base)["repeat"] is False
+
+
+def test_fee_schedule_taker_only_flag_from_gamma() -> None:
+    raw = {
+        "id": "1",
+        "conditionId": "0xc",
+        "outcomes": '["Yes", "No"]',
+        "clobTokenIds": '["11", "12"]',
+        "feesEnabled": True,
+        "feeSchedule": {"exponent": "2", "rate": "0.07", "taker_only": False},
+    }
+    both = fee_schedule_of(parse_market(raw))
+    assert both == FeeSchedule(rate=D("0.07"), exponent=2, taker_only=False)
+    unknown = fee_schedule_of(parse_market({**raw, "feeSchedule": {"rate": "0.07"}}))
+    assert unknown == FeeSchedule(rate=D("0.07"), exponent=1, taker_only=True)  # the venue's default

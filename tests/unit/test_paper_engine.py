@@ -121,3 +121,30 @@ def test_fail_closed_on_unknown_or_stale_book() -> None:
     stale.mark_stale("socket closed")
     with pytest.raises(StaleDataError, match="stale"):
         engine.validate_order(stale, token_id=TOKEN, side="BUY", size=D("10"), order_type="market", limit_price=None)
+
+
+def test_fee_reserve_is_the_worst_case_of_maker_and_taker() -> None:
+    flat = FeeModel(fee_bps=D("1000"))
+    # fee_bps applies to maker and taker fills alike, so the reserve equals either.
+    assert flat.fee(D("0.5"), D("200"), "maker") == flat.fee(D("0.5"), D("200"), "taker") == D("10")
+    assert flat.reserve(D("0.5"), D("200")) == D("10")
+    curve = FeeModel(schedule=FeeSchedule(rate=D("0.07")))  # taker_only by default
+    assert curve.fee(D("0.5"), D("100"), "maker") == 0
+    assert curve.reserve(D("0.5"), D("100")) == curve.fee(D("0.5"), D("100"), "taker") == D("1.75")
+    both = FeeModel(schedule=FeeSchedule(rate=D("0.07"), taker_only=False))
+    assert both.fee(D("0.5"), D("100"), "maker") == D("1.75")
+    # Split fills never cost more than the reserve (fees are linear and floored per fill).
+    parts = sum((flat.fee(D("0.37"), D("3.33333"), "maker") for _ in range(3)), D(0))
+    assert parts <= flat.reserve(D("0.37"), D("9.99999"))
+
+
+def test_priority_is_best_price_then_oldest() -> None:
+    from polymarket_realtime.storage.repository import OrderRecord
+
+    def order(oid: str, side: str, price: str, ts: int) -> OrderRecord:
+        z = D(0)
+        return OrderRecord(oid, "s", "t", side, "limit", D(10), D(price), z, z, z, 0, "open", "", ts, ts)
+
+    orders = [order("b1", "BUY", "0.50", 1), order("b2", "BUY", "0.51", 2), order("b3", "BUY", "0.50", 0)]
+    orders += [order("s1", "SELL", "0.60", 1), order("s2", "SELL", "0.59", 2)]
+    assert [o.id for o in engine.priority(orders)] == ["b2", "b3", "b1", "s2", "s1"]

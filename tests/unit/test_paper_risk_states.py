@@ -8,7 +8,14 @@ import pytest
 
 from polymarket_realtime.errors import InvalidInputError, RiskLimitError, StateError
 from polymarket_realtime.paper.risk import RiskLimits, check_order, loss_breach
-from polymarket_realtime.paper.states import Action, SessionState, accepts_order, fills_resting, transition
+from polymarket_realtime.paper.states import (
+    Action,
+    SessionState,
+    accepts_order,
+    fills_resting,
+    transition,
+    user_actions,
+)
 
 
 def _check(limits: RiskLimits, notional: str, pos: str = "0", total: str = "0", resting: str = "0") -> None:
@@ -74,3 +81,15 @@ def test_order_rules_per_state() -> None:
     assert accepts_order(SessionState.HALTED, increases_exposure=False)
     assert not accepts_order(SessionState.STOPPED, increases_exposure=False)
     assert fills_resting(SessionState.RUNNING) and not fills_resting(SessionState.PAUSED)
+
+
+def test_invalid_transition_lists_only_user_actions() -> None:
+    with pytest.raises(StateError) as err:
+        transition(SessionState.RUNNING, Action.RESUME)
+    assert "allowed now: pause, stop." in str(err.value) and "halt" not in str(err.value)
+    with pytest.raises(StateError) as err2:
+        transition(SessionState.PAUSED, Action.PAUSE)
+    assert "allowed now: resume, stop." in str(err2.value) and "halt" not in str(err2.value)
+    assert user_actions(SessionState.RUNNING) == ["pause", "stop"]
+    assert user_actions(SessionState.HALTED) == ["resume", "stop"]
+    assert user_actions(SessionState.STOPPED) == []

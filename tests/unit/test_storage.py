@@ -116,6 +116,17 @@ def test_upgrade_from_schema_1_keeps_positions(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with Database(path) as db:
-        assert db.schema_version == SCHEMA_VERSION == 2
+        assert db.schema_version == SCHEMA_VERSION == 3
         (pos,) = db.read_sync(lambda c: repo.load_positions(c, rec.id))
         assert pos.cost == D("10.0") and pos.size == D("20")
+        (loaded,) = db.read_sync(repo.load_sessions)
+        assert loaded.fee_schedules == {}  # schema 3 default: no stored market schedule, fee_bps applies
+
+
+def test_session_fee_schedules_roundtrip(tmp_path: Path) -> None:
+    with Database(tmp_path / "s.sqlite3") as db:
+        rec = _session()
+        rec.fee_schedules = {"1": {"rate": "0.07", "exponent": "1", "taker_only": "True"}}
+        db.write_sync(lambda c: repo.insert_session(c, rec))
+        (loaded,) = db.read_sync(repo.load_sessions)
+        assert loaded.fee_schedules == rec.fee_schedules

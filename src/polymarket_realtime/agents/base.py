@@ -26,6 +26,7 @@ __all__ = [
     "Agent",
     "AgentContext",
     "BookSource",
+    "config_bool",
     "config_decimal",
     "config_int",
     "config_str",
@@ -158,6 +159,14 @@ def config_decimal(
     if high is not None and (number > high if inclusive else number >= high):
         raise InvalidInputError(f"config.{key} must be {'<=' if inclusive else '<'} {high}, not {number}.")
     return number
+
+
+def config_bool(raw: Mapping[str, Any], key: str, *, default: bool) -> bool:
+    """A strict boolean: ``true``/``false`` only (``"no"`` or ``1`` is an error, never a truthy surprise)."""
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"config.{key} must be true or false, not {value!r}.")
+    return value
 
 
 def config_int(raw: Mapping[str, Any], key: str, *, default: int, low: int, high: int) -> int:

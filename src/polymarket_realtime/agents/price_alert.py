@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..model.events import Event, LastTrade
-from .base import Agent, config_decimal, config_str, config_token, mid_of
+from .base import Agent, config_bool, config_decimal, config_str, config_token, mid_of
 
 __all__ = ["PriceAlertAgent"]
 
@@ -31,7 +31,7 @@ class PriceAlertAgent(Agent):
             "token_id": config_token(raw),
             "condition": config_str(raw, "condition", choices=("above", "below", "cross")),
             "price": str(config_decimal(raw, "price", low=Decimal(0), high=Decimal(1))),
-            "repeat": bool(raw.get("repeat", False)),
+            "repeat": config_bool(raw, "repeat", default=False),
             "source": config_str(raw, "source", choices=("mid", "last_trade"), default="mid"),
         }
 

@@ -37,7 +37,7 @@ from .strategy import StrategyAgent
 
 if TYPE_CHECKING:
     from ..paper.models import OrderResult
-    from ..paper.service import PaperService
+    from ..paper.service import MarketLookup, PaperService
 
 __all__ = ["LOG_LEVELS", "MAX_LOG_LINES", "AgentService"]
 
@@ -108,6 +108,7 @@ class AgentService:
         router: Any | None = None,
         feed: Any | None = None,
         paper: PaperService | None = None,
+        markets: MarketLookup | None = None,
         clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.db = db
@@ -116,7 +117,10 @@ class AgentService:
         self.router = router
         self.feed = feed
         self.paper = paper
+        self.markets = markets
         self.clock = clock
+        self.system_gate: Callable[[], None] | None = None
+        """The master switch (set by SystemService): raises StateError while the system is stopped."""
         self._alert_listeners: list[Callable[[dict[str, Any]], None]] = []
         self.kinds: dict[str, type[Agent]] = {
             cls.kind: cls for cls in (PriceAlertAgent, MarketScannerAgent, StrategyAgent)
@@ -250,7 +254,27 @@ class AgentService:
             raise NotFoundError(f"Unknown agent {agent_id!r}.", known=list(self._entries))
         return entry
 
+    async def _check_tokens(self, tokens: list[str]) -> None:
+        """Each token must be known, as for paper sessions: a live book in the store or a market on Gamma."""
+        for token in tokens:
+            if self.books.get(token) is not None:
+                continue
+            if self.markets is not None:
+                try:
+                    await self.markets.get_market(token)
+                except NotFoundError:
+                    raise NotFoundError(
+                        f"Unknown token id {token!r}: no market has it. Use search_markets or get_market to find one."
+                    ) from None
+                continue
+            raise NotFoundError(
+                f"Unknown token id {token!r}: there is no live book for it and no market lookup to check it; "
+                "subscribe it first (or use get_market to find a valid one)."
+            )
+
     async def start_agent(self, kind: str, config: Mapping[str, Any], session_id: str | None = None) -> AgentView:
+        if self.system_gate is not None:
+            self.system_gate()
         cls = self.kinds.get(kind)
         if cls is None:
             raise InvalidInputError(f"Unknown agent kind {kind!r}; kinds: {', '.join(self.kinds)}.")
@@ -275,6 +299,10 @@ class AgentService:
                 )
         elif session_id is not None and self.paper is not None:
             self.paper.state_of(session_id)
+        tokens = [str(t) for t in parsed.get("token_ids", [])]
+        if isinstance(parsed.get("token_id"), str):
+            tokens.append(parsed["token_id"])
+        await self._check_tokens(tokens)
         running = sum(1 for e in self._entries.values() if e.rec.state == "running")
         if running >= MAX_AGENTS:
             raise StateError(f"At most {MAX_AGENTS} running agents; stop one first.", state="full")
@@ -325,8 +353,10 @@ class AgentService:
                 stopped.append(agent_id)
         return stopped
 
-    async def restart_agent(self, agent_id: str, reason: str) -> AgentView:
-        """Run a stopped agent again with its stored config and memory (used by start_system)."""
+    async def restart_agent(self, agent_id: str, reason: str, *, by_system: bool = False) -> AgentView:
+        """Run a stopped agent again with its stored config and memory (used by start_system, ``by_system``)."""
+        if not by_system and self.system_gate is not None:
+            self.system_gate()
         entry = self._get(agent_id)
         if entry.rec.state == "running":
             raise StateError(f"Agent {agent_id} is already running.", state="running")

@@ -58,6 +58,9 @@ class SystemService:
         self.switch = "running"
         self._sessions: list[str] = []
         self._agents: list[str] = []
+        # The master switch guards every start-type or exposure-increasing action in both services.
+        paper.system_gate = self.require_running
+        agents.system_gate = self.require_running
 
     async def load(self) -> None:
         def read(conn: sqlite3.Connection) -> tuple[str | None, str | None, str | None]:
@@ -126,14 +129,14 @@ class SystemService:
         for session_id in self._sessions:
             try:
                 if self.paper.state_of(session_id) == "paused":
-                    await self.paper.resume(session_id, "resumed by start_system")
+                    await self.paper.resume(session_id, "resumed by start_system", by_system=True)
                     resumed.append(session_id)
             except PolymarketRealtimeError as exc:
                 log.warning("start_system: session %s: %s", session_id, exc)
         for agent_id in self._agents:
             try:
                 if self.agents.view(agent_id).state == "stopped":
-                    await self.agents.restart_agent(agent_id, "restarted by start_system")
+                    await self.agents.restart_agent(agent_id, "restarted by start_system", by_system=True)
                     restarted.append(agent_id)
             except PolymarketRealtimeError as exc:
                 log.warning("start_system: agent %s: %s", agent_id, exc)
@@ -159,7 +162,11 @@ class SystemService:
 
     def require_running(self) -> None:
         if self.switch != "running":
-            raise StateError("The system is stopped (master switch); call start_system first.", state="stopped")
+            raise StateError(
+                "The system is stopped (master switch): nothing may start or add exposure; call start_system "
+                "first (pausing, stopping, cancelling and reducing orders still work).",
+                state="stopped",
+            )
 
     async def status(self) -> SystemStatus:
         feed: dict[str, Any] = {}

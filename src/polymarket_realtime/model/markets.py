@@ -46,6 +46,8 @@ class MarketInfo(msgspec.Struct, frozen=True, kw_only=True):
     """Gamma ``feeSchedule.rate`` (taker fee = size * rate * (p * (1 - p)) ** exponent), when published."""
     fee_exponent: Decimal | None = None
     """Gamma ``feeSchedule.exponent`` (1 when absent)."""
+    fee_taker_only: bool | None = None
+    """Gamma ``feeSchedule.taker_only`` (makers pay no fee) when published."""
     best_bid: Decimal | None = None
     best_ask: Decimal | None = None
     last_trade_price: Decimal | None = None

@@ -14,15 +14,18 @@ Contract
 * The live book is never modified: paper orders are assumed too small to move the venue (the same
   simplification freqtrade's dry-run makes).
 * Fees follow the market's schedule when known (``fee = size * rate * (p * (1 - p)) ** exponent``,
-  takers only, floored to 5 decimals as the venue does), else ``fee_bps`` of the notional.
+  floored to 5 decimals as the venue does; makers pay nothing when the schedule is ``taker_only``, its
+  default), else ``fee_bps`` of the notional on every fill, maker and taker alike.
+  :meth:`FeeModel.reserve` is the most a fill at a price can cost in fees, which a resting BUY
+  reserves from free cash so that its later fill can never drive cash below zero.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from ..errors import InvalidInputError, StaleDataError
 from ..model.events import Level, Side
@@ -35,8 +38,11 @@ __all__ = [
     "FillPlan",
     "Liquidity",
     "OrderType",
+    "cross_levels",
     "cross_resting",
     "cross_trade",
+    "less_used",
+    "priority",
     "validate_order",
     "validate_price",
     "walk_book",
@@ -64,6 +70,18 @@ class BookLike(Protocol):
     def asks(self, depth: int | None = None) -> list[Level]: ...
 
 
+class _Resting(Protocol):
+    @property
+    def side(self) -> str: ...
+    @property
+    def limit_price(self) -> Decimal | None: ...
+    @property
+    def created_ns(self) -> int: ...
+
+
+RestingLike = TypeVar("RestingLike", bound=_Resting)
+
+
 @dataclass(frozen=True, slots=True)
 class FeeSchedule:
     """A market's taker fee curve (Gamma ``feeSchedule``)."""
@@ -89,10 +107,16 @@ class FeeModel:
             raw = price * size * self.fee_bps / _BPS
         return raw.quantize(_FEE_QUANTUM, rounding=ROUND_DOWN)
 
+    def reserve(self, price: Decimal, size: Decimal) -> Decimal:
+        """Worst-case fee of filling ``size`` at ``price`` (either liquidity); fees are linear in size
+        and floored per fill, so the fees of any split of ``size`` at ``price`` never exceed it."""
+        return max(self.fee(price, size, "taker"), self.fee(price, size, "maker"))
+
     def describe(self) -> str:
         if self.schedule is not None:
-            return f"market schedule rate={self.schedule.rate} exponent={self.schedule.exponent}"
-        return f"{self.fee_bps} bps of notional"
+            who = "takers only" if self.schedule.taker_only else "makers and takers"
+            return f"market schedule rate={self.schedule.rate} exponent={self.schedule.exponent} ({who})"
+        return f"{self.fee_bps} bps of notional (makers and takers)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,16 +214,40 @@ def cross_resting(book: BookLike, *, side: Side, remaining: Decimal, limit_price
     The resting paper order was there first, so the crossing flow trades with it at the limit price
     (maker); the size is bounded by the depth that crosses it.
     """
-    taken = walk_book(opposite_levels(book, side), remaining, limit_price=limit_price, side=side)
+    return cross_levels(opposite_levels(book, side), side=side, remaining=remaining, limit_price=limit_price)[0]
+
+
+def cross_levels(
+    levels: Sequence[Level], *, side: Side, remaining: Decimal, limit_price: Decimal
+) -> tuple[FillPlan, list[tuple[Decimal, Decimal]]]:
+    """:func:`cross_resting` over explicit opposite ``levels``; also returns the ``(price, size)`` taken
+    from each level, so the caller can give the rest of the depth to the next resting order."""
+    taken = walk_book(levels, remaining, limit_price=limit_price, side=side)
     if taken.size <= 0:
-        return FillPlan()
-    return FillPlan(legs=((limit_price, taken.size),), liquidity="maker")
+        return FillPlan(), []
+    return FillPlan(legs=((limit_price, taken.size),), liquidity="maker"), list(taken.legs)
+
+
+def less_used(levels: Sequence[Level], used: Mapping[tuple[str, Decimal], Decimal], side: Side) -> list[Level]:
+    """``levels`` minus the depth ``used[(side, price)]`` already allocated to other resting orders."""
+    return [Level(lv.price, lv.size - used.get((side, lv.price), ZERO)) for lv in levels]
+
+
+def priority(orders: Iterable[RestingLike]) -> list[RestingLike]:
+    """Resting (limit) orders in price-time priority: best limit first (highest BUY, lowest SELL), then oldest."""
+    resting = [o for o in orders if o.limit_price is not None]
+    return sorted(
+        resting,
+        key=lambda o: (o.side, -(o.limit_price or ZERO) if o.side == "BUY" else (o.limit_price or ZERO), o.created_ns),
+    )
 
 
 def cross_trade(
     *, side: Side, remaining: Decimal, limit_price: Decimal, trade_price: Decimal, trade_size: Decimal
 ) -> FillPlan:
-    """Fill a resting limit order from a trade print at or through its price (maker, at the limit)."""
+    """Fill a resting limit order from a trade print at or through its price (maker, at the limit).
+
+    ``trade_size`` is what of the print is still unallocated (the caller decrements it per order)."""
     crossed = trade_price <= limit_price if side == "BUY" else trade_price >= limit_price
     if not crossed or trade_size <= 0 or remaining <= 0:
         return FillPlan()

@@ -16,7 +16,14 @@ from . import risk as risk_mod
 from .engine import ZERO, FeeModel, FillPlan, OrderType
 from .session import Change, LiveSession
 
-__all__ = ["apply_plan", "check_buy"]
+__all__ = ["apply_plan", "check_buy", "reserved_cash"]
+
+
+def reserved_cash(order: repo.OrderRecord, fees: FeeModel) -> Decimal:
+    """Cash a resting BUY holds back: its remaining notional at the limit plus the worst-case fee of that fill."""
+    if order.side != "BUY" or order.limit_price is None:
+        return ZERO
+    return order.remaining * order.limit_price + fees.reserve(order.limit_price, order.remaining)
 
 
 def check_buy(
@@ -26,27 +33,38 @@ def check_buy(
     order_type: OrderType,
     limit_price: Decimal | None,
     plan: FillPlan,
-    fees: FeeModel,
+    fee_for: Callable[[str], FeeModel],
     marks: dict[str, Decimal | None],
 ) -> None:
-    """Free cash (cash minus resting buys) and the session's order limits, for an exposure-increasing order.
+    """Free cash and the session's order limits, for an exposure-increasing order.
+
+    Free cash is cash minus what resting BUYs hold back (:func:`reserved_cash`: notional plus worst-case
+    fee). The order needs the taker fees of what it fills now and, for a limit order's resting remainder,
+    its notional plus worst-case fee, so no later fill can take cash below zero. Risk limits count
+    notional only (fees are not exposure).
 
     Raises:
         RiskLimitError: naming ``cash`` or the risk limit broken.
     """
-    rest = ZERO if order_type == "market" else (size - plan.size) * (limit_price or ZERO)
+    fees = fee_for(token_id)
+    rest_size = ZERO if order_type == "market" else size - plan.size
+    rest = rest_size * (limit_price or ZERO)
     notional = plan.notional + rest
     resting = [o for o in sess.orders.values() if o.side == "BUY"]
     resting_total = sum((o.remaining * (o.limit_price or ZERO) for o in resting), ZERO)
     resting_token = sum((o.remaining * (o.limit_price or ZERO) for o in resting if o.token_id == token_id), ZERO)
+    held_back = sum((reserved_cash(o, fee_for(o.token_id)) for o in resting), ZERO)
     pos = sess.ledger.positions.get(token_id)
     mark = marks.get(token_id)
     pos_value = ZERO if pos is None else pos.size * mark if mark is not None else pos.cost
     fee_estimate = sum((fees.fee(p, s, "taker") for p, s in plan.legs), ZERO)
-    if notional + fee_estimate > sess.ledger.cash - resting_total:
+    if rest_size > 0 and limit_price is not None:
+        fee_estimate += fees.reserve(limit_price, rest_size)
+    free = sess.ledger.cash - held_back
+    if notional + fee_estimate > free:
         raise RiskLimitError(
-            f"Insufficient cash: the order needs ${notional + fee_estimate:.2f} but "
-            f"${sess.ledger.cash - resting_total:.2f} is free (cash minus resting buys).",
+            f"Insufficient cash: the order needs ${notional + fee_estimate:.2f} (incl. fees) but "
+            f"${free:.2f} is free (cash minus resting buys and their fees).",
             limit="cash",
         )
     risk_mod.check_order(

@@ -21,7 +21,7 @@ from . import engine, risk as risk_mod
 from .engine import ZERO, FeeModel
 from .models import dec
 from .orders import apply_plan
-from .session import Change, LiveSession, copy_order, utc_day
+from .session import Change, LiveSession, copy_order, roll_day
 from .states import Action, SessionState, fills_resting
 
 __all__ = ["EventReactions"]
@@ -79,32 +79,56 @@ class EventReactions:
                     await self._check_losses(sess)
 
     async def _fill_resting(self, sess: LiveSession, token: str, event: Event) -> None:
+        """Fill this session's resting orders on ``token`` that the event (a trade print or the book) crosses.
+
+        The crossing liquidity is allocated, not counted once per order: a trade print's size, or each
+        book level's depth, is consumed by the orders it fills, in price-time priority (best limit first,
+        then oldest). Each session is an independent simulation of one trader, so sessions do not share
+        the liquidity with each other (the live book is never modified either; see engine).
+        """
         book = self._books.get(token)
+        is_trade = isinstance(event, LastTrade)
+        if not is_trade and (book is None or book.stale):
+            return
         change = self._begin(sess)
         now = self._clock.time_ns()
         fees = self._fee_model(sess, token)
         touched: list[repo.OrderRecord] = []
-        # Oldest first: time priority among our own resting orders.
-        for order in sorted(sess.orders.values(), key=lambda o: o.created_ns):
-            if order.token_id != token or order.limit_price is None:
-                continue
+        trade_left = event.size if isinstance(event, LastTrade) else ZERO
+        used: dict[tuple[str, Decimal], Decimal] = {}
+        """(side, level price) -> book depth already given to an earlier order in this pass."""
+        for order in engine.priority(o for o in sess.orders.values() if o.token_id == token):
+            assert order.limit_price is not None  # engine.priority keeps resting (limit) orders only
             side: Side = "BUY" if order.side == "BUY" else "SELL"
+            consumed: list[tuple[Decimal, Decimal]] = []
             if isinstance(event, LastTrade):
                 plan = engine.cross_trade(
                     side=side,
                     remaining=order.remaining,
                     limit_price=order.limit_price,
                     trade_price=event.price,
-                    trade_size=event.size,
+                    trade_size=trade_left,
                 )
-            elif book is not None and not book.stale:
-                plan = engine.cross_resting(book, side=side, remaining=order.remaining, limit_price=order.limit_price)
             else:
-                continue
+                levels = engine.less_used(engine.opposite_levels(book, side), used, side)
+                plan, consumed = engine.cross_levels(
+                    levels, side=side, remaining=order.remaining, limit_price=order.limit_price
+                )
             if plan.size == 0:
                 continue
             if side == "SELL" and plan.size > change.ledger.size(token):
                 continue  # the position was settled or sold meanwhile; never oversell
+            if side == "BUY":
+                cost = plan.notional + sum((fees.fee(p, z, plan.liquidity) for p, z in plan.legs), ZERO)
+                if cost > change.ledger.cash:
+                    # Cannot happen while resting buys reserve their notional and worst-case fee; never go
+                    # below zero cash if it somehow does.
+                    log.error("paper session %s: resting BUY %s skipped, it would overdraw cash", sess.rec.id, order.id)
+                    continue
+            if isinstance(event, LastTrade):
+                trade_left -= plan.size
+            for price, size in consumed:
+                used[(side, price)] = used.get((side, price), ZERO) + size
             o = copy_order(order)
             apply_plan(change, o, plan, fees, now, self._mark)
             if o.remaining == 0:
@@ -118,15 +142,21 @@ class EventReactions:
             await self._commit(sess, change)
 
     async def _check_losses(self, sess: LiveSession) -> None:
-        """Roll the UTC day, track peak equity, and halt on a loss/drawdown breach (committed)."""
+        """Roll the UTC day, track peak equity, and halt on a loss/drawdown breach (all committed).
+
+        A new day or a new peak is committed at once (a session row write, no activity entry): after a
+        crash the stored peak and day-start equity are never looser than what the limits last used.
+        """
         if sess.state not in (SessionState.RUNNING, SessionState.PAUSED):
-            return
+            return  # halted: resume rolls the day and restarts the drawdown window; stopped: read-only
         equity = sess.ledger.equity(self._marks(sess))
-        today = utc_day(self._clock.time_ns())
-        if sess.rec.day != today:
-            sess.rec.day, sess.rec.day_start_equity = today, equity
-        if equity > sess.rec.peak_equity:
-            sess.rec.peak_equity = equity
+        change = self._begin(sess)
+        moved = roll_day(change.rec, equity, self._clock.time_ns())
+        if equity > change.rec.peak_equity:
+            change.rec.peak_equity = equity
+            moved = True
+        if moved:
+            await self._commit(sess, change)
         breach = risk_mod.loss_breach(
             sess.limits, equity=equity, day_start_equity=sess.rec.day_start_equity, peak_equity=sess.rec.peak_equity
         )
@@ -139,6 +169,8 @@ class EventReactions:
     async def _settle(self, event: MarketResolved) -> None:
         async with self._lock:
             for sess in self._sessions.values():
+                if sess.state is SessionState.STOPPED:
+                    continue  # a stopped session's history is read-only: nothing settles into it
                 held = [t for t in event.asset_ids if sess.ledger.size(t) > 0]
                 resting = [o for o in sess.orders.values() if o.token_id in event.asset_ids]
                 if not held and not resting:

@@ -13,6 +13,10 @@ Contract
 * Sessions subscribe their tokens through the feed manager (ref-counted there) while not stopped.
 * :attr:`PaperService.changed` is notified after every committed change and every consumed event, so
   callers wait for a state (a fill, a halt, a settlement, :attr:`PaperService.idle`) without polling.
+* The market fee schedule of each token is captured at creation and stored in the session row, so
+  fees are the same after a restart whether or not Gamma answers then.
+* :attr:`PaperService.system_gate` (the master switch) is checked before creating, resuming and any
+  BUY; pausing, stopping, cancelling and SELLs never are, so exposure can always be reduced.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import logging
 import secrets
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -50,6 +54,9 @@ from .session import (
     fee_schedule_of,
     fill_view,
     order_view,
+    roll_day,
+    schedule_from_dict,
+    schedule_to_dict,
     summary,
     token_status,
     utc_day,
@@ -62,6 +69,8 @@ __all__ = ["BookSource", "FeedSubscriber", "MarketLookup", "PaperService"]
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
 MAX_SESSIONS = 200
+"""Active (running, paused or halted) sessions at once; stopped ones stay readable and do not count."""
+MAX_STARTING_CASH = Decimal(10) ** 12
 _PAPER_EVENTS = ("book", "price_change", "last_trade_price", "market_resolved")
 
 
@@ -108,6 +117,9 @@ class PaperService(EventReactions):
         """Notified after every committed change and after every consumed router event."""
         self._sink: Any = None
         self._handling = False
+        self.system_gate: Callable[[], None] | None = None
+        """The master switch (set by SystemService): raises StateError while the system is stopped.
+        Checked before every start-type or exposure-increasing action; never for reducing ones."""
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -227,10 +239,16 @@ class PaperService(EventReactions):
         return {t: self._mark(t) for t in sess.ledger.positions}
 
     def _fee_model(self, sess: LiveSession, token_id: str) -> FeeModel:
-        schedule = fee_schedule_of(self._market_info.get(token_id))
+        """The market schedule captured (and persisted) when the session was created, else ``fee_bps``."""
+        stored = sess.rec.fee_schedules.get(token_id)
+        schedule = schedule_from_dict(stored) if stored is not None else None
         if schedule is not None:
             return FeeModel(schedule=schedule)
         return FeeModel(fee_bps=sess.rec.fee_bps or ZERO)
+
+    def _gate(self) -> None:
+        if self.system_gate is not None:
+            self.system_gate()
 
     def list_sessions(self) -> SessionList:
         return SessionList(
@@ -276,16 +294,29 @@ class PaperService(EventReactions):
         name = name.strip()
         if not name or len(name) > 100:
             raise InvalidInputError("name must be 1-100 characters.")
-        if not starting_cash.is_finite() or starting_cash <= 0:
-            raise InvalidInputError(f"starting_cash must be a positive USD amount, not {starting_cash}.")
+        if not starting_cash.is_finite() or not 0 < starting_cash <= MAX_STARTING_CASH:
+            raise InvalidInputError(
+                f"starting_cash must be a positive USD amount of at most {MAX_STARTING_CASH:,}, not {starting_cash}."
+            )
         if fee_bps is not None and (not fee_bps.is_finite() or not 0 <= fee_bps <= 1000):
             raise InvalidInputError(f"fee_bps must be between 0 and 1000, not {fee_bps}.")
         limits = risk_mod.RiskLimits.from_mapping(risk)
         if not token_ids and not market_ids:
             raise InvalidInputError("Give at least one token id (token_ids) or market (market_ids) to trade.")
-        if len(self._sessions) >= MAX_SESSIONS:
-            raise StateError(f"At most {MAX_SESSIONS} paper sessions; stop and reuse one.", state="full")
+        self._gate()
+        active = sum(1 for s in self._sessions.values() if s.state is not SessionState.STOPPED)
+        if active >= MAX_SESSIONS:
+            raise StateError(
+                f"At most {MAX_SESSIONS} active (running, paused or halted) paper sessions; stop one with "
+                "stop_paper_session first (stopped sessions stay readable and do not count).",
+                state="full",
+            )
         tokens = await self._resolve_tokens(token_ids, market_ids)
+        schedules: dict[str, dict[str, str]] = {}
+        for token in tokens:
+            schedule = fee_schedule_of(self._market_info.get(token))
+            if schedule is not None:
+                schedules[token] = schedule_to_dict(schedule)
         now = self._clock.time_ns()
         rec = repo.SessionRecord(
             id="ps-" + secrets.token_hex(5),
@@ -305,6 +336,7 @@ class PaperService(EventReactions):
             day_start_equity=starting_cash,
             created_ns=now,
             updated_ns=now,
+            fee_schedules=schedules,
         )
         async with self._lock:
 
@@ -363,7 +395,9 @@ class PaperService(EventReactions):
             marks = self._marks(sess)
             equity = sess.ledger.equity(marks)
             # Like freqtrade's protections, a resume restarts the drawdown window at the current equity;
-            # the daily loss limit stays binding until the UTC day rolls over.
+            # the daily loss limit stays binding until the UTC day rolls over, which is checked here too
+            # (a halted session sees no loss checks, so nothing else rolls its day).
+            roll_day(change.rec, equity, self._clock.time_ns())
             change.rec.peak_equity = equity
             breach = risk_mod.loss_breach(
                 sess.limits, equity=equity, day_start_equity=change.rec.day_start_equity, peak_equity=equity
@@ -394,7 +428,12 @@ class PaperService(EventReactions):
             await self._set_state(sess, Action.PAUSE, reason, kind="session_paused")
         return await self.get_session(session_id)
 
-    async def resume(self, session_id: str, reason: str = "resumed by user") -> SessionDetail:
+    async def resume(
+        self, session_id: str, reason: str = "resumed by user", *, by_system: bool = False
+    ) -> SessionDetail:
+        """Resume a paused or halted session. ``by_system`` is start_system restoring it (no switch check)."""
+        if not by_system:
+            self._gate()
         async with self._lock:
             sess = self._get(session_id)
             await self._set_state(sess, Action.RESUME, reason, kind="session_resumed")
@@ -421,6 +460,7 @@ class PaperService(EventReactions):
         self, reason: str = "resumed by resume_all_sessions", *, only: Iterable[str] | None = None
     ) -> BulkStateResult:
         """Resume paused sessions (halted ones need an explicit resume_paper_session)."""
+        self._gate()
         wanted = None if only is None else set(only)
         result = BulkStateResult(changed=[], skipped={})
         async with self._lock:
@@ -468,6 +508,8 @@ class PaperService(EventReactions):
         if side not in ("BUY", "SELL"):
             raise InvalidInputError(f"side must be 'BUY' or 'SELL', not {side!r}.")
         increases = side == "BUY"
+        if increases:
+            self._gate()
         if not accepts_order(sess.state, increases_exposure=increases):
             if sess.state is SessionState.STOPPED:
                 raise StateError(f"Session {session_id} is stopped; its history is read-only.", state=sess.rec.state)
@@ -498,7 +540,8 @@ class PaperService(EventReactions):
             )
         fees = self._fee_model(sess, token_id)
         if increases:
-            check_buy(sess, token_id, size, order_type, limit_price, plan, fees, self._marks(sess))
+            fee_for = lambda t: self._fee_model(sess, t)  # noqa: E731
+            check_buy(sess, token_id, size, order_type, limit_price, plan, fee_for, self._marks(sess))
         now = self._clock.time_ns()
         order = repo.OrderRecord(
             id="po-" + secrets.token_hex(6),

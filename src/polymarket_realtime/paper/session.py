@@ -20,7 +20,7 @@ from . import risk as risk_mod
 from .engine import FeeSchedule
 from .ledger import Ledger
 from .models import FillView, OrderView, PositionView, SessionDetail, SessionSummary, TokenStatus, dec
-from .states import SessionState, allowed_actions
+from .states import SessionState, user_actions
 
 __all__ = [
     "Change",
@@ -32,6 +32,9 @@ __all__ = [
     "fee_schedule_of",
     "fill_view",
     "order_view",
+    "roll_day",
+    "schedule_from_dict",
+    "schedule_to_dict",
     "summary",
     "token_status",
     "utc_day",
@@ -80,13 +83,47 @@ def utc_day(ns: int) -> str:
 
 
 def fee_schedule_of(info: MarketInfo | None) -> FeeSchedule | None:
-    """The market's taker fee curve when Gamma publishes one (``feeSchedule``), else ``None``."""
+    """The market's fee curve when Gamma publishes one (``feeSchedule``), else ``None``.
+
+    ``taker_only`` comes from the market info when it carries one; Gamma's schedule is taker-only
+    unless it says otherwise (the venue charges makers nothing and pays them a rebate).
+    """
     if info is None or info.fees_enabled is False or info.fee_rate is None:
         return None
+    taker_only = info.fee_taker_only
     try:
-        return FeeSchedule(rate=info.fee_rate, exponent=int(info.fee_exponent or 1))
+        return FeeSchedule(
+            rate=info.fee_rate,
+            exponent=int(info.fee_exponent or 1),
+            taker_only=True if taker_only is None else bool(taker_only),
+        )
     except (ArithmeticError, ValueError):
         return None
+
+
+def schedule_to_dict(schedule: FeeSchedule) -> dict[str, str]:
+    return {"rate": str(schedule.rate), "exponent": str(schedule.exponent), "taker_only": str(schedule.taker_only)}
+
+
+def schedule_from_dict(raw: dict[str, str]) -> FeeSchedule | None:
+    """A stored schedule (:func:`schedule_to_dict`); ``None`` if the row is damaged (then ``fee_bps`` applies)."""
+    try:
+        return FeeSchedule(
+            rate=Decimal(raw["rate"]),
+            exponent=int(raw.get("exponent", "1")),
+            taker_only=raw.get("taker_only") != "False",
+        )
+    except (KeyError, ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def roll_day(rec: repo.SessionRecord, equity: Decimal, now_ns: int) -> bool:
+    """Start a new UTC day on ``rec`` (day start equity = ``equity``) if the day changed; True if it did."""
+    today = utc_day(now_ns)
+    if rec.day == today:
+        return False
+    rec.day, rec.day_start_equity = today, equity
+    return True
 
 
 # --- persistence -----------------------------------------------------------------------------
@@ -205,7 +242,7 @@ def detail(
         peak_equity=dec(sess.rec.peak_equity) or "0",
         day_start_equity=dec(sess.rec.day_start_equity) or "0",
         market_ids=list(sess.rec.market_ids),
-        allowed_actions=allowed_actions(sess.state),
+        allowed_actions=user_actions(sess.state),
         positions=positions,
         orders=[order_view(o) for o in sess.orders.values()],
         recent_fills=[fill_view(f) for f in recent],

@@ -9,7 +9,6 @@ from pydantic import Field
 
 from ..agents.models import AgentList, AgentLogs, AgentView, PresetList
 from ..agents.service import MAX_LOG_LINES, AgentService
-from ..agents.system import SystemService
 from .annotations import CHANGE as _CHANGE, CREATE as _CREATE, READ_LOCAL as _READ
 from .context import AppContext, app_context
 
@@ -54,9 +53,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         config: Annotated[dict[str, Any], Field(description="Kind-specific configuration (see description).")],
         session_id: Annotated[str | None, Field(description="Paper session to trade (strategy only).")] = None,
     ) -> AgentView:
-        app = app_context(ctx)
-        app.service(SystemService).require_running()
-        return await app.service(AgentService).start_agent(kind, config, session_id)
+        return await _agents(ctx).start_agent(kind, config, session_id)  # checks the master switch itself
 
     @mcp.tool(
         title="Stop an agent",

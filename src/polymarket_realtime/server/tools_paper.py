@@ -41,7 +41,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
     async def create_paper_session(
         ctx: Context[AppContext],
         name: Annotated[str, Field(description="A label for the session.")],
-        starting_cash: Annotated[Decimal, Field(description="Starting USDC cash, > 0.")] = Decimal(1000),
+        starting_cash: Annotated[Decimal, Field(description="Starting USDC cash, > 0 and <= 10^12.")] = Decimal(1000),
         token_ids: Annotated[list[str], Field(description="Outcome token ids to trade.")] = [],  # noqa: B006
         market_ids: Annotated[list[str], Field(description="Markets (condition id or slug); all outcomes.")] = [],  # noqa: B006
         risk: Annotated[

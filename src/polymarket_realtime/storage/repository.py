@@ -79,6 +79,8 @@ class SessionRecord:
     day_start_equity: Decimal
     created_ns: int
     updated_ns: int
+    fee_schedules: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Market fee schedule per token (``rate``, ``exponent``, ``taker_only``) when Gamma published one."""
 
 
 def _session(row: sqlite3.Row) -> SessionRecord:
@@ -100,6 +102,7 @@ def _session(row: sqlite3.Row) -> SessionRecord:
         day_start_equity=_d(row["day_start_equity"]),
         created_ns=row["created_ns"],
         updated_ns=row["updated_ns"],
+        fee_schedules=json.loads(row["fee_schedules_json"] or "{}"),
     )
 
 
@@ -121,18 +124,20 @@ def _session_values(s: SessionRecord) -> tuple[object, ...]:
         str(s.day_start_equity),
         s.created_ns,
         s.updated_ns,
+        json.dumps(s.fee_schedules),
         s.id,
     )
 
 
 _SESSION_COLUMNS = (
     "name, state, state_reason, starting_cash, cash, realized_pnl, fees_paid, fee_bps, risk_json, "
-    "token_ids_json, market_ids_json, peak_equity, day, day_start_equity, created_ns, updated_ns, id"
+    "token_ids_json, market_ids_json, peak_equity, day, day_start_equity, created_ns, updated_ns, "
+    "fee_schedules_json, id"
 )
 
 
 def insert_session(conn: sqlite3.Connection, s: SessionRecord) -> None:
-    conn.execute(f"INSERT INTO sessions({_SESSION_COLUMNS}) VALUES ({','.join('?' * 17)})", _session_values(s))
+    conn.execute(f"INSERT INTO sessions({_SESSION_COLUMNS}) VALUES ({','.join('?' * 18)})", _session_values(s))
 
 
 def update_session(conn: sqlite3.Connection, s: SessionRecord) -> None:

@@ -129,5 +129,10 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE positions ADD COLUMN cost TEXT;
     """,
+    # 3: the market fee schedule per token, captured at session creation, so fees survive a restart even
+    # when Gamma is unreachable then ({token_id: {rate, exponent, taker_only}}).
+    """
+    ALTER TABLE sessions ADD COLUMN fee_schedules_json TEXT NOT NULL DEFAULT '{}';
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -98,6 +98,20 @@ def _fee_schedule(raw: Mapping[str, Any]) -> tuple[Decimal | None, Decimal | Non
     return _dec(schedule.get("rate")), _dec(schedule.get("exponent"))
 
 
+def _fee_taker_only(raw: Mapping[str, Any]) -> bool | None:
+    """Gamma's ``feeSchedule.taker_only`` (``takerOnly`` also accepted), else ``None`` (not published)."""
+    schedule = raw.get("feeSchedule")
+    if isinstance(schedule, str):
+        try:
+            schedule = json.loads(schedule)
+        except ValueError:
+            return None
+    if not isinstance(schedule, Mapping):
+        return None
+    value = schedule.get("taker_only", schedule.get("takerOnly"))
+    return None if value is None else _bool(value, True)
+
+
 def parse_market(raw: Mapping[str, Any], *, event: Mapping[str, Any] | None = None) -> MarketInfo:
     """Build a :class:`MarketInfo` from one Gamma market object (pure; tolerant of missing fields)."""
     names = [str(n) for n in _json_list(raw.get("outcomes"))]
@@ -143,6 +157,7 @@ def parse_market(raw: Mapping[str, Any], *, event: Mapping[str, Any] | None = No
         fees_enabled=_bool(raw["feesEnabled"], False) if "feesEnabled" in raw else None,
         fee_rate=_fee_schedule(raw)[0],
         fee_exponent=_fee_schedule(raw)[1],
+        fee_taker_only=_fee_taker_only(raw),
         best_bid=_dec(raw.get("bestBid")),
         best_ask=_dec(raw.get("bestAsk")),
         last_trade_price=_dec(raw.get("lastTradePrice")),
