@@ -182,8 +182,7 @@ async def test_two_servers_share_one_feed_and_see_the_same_events(
             with anyio.fail_after(15):
                 while last not in {fingerprint(e) for e in more}:
                     more += await read_events(c1, sub1, more[-1]["seq"], 1)
-            await backend_of(two).refresh_status()
-            status = await call(c2, "get_realtime_status", {})
+            status = await call(c2, "get_realtime_status", {})  # refreshes leader and heads by itself
         one_fp = [fingerprint(e) for e in more]
         two_fp = [fingerprint(e) for e in second]
         # Dense cursors in both servers.
@@ -199,7 +198,8 @@ async def test_two_servers_share_one_feed_and_see_the_same_events(
         assert status["connections"]["redis"]["state"] == "connected"
         shared = status["shared_feed"]
         assert shared["link"] == "up" and shared["feed_leader"] == feed.token
-        assert shared["lag"]["streams"] >= 3 and shared["lag"]["max_lag_ms"] >= 0
+        assert shared["lag"]["streams"] >= 3 and shared["feed_publishing"] is True
+        assert shared["measured_age_s"] is not None and shared["measured_age_s"] < 5
         assert feed.role == "leader"
 
 
@@ -367,7 +367,8 @@ async def test_paper_sessions_run_in_one_server_only(
             refused = await c2.call_tool("list_paper_sessions", {})
             owner_id = backend_of(owner).server_id
         assert backend_of(owner).sessions.held
-    assert "sessions" in listed or listed  # the owner answers normally
+    # The owner answers normally: a real (empty) session list, not an error.
+    assert listed["sessions"] == [] and isinstance(listed["counts"], dict)
     assert refused.is_error
     text = " ".join(getattr(block, "text", "") for block in refused.content)
     assert "owned by another MCP server" in text and owner_id in text

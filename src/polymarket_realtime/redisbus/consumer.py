@@ -20,7 +20,15 @@ It stands in for the :class:`~polymarket_realtime.feed.manager.WebSocketManager`
   lease is rewritten, each token stream is replayed from its newest snapshot (books fresh again, only
   entries after the cursor routed). If Redis restarted without persistence the streams are gone: books
   stay stale until the feed process republishes its checkpoints, which it does after every outage;
-  events the feed could not buffer during the outage are lost (the feed counts them).
+  events the feed could not buffer during the outage are lost (the feed counts them). A token subscribed
+  while Redis is unreachable is kept and gets a ``feed_status`` (``disconnected``) saying so at once.
+* No feed process: when no feed holds the leader lock on two lease renewals in a row, every book is
+  marked stale and ``feed_status`` (``stale``, :data:`NO_FEED`) is routed; ``resynced`` follows once
+  fresh snapshots arrive. ``get_realtime_status`` calls :meth:`RedisFeedBackend.refresh_status` (bounded).
+* ``consumer_name`` is guarded by a lock (``{p}consumer:{name}``): a second live server with the same name
+  keeps in-memory cursors (``name_conflict``, warning). A stored cursor that fell off the trimmed stream
+  routes a ``feed_status`` (``resynced``, detail ``gap: ...``) for that token.
+* Paper-session ownership (``ownership.py``) is suspended whenever the link drops.
 """
 
 from __future__ import annotations
@@ -43,7 +51,7 @@ from ..feed.backoff import Backoff
 from ..feed.stats import FeedStatistics
 from ..model.events import FeedStatus
 from ..secrets import redactor
-from .ha import new_owner_token
+from .ha import RedisLock, new_owner_token
 from .keys import DEFAULT_PREFIX, Keys
 from .leases import Interest, LeaseRegistry
 from .ownership import SessionOwnership
@@ -57,11 +65,12 @@ if TYPE_CHECKING:
     from ..feed.manager import CredentialsProvider
     from ..routing.router import EventRouter
 
-__all__ = ["RedisFeedBackend", "connect_redis", "redis_feed_factory"]
+__all__ = ["NO_FEED", "RedisFeedBackend", "connect_redis", "redis_feed_factory"]
 
 log = logging.getLogger(__name__)
 
 _ALWAYS = ("status", "market_events")
+NO_FEED = "no feed process is publishing: start `polymarket-realtime-mcp feed`"
 
 
 def connect_redis(url: str, *, timeout_s: float = 5.0) -> aioredis.Redis:
@@ -148,6 +157,14 @@ class RedisFeedBackend:
             read_count=read_count,
         )
         self.reader.on_recovered = self._recovered
+        self.reader.on_gap = self._gap
+        self.name_lock = (
+            RedisLock(client, self.keys.consumer_lock(consumer_name), self.server_id, ttl_s=lease_ttl_s)
+            if consumer_name
+            else None
+        )
+        self.name_conflict: str | None = None
+        """The other live server using ``consumer_name`` (this one then keeps its cursors in memory)."""
         for channel in _ALWAYS:
             self.reader.add(self.keys.channel_stream(channel))
         self._link_changed = anyio.Event()
@@ -160,6 +177,10 @@ class RedisFeedBackend:
         self.reconnects = 0
         self.run_id: str | None = None
         self.feed_leader: str | None = None
+        self.leaderless = False
+        """True while no feed process holds the leader lock (books stale, ``feed_status: stale`` routed)."""
+        self._leaderless_checks = 0
+        self.measured_monotonic: float | None = None
         self._tg: anyio.abc.TaskGroup | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -182,6 +203,8 @@ class RedisFeedBackend:
                 with contextlib.suppress(RedisError, OSError):
                     await self.lease.delete()
                 await self.sessions.release()
+            if self.name_lock is not None:
+                await self.name_lock.release()
             if self._owns_client:
                 with contextlib.suppress(RedisError, OSError):
                     await self.client.aclose()
@@ -195,6 +218,12 @@ class RedisFeedBackend:
             self.reader.add(self.keys.asset_stream(a))
         if new:
             await self._interest_changed()
+            if not self.link_up and self.last_error is not None:
+                # Kept (written to the lease on reconnect); tell the subscriber why nothing arrives yet.
+                detail = (
+                    f"{self.last_error}; the subscription is kept and its data starts when Redis is reachable again"
+                )
+                self._route_status("disconnected", detail, tuple(new))
         return new
 
     async def unsubscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
@@ -306,6 +335,7 @@ class RedisFeedBackend:
         restarted = self.run_id is not None and run_id != self.run_id
         self.run_id = run_id
         if not self._ever_up:
+            await self._claim_name()
             await self.reader.load_saved()
         await self.lease.write(self.interest())
         # Replay every token stream from its newest snapshot: fresh books, nothing routed twice.
@@ -313,6 +343,7 @@ class RedisFeedBackend:
             self.reader.rejoin(stream)
         self.link_up = True
         self._signal_link()
+        self.sessions.poke()
         self.connected_since = time.time()
         if self._ever_up:
             self.reconnects += 1
@@ -331,6 +362,7 @@ class RedisFeedBackend:
         self.link_up = False
         self._signal_link()
         self.reader.unjoined()
+        self.sessions.suspect(type(exc).__name__)  # cannot renew: stop acting as owner (ownership.py)
         self.connected_since = None
         self.down_since = time.time()
         log.warning("shared feed: %s", self.last_error)
@@ -338,6 +370,27 @@ class RedisFeedBackend:
         self._books.mark_stale(assets, f"shared feed interrupted: Redis unreachable at {self.url}")
         self.reader.recovering.update(a for a in assets if a in self._books)
         self._route_status("disconnected", self.last_error, assets)
+
+    async def _claim_name(self) -> None:
+        """Consumer names must be unique among live servers: two would overwrite each other's cursors."""
+        if self.name_lock is None or await self.name_lock.acquire():
+            return
+        self.name_conflict = await self.name_lock.holder() or "another server"
+        log.warning(
+            "POLYMARKET_MCP_REDIS_CONSUMER=%s is already used by the live server %s: this server keeps its "
+            "cursors in memory only (no restart guarantee); give each server its own consumer name",
+            self.consumer_name,
+            self.name_conflict,
+        )
+        self.reader.consumer_name = None
+
+    def _gap(self, asset: str, cursor: str, first_id: str) -> None:
+        detail = (
+            f"gap: this consumer's cursor {cursor} fell behind the stream's first entry {first_id} (the feed trims "
+            "each stream to its MAXLEN); events in between were lost here, the book is rebuilt from the newest snapshot"
+        )
+        log.warning("shared feed: token %s: %s", asset, detail)
+        self._route_status("resynced", detail, (asset,))
 
     def _signal_link(self) -> None:
         changed, self._link_changed = self._link_changed, anyio.Event()
@@ -350,7 +403,10 @@ class RedisFeedBackend:
 
     def _recovered(self) -> None:
         if self.link_up:
-            detail = "books rebuilt from the shared feed after the Redis outage"
+            # Fresh snapshots arrived, so a feed process is publishing again.
+            self.leaderless = False
+            self._leaderless_checks = 0
+            detail = "books rebuilt from the shared feed after the outage"
             self._route_status("resynced", detail, tuple(self._assets))
 
     def _route_status(self, state: str, detail: str, assets: tuple[str, ...]) -> None:
@@ -374,9 +430,9 @@ class RedisFeedBackend:
                 continue
             try:
                 await self.lease.write(self.interest())
-                holder = await self.client.get(self.keys.leader)
-                self.feed_leader = text(holder) if holder is not None else None
-                await self.reader.measure_heads()
+                if self.name_lock is not None and self.name_conflict is None:
+                    await self.name_lock.acquire()
+                await self._measure()
             except (RedisError, OSError) as exc:
                 self._link_down(exc)
 
@@ -389,11 +445,47 @@ class RedisFeedBackend:
         """Re-sent entries recognized and not routed again."""
         return self.reader.duplicates
 
-    async def refresh_status(self) -> None:
-        """Update leader and lag now (status() otherwise shows the values of the last renewal)."""
+    async def refresh_status(self, timeout_s: float = 0.5) -> bool:
+        """Update leader and lag now, bounded by ``timeout_s``; False (cached values kept) when Redis is slow/down.
+
+        ``status()`` reports when the values were measured (``measured_age_s``).
+        """
+        if not self.link_up:
+            return False
+        with anyio.move_on_after(timeout_s):
+            try:
+                await self._measure()
+            except (RedisError, OSError) as exc:
+                self._link_down(exc)
+                return False
+            return True
+        return False
+
+    async def _measure(self) -> None:
         holder = await self.client.get(self.keys.leader)
         self.feed_leader = text(holder) if holder is not None else None
         await self.reader.measure_heads()
+        self.measured_monotonic = self._clock.monotonic()
+        self._check_leader()
+
+    def _check_leader(self) -> None:
+        """No feed process holds the leader lock: books go stale and subscribers are told what to do."""
+        if self.feed_leader is not None:
+            self._leaderless_checks = 0
+            if self.leaderless:
+                self.leaderless = False
+                log.info("shared feed: feed process %s is publishing again", self.feed_leader)
+            return
+        self._leaderless_checks += 1
+        # Two checks in a row (one renew interval apart): a standby taking over is not an outage.
+        if self.leaderless or self._leaderless_checks < 2:
+            return
+        self.leaderless = True
+        assets = tuple(self._assets)
+        log.warning("shared feed: %s", NO_FEED)
+        self._books.mark_stale(assets, f"shared feed: {NO_FEED}")
+        self.reader.recovering.update(a for a in assets if a in self._books)
+        self._route_status("stale", NO_FEED, assets)
 
     # --- status -------------------------------------------------------------------------------------
 
@@ -440,8 +532,15 @@ class RedisFeedBackend:
                 "redis_run_id": self.run_id,
                 "server_id": self.server_id,
                 "feed_leader": self.feed_leader,
+                "feed_publishing": self.feed_leader is not None,
+                "measured_age_s": (
+                    round(now - self.measured_monotonic, 3) if self.measured_monotonic is not None else None
+                ),
                 "lag": self.lag(),
                 "duplicates_dropped": self.duplicates,
+                "consumer_name": self.consumer_name,
+                "consumer_name_conflict": self.name_conflict,
+                "cursor_gaps": self.reader.gaps,
                 "sessions": self.sessions.status(),
                 "lease": {"ttl_s": self.lease.ttl_s, **self.wants.summary()},
             },

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import re
 import signal
+import sys
 
 import anyio
 
@@ -49,7 +51,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sim-seed", type=int, default=1, help="simulator seed (with --simulate)")
 
 
+_SCHEMES = ("redis://", "rediss://", "unix://")
+_PREFIX = re.compile(r"^[A-Za-z0-9_.:\-]{0,64}$")
+
+
+def validate(args: argparse.Namespace, url: str) -> str | None:
+    """The first invalid argument, as a message for the user (None when all are valid)."""
+    if not url.startswith(_SCHEMES):
+        return f"--redis: expected a redis://, rediss:// or unix:// URL, got {safe_url(url)!r}"
+    if not (0.2 <= args.lock_ttl_s <= 600):
+        return f"--lock-ttl-s: must be between 0.2 and 600 seconds, got {args.lock_ttl_s:g}"
+    if not (0.01 <= args.lease_poll_s <= 60):
+        return f"--lease-poll-s: must be between 0.01 and 60 seconds, got {args.lease_poll_s:g}"
+    if not (100 <= args.maxlen <= 10_000_000):
+        return f"--maxlen: must be between 100 and 10000000 entries, got {args.maxlen}"
+    if not _PREFIX.match(args.prefix):
+        return f"--prefix: up to 64 letters, digits or _ . : - (got {args.prefix!r})"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
+    """Run the feed process; exit code 2 (message on stderr, no traceback) for invalid arguments."""
     settings = Settings.from_env()
     if args.prefix is None:
         args.prefix = settings.redis_prefix
@@ -57,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
     if not url:
         raise ConfigError("POLYMARKET_MCP_REDIS_URL", "set it or pass --redis redis://host:port/0")
     secret = Secret(url)  # registers the URL with the redactor: it may embed a password
+    problem = validate(args, url)
+    if problem is not None:
+        sys.stderr.write(f"polymarket-realtime-mcp feed: error: {problem}\n")
+        return 2
     from ..server.entry import configure_logging
 
     configure_logging(settings, settings.log_dir / "feed.log")

@@ -14,6 +14,7 @@ Every key starts with a namespace prefix (default ``pmrt:``) so one Redis can ho
 * ``{p}feed:leader``              the HA lock (value: the leader's token ``host:pid:uuid``);
 * ``{p}owner:sessions``           the paper-session/agent ownership lock (value: the owning server id);
 * ``{p}cursors:{consumer}``       hash stream -> last routed id, for consumers with a stable name;
+* ``{p}consumer:{consumer}``      lock held by the live server using that consumer name (PX TTL);
 * ``{p}pubseq:{source}``          last batch sequence number a publisher wrote (idempotent retries).
 
 Stream entries have the fields ``e`` (``encode_event`` JSON), ``r`` (``"0"`` = apply to books but do
@@ -100,6 +101,10 @@ class Keys:
 
     def cursors(self, consumer: str) -> str:
         return f"{self.prefix}cursors:{consumer}"
+
+    def consumer_lock(self, consumer: str) -> str:
+        """Held (with the server id) by the live server using that consumer name: names must be unique."""
+        return f"{self.prefix}consumer:{consumer}"
 
 
 def status_copy_for(event: FeedStatus, asset_id: str) -> FeedStatus:

@@ -112,6 +112,8 @@ class LeaseRegistry:
 class LeaseUnion:
     interest: Interest
     servers: tuple[str, ...]
+    malformed: tuple[str, ...] = ()
+    """Server ids whose lease could not be decoded (skipped, logged)."""
 
 
 async def read_union(client: aioredis.Redis, keys: Keys) -> LeaseUnion:
@@ -124,13 +126,15 @@ async def read_union(client: aioredis.Redis, keys: Keys) -> LeaseUnion:
     total = Interest()
     live: list[str] = []
     expired: list[str] = []
+    malformed: list[str] = []
     for server_id, value in zip(ids, values, strict=True):
         if value is None:
             expired.append(server_id)
             continue
         try:
             lease = _decoder.decode(value)
-        except msgspec.ValidationError:
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            malformed.append(server_id)
             log.warning("ignoring malformed lease of server %s", server_id)
             continue
         live.append(server_id)
@@ -139,4 +143,4 @@ async def read_union(client: aioredis.Redis, keys: Keys) -> LeaseUnion:
         # Atomic check-and-remove: a server that re-registered since the MGET keeps its set entry.
         await client.eval(_SREM_IF_GONE, len(expired), *[keys.lease(i) for i in expired], keys.lease_set, *expired)
         log.info("leases expired: %s", ", ".join(expired))
-    return LeaseUnion(total, tuple(live))
+    return LeaseUnion(total, tuple(live), tuple(malformed))

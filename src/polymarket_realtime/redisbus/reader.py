@@ -18,6 +18,7 @@ Contract:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from ..routing.router import EventRouter
 
 __all__ = ["StreamReader"]
+
+log = logging.getLogger(__name__)
 
 
 class StreamReader:
@@ -71,6 +74,9 @@ class StreamReader:
         self.heads: dict[str, str] = {}
         self.recovering: set[str] = set()
         self.on_recovered: Callable[[], None] | None = None
+        self.on_gap: Callable[[str, str, str], None] | None = None
+        """Called with (asset, cursor, first id) when a stored cursor fell behind the stream's first entry."""
+        self.gaps = 0
         self._sources: dict[str, tuple[bytes, int]] = {}
         """Per stream: the newest (publisher id, seq) applied, to drop re-sent duplicates."""
         self._joined = anyio.Event()
@@ -125,7 +131,8 @@ class StreamReader:
                 if not self._wanted(asset):
                     self.pending.discard(stream)
                     continue
-                cursor = await self._replay_asset(stream, asset, route_after)
+                # A cursor stored by an earlier run of this consumer may have fallen off the trimmed stream.
+                cursor = await self._replay_asset(stream, asset, route_after, check_gap=current is None)
             elif route_after is not None:
                 cursor = route_after
             else:
@@ -140,12 +147,20 @@ class StreamReader:
         if not self.pending:
             self._joined.set()
 
-    async def _replay_asset(self, stream: str, asset: str, route_after: str | None) -> str:
+    async def _replay_asset(self, stream: str, asset: str, route_after: str | None, *, check_gap: bool = False) -> str:
         head_id = None
         if route_after is None:
             # Head first, snapshot pointer second: a book added in between is then never skipped.
             head = await self.client.xrevrange(stream, count=1)
             head_id = text(head[0][0]) if head else ZERO_ID
+        elif check_gap:
+            first = await self.client.xrange(stream, count=1)
+            first_id = text(first[0][0]) if first else None
+            if first_id is not None and id_gt(first_id, route_after):
+                # The entry at our cursor was trimmed (MAXLEN): entries after it may be lost to us.
+                self.gaps += 1
+                if self.on_gap is not None:
+                    self.on_gap(asset, route_after, first_id)
         raw = await self.client.get(self.keys.lastbook(asset))
         if raw is None:
             return route_after or head_id or ZERO_ID
@@ -195,9 +210,17 @@ class StreamReader:
             return
         routed = route and fields.get(b"r", b"1") != b"0"
         source = fields.get(b"s")
+        seq = -1
         if source is not None:
             publisher, _, raw_seq = source.rpartition(b":")
-            seq = int(raw_seq)
+            try:
+                seq = int(raw_seq)
+            except ValueError:
+                # Not written by our publisher (or corrupted): skip it, never take the reader down.
+                self.malformed += 1
+                log.warning("skipping stream entry with a malformed sequence field on %s", stream)
+                return
+        if source is not None:
             seen = self._sources.get(stream)
             if seen is not None and seen[0] == publisher and seq <= seen[1]:
                 # Already applied (a re-sent batch): books may take it again, subscribers must not.

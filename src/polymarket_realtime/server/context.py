@@ -50,6 +50,10 @@ class AppContext:
         """Make :meth:`service` for ``cls`` raise ``StateError(reason)``: a feature deliberately not run here."""
         self._unavailable[cls] = reason
 
+    def remove_service(self, cls: type[Any]) -> None:
+        """Forget the service of type ``cls`` (it was stopped); :meth:`service` then raises StateError."""
+        self._services.pop(cls, None)
+
     def add_service(self, service: object) -> None:
         """Register ``service`` under its own type (one per type)."""
         self._services[type(service)] = service

@@ -9,7 +9,9 @@ closes on shutdown.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -59,8 +61,8 @@ class PaperExtension:
             return page.model_dump_json(indent=2)
 
     async def start(self, app: AppContext, stack: contextlib.AsyncExitStack) -> None:
-        if not await _claim_sessions(app):
-            return
+        if not await _claim_sessions(app, stack, self.start):
+            return  # shared-feed mode: the ownership watcher runs this start while this server owns sessions
         db = Database(app.settings.db_path).open()
         stack.callback(db.close)
         activity = ActivityFeed(db)
@@ -77,7 +79,7 @@ class PaperExtension:
             resolution_poll_s=app.settings.resolution_poll_s,
         )
         await paper.start(task_group, router=app.router)
-        agents = AgentService(db, activity, app.books, router=app.router, feed=app.feed, paper=paper)
+        agents = AgentService(db, activity, app.books, router=app.router, feed=app.feed, paper=paper, markets=app.gamma)
         agents.add_alert_listener(notifier.push_message)
         await agents.start(task_group)
         system = SystemService(
@@ -96,25 +98,74 @@ class PaperExtension:
         self._system = system
 
 
-async def _claim_sessions(app: AppContext) -> bool:
+_SESSIONS_CLASSES: tuple[type[Any], ...] = (Database, ActivityFeed, PaperService, AgentService, SystemService)
+_AS_OWNER: contextvars.ContextVar[bool] = contextvars.ContextVar("paper_as_owner", default=False)
+
+
+async def _claim_sessions(
+    app: AppContext,
+    stack: contextlib.AsyncExitStack,
+    start: Callable[[AppContext, contextlib.AsyncExitStack], Awaitable[None]],
+) -> bool:
     """Shared-feed (Redis) mode: sessions and agents run in one server process only (redisbus/ownership.py).
 
-    False (and every paper/agent/system service marked unavailable with the reason) when another server
-    owns them; always True in embedded mode.
+    True in embedded mode (the caller starts the services itself). In shared-feed mode returns False and
+    runs an ownership watcher instead: while this server holds the lock it runs ``start`` (services in a
+    stack of their own); when the lock is lost or Redis becomes unreachable it stops them and every
+    paper/agent/system tool answers a StateError naming the owner (or saying Redis is unreachable); it
+    starts them again once the lock is re-taken. Waits for the services when the lock is free at startup.
     """
-    from ..errors import StateError
+    if app.settings.redis_url is None or _AS_OWNER.get():
+        return True  # embedded mode: checked before importing redisbus, which pulls in redis
     from ..redisbus.consumer import RedisFeedBackend
 
     if not isinstance(app.feed, RedisFeedBackend):
         return True
-    try:
-        await app.feed.sessions.ensure()
-    except StateError as exc:
-        for cls in (Database, ActivityFeed, PaperService, AgentService, SystemService):
-            app.mark_unavailable(cls, str(exc))
-        logging.getLogger(__name__).warning("paper sessions and agents not started here: %s", exc)
-        return False
-    return True
+    ownership = app.feed.sessions
+    ownership.want()
+    await ownership.attempt()
+    if not ownership.held:
+        _gate_sessions(app, ownership.reason())
+    task_group = await stack.enter_async_context(anyio.create_task_group())
+    stack.callback(task_group.cancel_scope.cancel)
+    started = anyio.Event()
+    task_group.start_soon(_run_while_owned, app, ownership, start, started, name="paper-sessions-owner")
+    if ownership.held:
+        await started.wait()
+    return False
+
+
+def _gate_sessions(app: AppContext, reason: str) -> None:
+    for cls in _SESSIONS_CLASSES:
+        app.remove_service(cls)  # stopped here: service() now raises StateError(reason)
+        app.mark_unavailable(cls, reason)
+
+
+async def _run_while_owned(
+    app: AppContext,
+    ownership: Any,
+    start: Callable[[AppContext, contextlib.AsyncExitStack], Awaitable[None]],
+    started: anyio.Event,
+) -> None:
+    _AS_OWNER.set(True)  # this task's context only: start() below runs the services
+    log = logging.getLogger(__name__)
+    while True:
+        if not ownership.held:
+            _gate_sessions(app, ownership.reason())  # refreshed each round: owner id or "Redis unreachable"
+            started.set()
+            with anyio.move_on_after(ownership.lock.renew_interval_s):
+                await ownership.wait_changed()
+            continue
+        async with contextlib.AsyncExitStack() as services:
+            await start(app, services)
+            log.info("paper sessions and agents running in this server (it owns them)")
+            ownership.mark_services(True)
+            started.set()
+            while ownership.held:
+                await ownership.wait_changed()
+            _gate_sessions(app, ownership.reason())
+            log.warning("paper sessions and agents stopped here: %s", ownership.reason())
+        ownership.mark_services(False)  # the services' tasks are cancelled and the database closed
 
 
 EXTENSION = PaperExtension()

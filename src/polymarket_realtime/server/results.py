@@ -45,7 +45,10 @@ class SubscriptionResult(BaseModel):
     token_ids: list[str] = Field(description="Token ids covered (empty = all markets for resolution).")
     market_ids: list[str] = Field(default_factory=list, description="Condition ids covered, when known.")
     callback_type: Literal["notification", "log"] = "notification"
-    status: str = Field(description="'active' once the subscription is registered; data streams in shortly.")
+    status: str = Field(
+        description="'active' once registered (data streams in shortly); 'waiting_for_feed' while the shared "
+        "feed (Redis) is unreachable: kept, and data starts when it returns."
+    )
     next_step: str = Field(description="What to call next to read events.")
 
 

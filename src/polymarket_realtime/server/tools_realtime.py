@@ -64,14 +64,22 @@ MarketIds = Annotated[
 Callback = Annotated[CallbackType, Field(description=_CALLBACK_DOC)]
 
 
-def _sub_result(sub: Any, next_step: str = _FOLLOW_UP) -> SubscriptionResult:
+def _sub_result(sub: Any, next_step: str = _FOLLOW_UP, *, feed: Any = None) -> SubscriptionResult:
+    status = "active"
+    if getattr(feed, "link_up", True) is False:
+        # Shared-feed mode with Redis down: the subscription is kept and fills once the link returns.
+        status = "waiting_for_feed"
+        next_step = (
+            "Redis (the shared feed) is unreachable right now: the subscription is kept and its events start "
+            "when it returns (get_realtime_status shows the link). " + next_step
+        )
     return SubscriptionResult(
         subscription_id=sub.subscription_id,
         kind=sub.kind,
         token_ids=sorted(sub.token_ids),
         market_ids=list(sub.meta.get("condition_ids", [])),
         callback_type="log" if sub.callback_type == "log" else "notification",
-        status="active",
+        status=status,
         next_step=next_step,
     )
 
@@ -183,7 +191,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             assets=tokens,
             meta={"condition_ids": conditions},
         )
-        return _sub_result(sub)
+        return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
         title="Subscribe to order-book updates",
@@ -218,7 +226,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             assets=tokens,
             meta={"condition_ids": conditions},
         )
-        return _sub_result(sub)
+        return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
         title="Subscribe to market resolutions",
@@ -268,7 +276,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             predicate=predicate,
             meta={"condition_ids": conditions},
         )
-        return _sub_result(sub)
+        return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
         title="Subscribe to crypto prices (RTDS)",
@@ -304,7 +312,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             rtds=RTDS_TOPICS[source],
             meta={"symbols": sorted(wanted), "source": source},
         )
-        return _sub_result(sub)
+        return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
         title="Subscribe to comments (RTDS)",
@@ -341,7 +349,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             rtds=COMMENTS_TOPIC,
             meta={"event_id": entity},
         )
-        return _sub_result(sub)
+        return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
         title="Read subscription events",
