@@ -8,7 +8,9 @@ then read back four ways; rates are wire events (messages) per second:
 
 (a) reader only: gunzip members + decode frame lines;
 (b) reader + ``parse_market_frame`` + ``BookStore.apply`` (the backtest's data path, sans-I/O);
-(c) a full backtest: (b) plus a paper session and a mean-reversion strategy agent on 4 tokens;
+(c) a full backtest as ``backtest``/``run_backtest`` run it by default: (b) plus a paper session and one
+    mean-reversion strategy agent per recorded token (all 200); the headline figure. (c4) the same on
+    4 tokens only, for comparison (per-event cost should not grow with the number of agents);
 (d) over the simulator's real sockets (``ReplaySource``, speed max) into the feed manager, books and
     router, until the client has received every event.
 
@@ -86,10 +88,13 @@ def parse_and_apply(path: Path) -> None:
             apply(event)
 
 
-def backtest(path: Path, tokens: list[str]) -> None:
-    config = {"window": 10, "threshold": "0.01", "token_ids": tokens[:4]}
+def backtest(path: Path, tokens: list[str] | None) -> None:
+    config: dict[str, object] = {"window": 10, "threshold": "0.01"}
+    if tokens is not None:
+        config["token_ids"] = tokens
     result = asyncio.run(run_backtest(path, "mean_reversion", config, Decimal(10_000)))
-    print(f"    (backtest made {result.summary['trades']} trades)")
+    agents = len(result.summary["token_ids"])
+    print(f"    (backtest: {agents} agents, {result.summary['trades']} trades)")
 
 
 async def over_sockets(path: Path, tokens: list[str], events: int) -> tuple[float, float]:
@@ -134,7 +139,8 @@ def main() -> None:
         print(f"replay speed: {frames_n + 1:,} frames, {events:,} events, {size / 1e6:.1f} MB compressed")
         timed("(a) reader only (gunzip + frame lines)", events, lambda: read_only(path))
         timed("(b) reader + parse + BookStore.apply", events, lambda: parse_and_apply(path))
-        timed("(c) full backtest (paper session + strategy)", events, lambda: backtest(path, tokens))
+        timed("(c) full backtest, default: every token", events, lambda: backtest(path, None))
+        timed("(c4) full backtest, 4 tokens", events, lambda: backtest(path, tokens[:4]))
         wall_rate, cpu_rate = asyncio.run(over_sockets(path, tokens, events))
         print(
             f"  {'(d) simulator sockets -> feed (speed max)':<44} {cpu_rate:>10,.0f} msg/s CPU  "

@@ -124,3 +124,74 @@ def test_cli_writes_files_and_a_png(tmp_path: Path, capsys: pytest.CaptureFixtur
     bad = parser.parse_args(["--recording", str(tmp_path / "missing.jsonl.gz"), "--out", str(out)])
     assert cli_run(bad) == 1
     assert "cannot open recording" in capsys.readouterr().err
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"equity_interval_s": "abc"}, "equity_interval_s must be a number"),
+        ({"equity_interval_s": [1]}, "equity_interval_s must be a number"),
+        ({"equity_interval_s": 0}, "equity_interval_s must be a positive"),
+        ({"fee_bps": "x"}, "fee_bps must be a number"),
+        ({"fee_bps": "NaN"}, "fee_bps must be a finite number"),
+        ({"fee_bps": -1}, "fee_bps must be a number >= 0"),
+        ({"risk": "tight"}, "risk must be an object"),
+    ],
+)
+async def test_bad_backtest_options_are_clear_input_errors(
+    tmp_path: Path, config: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        await run_backtest(_tiny(tmp_path), "mean_reversion", {**PARAMS, **config}, Decimal(1000))
+
+
+def test_cli_bad_config_fails_with_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    recording = str(_tiny(tmp_path))
+    cases = [
+        ('{"equity_interval_s":"abc"}', "equity_interval_s must be a number"),
+        ('{"fee_bps":"x"}', "fee_bps must be a number"),
+        (f"@{tmp_path / 'missing.json'}", "cannot read --config file"),
+        ("[1]", "--config must be a JSON object"),
+    ]
+    for raw, message in cases:
+        args = parser.parse_args(["--recording", recording, "--config", raw, "--out", str(tmp_path / "o"), "--quiet"])
+        assert cli_run(args) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+        assert err.startswith("backtest failed: ") and err.count("\n") == 1
+
+
+@pytest.mark.anyio
+async def test_progress_reported_at_least_every_percent_even_for_a_tiny_recording(tmp_path: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    path = _tiny(tmp_path)
+    await run_backtest(path, "mean_reversion", PARAMS, Decimal(1000), progress=lambda d, t: calls.append((d, t)))
+    total = path.stat().st_size
+    assert calls[-1] == (total, total)
+    done = [d for d, _ in calls]
+    # One report per frame here (5 frames, each well over 1% of the file), then the final one; strictly
+    # increasing, as MCP progress must be. Before: only the final report (every 5,000 frames).
+    assert len(done) == 6 and done == sorted(set(done)) and 0 < done[0] < total
+
+
+@pytest.mark.anyio
+async def test_each_event_reaches_only_the_agents_of_its_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    from polymarket_realtime.agents.strategy import StrategyAgent
+
+    calls: list[tuple[str, str]] = []
+    real = StrategyAgent.on_event
+
+    async def counting(self: StrategyAgent, event: object) -> None:
+        calls.append((self.config["token_id"], str(getattr(event, "asset_id", ""))))
+        await real(self, event)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(StrategyAgent, "on_event", counting)
+    result = await run_backtest(FIXTURE, "mean_reversion", {"window": 5, "threshold": "0.005"}, Decimal(1000))
+    assert len(result.summary["token_ids"]) == 4 and result.summary["trades"] > 0
+    assert calls and all(agent == token for agent, token in calls)
+    assert len({agent for agent, _ in calls}) == 4

@@ -53,7 +53,14 @@ async def test_record_list_stop_and_backtest_with_progress(tmp_path: Path) -> No
         for file in body["files"].values():
             assert await anyio.Path(file).is_file()
         assert seen and seen[-1][0] == seen[-1][1]  # the last notification reports completion
+        # Intermediate progress (at least every 1% of the file), strictly increasing, even for this short recording.
+        assert any(0 < done < (total or 0) for done, total in seen[:-1])
+        assert [d for d, _ in seen] == sorted({d for d, _ in seen})
 
+        # Only recordings inside the recordings directory: no paths (relative or absolute).
+        for ref in ("../" + recording_id, entry["path"]):
+            error = await h.call_error("run_backtest", {"recording_id": ref})
+            assert "not a path" in error
         error = await h.call_error("run_backtest", {"recording_id": "nope"})
         assert "no recording 'nope'" in error and recording_id in error
         error = await h.call_error("run_backtest", {"recording_id": recording_id, "strategy": "martingale"})

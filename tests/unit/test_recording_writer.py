@@ -99,3 +99,30 @@ def test_existing_recording_is_never_overwritten(tmp_path: Path) -> None:
     _writer(tmp_path).close()
     with pytest.raises(FileExistsError):
         _writer(tmp_path)
+
+
+@pytest.mark.anyio
+async def test_rotated_parts_footers_report_drops_so_far(tmp_path: Path) -> None:
+    # Every write rotates (tiny max_part_bytes): part 0 is closed by rotation, not by aclose().
+    recorder = Recorder(_writer(tmp_path, max_part_bytes=1), max_buffer_bytes=1_000, flush_bytes=10_000)
+    for i in range(30):
+        recorder.tap("market", i, "x" * 52)  # 100 bytes each: 10 kept, 20 dropped
+    await recorder.flush()
+    await recorder.aclose()
+    reader = RecordingReader(recorder.writer.path)
+    assert len(list(reader.frames())) == 10
+    assert len(reader.footers) >= 2 and reader.footers[0].next_part is not None
+    assert [f.dropped for f in reader.footers] == [20] * len(reader.footers)
+
+
+def test_read_footer_reads_the_tail_and_none_without_one(tmp_path: Path) -> None:
+    from polymarket_realtime.recording.format import encode_frame_line
+    from polymarket_realtime.recording.reader import read_footer
+
+    writer = _writer(tmp_path)
+    writer.write_lines([encode_frame_line("market", i, f'{{"asset_id":"{TOKEN}","n":{i}}}') for i in range(7)])
+    assert read_footer(writer.path) is None  # still open: no footer yet (a crash looks the same)
+    writer.dropped = 3
+    writer.close()
+    footer = read_footer(writer.path)
+    assert footer is not None and (footer.frames, footer.dropped) == (7, 3)

@@ -35,7 +35,7 @@ from .format import (
     recording_id_of,
 )
 
-__all__ = ["RecordingReader", "iter_members", "read_header", "recording_parts"]
+__all__ = ["RecordingReader", "iter_members", "read_footer", "read_header", "recording_parts"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,12 @@ def iter_members(path: Path) -> Iterator[tuple[int, bytes]]:
     Raises:
         RecordingError: at the first member that is corrupt or cut short, with its offset.
     """
+    for offset, _size, payload in iter_sized_members(path):
+        yield offset, payload
+
+
+def iter_sized_members(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """Like :func:`iter_members`, with each member's compressed size: ``(offset, size, payload)``."""
     name = str(path)
     try:
         handle: BinaryIO = path.open("rb")
@@ -81,7 +87,7 @@ def iter_members(path: Path) -> Iterator[tuple[int, bytes]]:
                     break
                 unused = decomp.unused_data
                 fed += len(data) - len(unused)
-                yield start, b"".join(out)
+                yield start, fed, b"".join(out)
                 start += fed
                 fed = 0
                 out = []
@@ -105,6 +111,36 @@ def read_header(path: Path) -> RecordingHeader:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise RecordingError(f"not a recording header: {exc}", path=str(path), offset=offset) from exc
     raise RecordingError("empty file: no recording header", path=str(path), offset=0)
+
+
+def read_footer(path: Path, *, tail_bytes: int = 8192) -> RecordingFooter | None:
+    """The footer of one part file, reading only its tail; None if the part was not closed cleanly.
+
+    The footer is the last gzip member and is small, so the member is found by trying each gzip magic
+    in the last ``tail_bytes`` (latest first) until one decompresses, CRC-checked, exactly to the end
+    of the file into a footer line.
+    """
+    try:
+        with path.open("rb") as handle:
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - tail_bytes))
+            tail = handle.read()
+    except OSError:
+        return None
+    start = tail.rfind(b"\x1f\x8b\x08")
+    while start >= 0:
+        decomp = zlib.decompressobj(31)
+        try:
+            payload = decomp.decompress(tail[start:])
+        except zlib.error:
+            payload = b""
+        if decomp.eof and not decomp.unused_data and payload.startswith(b"{"):
+            try:
+                return decode_footer(payload.strip())
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                return None
+        start = tail.rfind(b"\x1f\x8b\x08", 0, start)
+    return None
 
 
 def recording_parts(first: Path) -> list[Path]:
@@ -146,7 +182,7 @@ class RecordingReader:
         """The damage met by the last ``frames(on_error="stop")`` run, if any."""
         self.frames_read = 0
         self.bytes_done = 0
-        """Compressed bytes of the parts consumed so far (progress)."""
+        """Compressed bytes of the parts consumed so far (progress; pro rata within a member)."""
 
     def read_header(self) -> RecordingHeader:
         self.header = read_header(self.path)
@@ -178,7 +214,7 @@ class RecordingReader:
     def _part_frames(self, part: Path, *, first: bool, done_before: int = 0) -> Iterator[RawFrame]:
         state = _PartState()
         name = str(part)
-        for offset, payload in iter_members(part):
+        for offset, size, payload in iter_sized_members(part):
             lines = payload.split(b"\n")
             if lines and lines[-1] == b"":
                 lines.pop()
@@ -200,7 +236,11 @@ class RecordingReader:
             if first and self.header is None:
                 self.header = state.header
             self.frames_read += len(decoded)
-            self.bytes_done = done_before + offset
-            yield from decoded
+            # Progress moves within a member too (pro rata), so even a one-member recording reports it.
+            base, count = done_before + offset, len(decoded)
+            for index, frame in enumerate(decoded):
+                self.bytes_done = base + size * index // count
+                yield frame
+            self.bytes_done = base + size
         if state.header is None:
             raise RecordingError("empty file: no recording header", path=name, offset=0)

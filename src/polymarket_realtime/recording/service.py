@@ -32,7 +32,7 @@ from ..errors import InvalidInputError, NotFoundError, RecordingError, StateErro
 from ..model.book import OrderBook
 from ..model.markets import MarketInfo
 from .format import SUFFIX, FrameFilter, RecordingHeader, recording_id_of
-from .reader import read_header, recording_parts
+from .reader import read_footer, read_header, recording_parts
 from .writer import Recorder, RecordingWriter
 
 __all__ = ["RecordingInfo", "RecordingList", "RecordingService", "book_frame", "new_recording_id"]
@@ -68,7 +68,9 @@ class RecordingInfo(BaseModel):
     token_ids: list[str] = Field(default_factory=list)
     market_ids: list[str] = Field(default_factory=list)
     started_at: str = ""
-    frames: int | None = Field(default=None, description="frames written (known for recordings of this process)")
+    frames: int | None = Field(
+        default=None, description="frames written (from the file footers once stopped; None if it was not closed)"
+    )
     dropped: int | None = None
     bytes: int = 0
     parts: int = 1
@@ -332,14 +334,30 @@ class RecordingService:
         return self._info_active(recording_id, active)
 
     def path_of(self, recording_id: str) -> Path:
-        """The first part of a recording by id (or a path to a recording file)."""
-        candidate = self.directory / f"{recording_id}{SUFFIX}"
-        if candidate.is_file():
+        """The first part of a recording in the recordings directory, by id, file name or (unique) name.
+
+        Only files inside :attr:`directory` are reachable: a path (``/``, ``..``) is refused, so a tool
+        caller cannot make the server read arbitrary files.
+
+        Raises:
+            InvalidInputError: ``recording_id`` is a path rather than an id.
+            NotFoundError: no such recording (lists the known ids).
+        """
+        ref = recording_id.strip()
+        stem = ref.removesuffix(SUFFIX)
+        if not stem or "/" in stem or "\\" in stem or stem.startswith(".") or Path(stem).is_absolute():
+            raise InvalidInputError(
+                f"recording_id must be a recording id (or name) from list_recordings, not a path: "
+                f"{recording_id!r}. Recordings live in {self.directory}."
+            )
+        candidate = self.directory / f"{stem}{SUFFIX}"
+        if not _NAME_RE.search(stem) and candidate.is_file():
             return candidate
-        as_path = Path(recording_id).expanduser()
-        if as_path.suffixes[-2:] == [".jsonl", ".gz"] and as_path.is_file():
-            return as_path
-        known = [info.recording_id for info in self.list_recordings().recordings]
+        listed = self.list_recordings().recordings
+        named = [info for info in listed if info.name and info.name == ref]
+        if len(named) == 1:
+            return Path(named[0].path)
+        known = [info.recording_id for info in listed]
         raise NotFoundError(f"no recording {recording_id!r} in {self.directory}.", known=known)
 
     def list_recordings(self) -> RecordingList:
@@ -365,6 +383,9 @@ class RecordingService:
                     )
                 )
                 continue
+            # Counts come from the parts' footers (tail reads only); a part without one (crash) leaves them unknown.
+            footers = [read_footer(p) for p in parts]
+            complete = [f for f in footers if f is not None]
             found.append(
                 RecordingInfo(
                     recording_id=recording_id,
@@ -374,6 +395,8 @@ class RecordingService:
                     token_ids=header.token_ids,
                     market_ids=header.market_ids,
                     started_at=_iso(header.created_ns),
+                    frames=sum(f.frames for f in complete) if len(complete) == len(parts) else None,
+                    dropped=complete[-1].dropped if len(complete) == len(parts) else None,
                     bytes=size,
                     parts=len(parts),
                 )

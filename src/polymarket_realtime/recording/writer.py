@@ -81,7 +81,7 @@ class RecordingWriter:
         self.part_frames = 0
         self.bytes_written = 0
         self.dropped = 0
-        """Updated by the owner before :meth:`close` so the footer reports it."""
+        """Kept current by the owner (before each write and before :meth:`close`) so every footer reports it."""
         self._file: BinaryIO | None = None
         self._part_bytes = 0
         directory.mkdir(parents=True, exist_ok=True)
@@ -268,6 +268,8 @@ class Recorder:
         keep = self.frame_filter
         lines = [encode_frame_line(ch, ts, fr) for ch, ts, fr in batch if keep is None or keep(ch, fr)]
         with self._write_lock:
+            # Kept current before every write, so a part closed by rotation reports the drops so far too.
+            self.writer.dropped = self.stats.dropped
             try:
                 self.writer.write_lines(lines)
             except OSError as exc:

@@ -103,7 +103,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
     )
     async def run_backtest(
         ctx: Context[Any, Any],
-        recording_id: Annotated[str, Field(description="From list_recordings (or a path to a recording file).")],
+        recording_id: Annotated[str, Field(description="A recording id from list_recordings (or its name).")],
         strategy: Annotated[str, Field(description="Strategy name, e.g. mean_reversion.")] = "mean_reversion",
         config: Annotated[dict[str, Any], Field(description="Strategy params and backtest options.")] = {},  # noqa: B006
         starting_cash: Annotated[str, Field(description="Paper cash in USD, e.g. '1000'.")] = "1000",

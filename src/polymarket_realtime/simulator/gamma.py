@@ -11,13 +11,27 @@ names markets explicitly (id, slug, condition_ids, clob_token_ids), so lookups o
 from __future__ import annotations
 
 import json
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 from .market_model import MarketModel, SimMarket
 from .rest_server import HttpRequest, HttpResponse, json_response
 from .wire import PRICE_ONE, fmt_price
 
-__all__ = ["event_json", "handle_gamma", "market_json"]
+__all__ = ["event_json", "handle_gamma", "market_json", "set_gamma_override"]
+
+GammaOverride = Callable[[HttpRequest], HttpResponse | None]
+_OVERRIDES: weakref.WeakKeyDictionary[MarketModel, GammaOverride] = weakref.WeakKeyDictionary()
+
+
+def set_gamma_override(model: MarketModel, handler: GammaOverride) -> None:
+    """Let ``handler`` answer Gamma requests first for ``model``'s simulator (None falls back to the model).
+
+    Used by a recording replay to serve the recorded market metadata (issue 6).
+    """
+    _OVERRIDES[model] = handler
+
 
 _NOT_FOUND = {"type": "not found error", "error": "id not found"}
 
@@ -161,6 +175,11 @@ async def handle_gamma(request: HttpRequest, model: MarketModel) -> HttpResponse
     """Answer a Gamma route, or None if ``request`` is not one."""
     if request.method != "GET":
         return None
+    override = _OVERRIDES.get(model)
+    if override is not None:
+        answered = override(request)
+        if answered is not None:
+            return answered
     parts = [p for p in request.path.split("/") if p]
     if parts == ["markets"]:
         return json_response(_list_markets(model, request))

@@ -5,9 +5,10 @@ Contract:
 * Frames come out in file order, paced by their recorded receive times: ``speed=1`` is real time,
   ``speed=N`` N times faster, ``speed=None`` as fast as possible (at most ``max_frames_per_poll`` per
   broadcast tick, so other connections and the REST server stay responsive).
-* The clock starts at the first market subscription (``start="first_subscribe"``, the default), so a
-  client that connects after start-up still sees the recording from its first frame; or at once
-  (``start="immediately"``).
+* The clock starts at the first subscription on a channel the recording has (``start="first_subscribe"``,
+  the default: market when the header lists tokens or markets, RTDS when it lists RTDS topics, any
+  channel when it lists neither), so a client that connects after start-up still sees the recording
+  from its first frame; or at once (``start="immediately"``).
 * Subscriptions are honoured by the simulator's router: each recorded market frame becomes one
   :class:`~.wire.OutFrame` per event object (an array frame is split), keyed by its token ids, so a
   connection receives only the tokens it subscribed to. A single-object frame is sent exactly as
@@ -16,11 +17,16 @@ Contract:
   the simulator stays independent of the client code) and answers initial dumps and ``GET /book``
   from them.
 * A damaged recording replays its valid prefix; :attr:`ReplaySource.error` then holds the
-  :class:`~polymarket_realtime.errors.RecordingError` naming the offset.
+  :class:`~polymarket_realtime.errors.RecordingError` naming the offset. A file whose header cannot be
+  read raises that error from the constructor.
+* Market metadata recorded in the header (``markets``) is served by the simulator's Gamma endpoints
+  (:class:`RecordedGamma`) ahead of its random market model, so ``get_market``/``search_markets`` on a
+  replay of a real recording describe the recorded markets.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
@@ -32,12 +38,13 @@ import msgspec
 from ..errors import ConfigError, RecordingError
 from ..recording.format import RawFrame, RecordingHeader
 from ..recording.reader import RecordingReader
+from .rest_server import HttpRequest, HttpResponse, json_response
 from .wire import Audience, OutFrame, book_hash, dumps
 
 if TYPE_CHECKING:
     from .runtime import Simulator
 
-__all__ = ["ReplaySource", "parse_speed", "replay_simulator"]
+__all__ = ["RecordedGamma", "ReplaySource", "parse_speed", "replay_simulator"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +87,8 @@ class ReplaySource:
     Args:
         path: first part of the recording.
         speed: 1.0 real time, N times faster, or None for as fast as possible.
-        start: ``first_subscribe`` (clock starts at the first market subscription) or ``immediately``.
+        start: ``first_subscribe`` (clock starts at the first subscription on a recorded channel, see
+            :attr:`start_channels`) or ``immediately``.
         max_frames_per_poll: cap per broadcast tick in as-fast-as-possible mode.
     """
 
@@ -104,6 +112,13 @@ class ReplaySource:
         self._base_ns: int | None = None
         self._started_at: float | None = 0.0 if start == "immediately" else None
         self._start_requested = start == "immediately"
+        channels = set()
+        if self.header.token_ids or self.header.market_ids:
+            channels.add("market")
+        if self.header.rtds:
+            channels.add("rtds")
+        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user"))
+        """A subscription on one of these channels starts the clock (``first_subscribe``)."""
         self._books: dict[str, _WireBook] = {}
         self.frames_replayed = 0
         self.finished = False
@@ -150,11 +165,16 @@ class ReplaySource:
         """Start the clock now (instead of waiting for the first subscription)."""
         self._start_requested = True
 
+    def on_subscribe(self, channel: str) -> None:
+        """Hook called by the websocket server on every subscription (any channel, with or without dump)."""
+        if channel in self.start_channels:
+            self._start_requested = True
+
     # --- BookSource -----------------------------------------------------------------------------
 
     def is_known(self, asset_id: str) -> bool:
-        # A subscription is the cue that a client is ready: start the replay clock.
-        self._start_requested = True
+        # A market subscription with a dump is the cue that a client is ready: start the replay clock.
+        self.on_subscribe("market")
         return asset_id in self._books
 
     def book_event(self, asset_id: str) -> dict[str, Any] | None:
@@ -310,11 +330,104 @@ def parse_speed(text: str | float | None) -> float | None:
 def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int = 1) -> Simulator:
     """A :class:`Simulator` serving ``path`` on its market socket (no random walk, no RTDS generator).
 
-    The market model (seed ``seed``) still backs Gamma: a recording made from the simulator with the same
-    seed gets matching market metadata.
+    Gamma answers from the recorded market metadata first (:class:`RecordedGamma`), then from the market
+    model (seed ``seed``): a recording made from the simulator with the same seed gets matching metadata.
+
+    Raises:
+        RecordingError: the file is missing or its header is unreadable (names the file and offset).
     """
     from .config import SimulatorConfig
+    from .gamma import set_gamma_override
     from .runtime import Simulator
 
+    source = ReplaySource(path, speed=speed)
     config = SimulatorConfig(seed=seed, rate_per_s=0.0, rtds_rate_per_s=0.0, resolve_after_s=None)
-    return Simulator(config, source=ReplaySource(path, speed=speed))
+    sim = Simulator(config, source=source)
+    if source.markets:
+        set_gamma_override(sim.model, RecordedGamma(source.markets))
+    return sim
+
+
+class RecordedGamma:
+    """Gamma's market routes answered from recorded metadata (``MarketInfo.to_dict()`` dicts).
+
+    Handles ``/markets`` (``id``, ``slug``, ``condition_ids``, ``clob_token_ids`` filters),
+    ``/markets/slug/<slug>``, ``/markets/<id>`` and ``/public-search``; returns None (the caller falls back
+    to the simulator's model) when no recorded market matches.
+    """
+
+    def __init__(self, markets: Sequence[dict[str, object]]) -> None:
+        self.markets = [_gamma_market(m) for m in markets]
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | None:
+        parts = [p for p in request.path.split("/") if p]
+        found: list[dict[str, Any]]
+        if parts == ["markets"]:
+            ids, slugs = set(request.args("id")), set(request.args("slug"))
+            conditions = {c.lower() for c in request.args("condition_ids")}
+            tokens = set(request.args("clob_token_ids"))
+            found = [
+                m
+                for m in self.markets
+                if (not ids or m["id"] in ids)
+                and (not slugs or m["slug"] in slugs)
+                and (not conditions or str(m["conditionId"]).lower() in conditions)
+                and (not tokens or tokens.intersection(json.loads(m["clobTokenIds"])))
+            ]
+            closed = request.arg("closed")
+            if closed:
+                found = [m for m in found if m["closed"] == (closed.lower() in ("true", "1"))]
+            return json_response(found) if found else None
+        if len(parts) == 3 and parts[:2] == ["markets", "slug"]:
+            found = [m for m in self.markets if m["slug"] == parts[2]]
+        elif len(parts) == 2 and parts[0] == "markets":
+            found = [m for m in self.markets if m["id"] == parts[1]]
+        elif parts == ["public-search"]:
+            words = [w for w in (request.arg("q") or "").lower().split() if w]
+            hits = [m for m in self.markets if all(w in f"{m['question']} {m['slug']}".lower() for w in words)]
+            if not hits:
+                return None
+            events = [{**m["events"][0], "title": m["question"], "markets": [m]} for m in hits]
+            return json_response({"events": events, "tags": [], "profiles": [], "pagination": {"hasMore": False}})
+        else:
+            return None
+        return json_response(found[0]) if found else None
+
+
+def _gamma_market(info: dict[str, object]) -> dict[str, Any]:
+    """A Gamma market object (JSON-encoded list fields, as Gamma sends them) from a MarketInfo dict."""
+    raw_outcomes = info.get("outcomes")
+    outcomes = [o for o in raw_outcomes if isinstance(o, dict)] if isinstance(raw_outcomes, list) else []
+
+    def text(key: str) -> str | None:
+        value = info.get(key)
+        return None if value is None else str(value)
+
+    body: dict[str, Any] = {
+        "id": text("market_id") or "",
+        "question": text("question") or "",
+        "conditionId": text("condition_id") or "",
+        "slug": text("slug") or "",
+        "endDate": text("end_date"),
+        "outcomes": json.dumps([str(o.get("name", "")) for o in outcomes]),
+        "outcomePrices": json.dumps([str(o.get("price") or "") for o in outcomes]),
+        "clobTokenIds": json.dumps([str(o.get("token_id", "")) for o in outcomes]),
+        "active": bool(info.get("active", True)),
+        "closed": bool(info.get("closed", False)),
+        "volume": text("volume"),
+        "liquidity": text("liquidity"),
+        "orderPriceMinTickSize": text("tick_size"),
+        "orderMinSize": text("min_order_size"),
+        "negRisk": bool(info.get("neg_risk", False)),
+        "bestBid": text("best_bid"),
+        "bestAsk": text("best_ask"),
+        "lastTradePrice": text("last_trade_price"),
+        "events": [{"id": text("event_id") or "", "slug": text("event_slug") or ""}],
+    }
+    if info.get("accepting_orders") is not None:
+        body["acceptingOrders"] = bool(info["accepting_orders"])
+    if info.get("fees_enabled") is not None:
+        body["feesEnabled"] = bool(info["fees_enabled"])
+    if info.get("fee_rate") is not None:
+        body["feeSchedule"] = {"rate": text("fee_rate"), "exponent": text("fee_exponent") or "1"}
+    return {k: v for k, v in body.items() if v is not None}

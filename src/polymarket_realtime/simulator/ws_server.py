@@ -302,6 +302,7 @@ class WsServer:
         return None
 
     def _subscribe(self, conn: _Conn, assets: list[str], *, dump: bool) -> None:
+        self._notify_subscribe("market")
         unique = list(dict.fromkeys(assets))
         books = []
         for asset in unique:
@@ -368,6 +369,8 @@ class WsServer:
         if action not in ("subscribe", "unsubscribe") or not isinstance(subs, list):
             return None  # undocumented reply; the venue "may close", we just ignore it
         conn.obs.subscribed = True
+        if action == "subscribe":
+            self._notify_subscribe("rtds")
         for sub in subs:
             if not isinstance(sub, dict) or not isinstance(sub.get("topic"), str):
                 continue
@@ -378,6 +381,12 @@ class WsServer:
             else:
                 conn.obs.topics.discard(key)
         return None
+
+    def _notify_subscribe(self, channel: str) -> None:
+        # Optional source hook (a recording replay starts its clock on the first subscription).
+        hook = getattr(self.source, "on_subscribe", None)
+        if hook is not None:
+            hook(channel)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -3,7 +3,8 @@
 Runs :func:`~.backtest.run_backtest` with a progress bar on stderr, writes ``summary.json``,
 ``fills.csv`` and ``equity.csv`` to ``--out`` (default ``<data_dir>/backtests/<recording>-<strategy>``),
 optionally renders the equity curve to a PNG (``--png``, needs matplotlib: the ``plot`` extra), and
-prints the summary as JSON on stdout.
+prints the summary as JSON on stdout. Bad input exits 2 and other failures (a damaged recording) 1,
+each with one line on stderr.
 """
 
 from __future__ import annotations
@@ -45,7 +46,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _load_config(raw: str) -> dict[str, Any]:
-    text = Path(raw[1:]).read_text(encoding="utf-8") if raw.startswith("@") else raw
+    if raw.startswith("@"):
+        try:
+            text = Path(raw[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInputError(
+                f"cannot read --config file {raw[1:]}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
+    else:
+        text = raw
     try:
         value = json.loads(text)
     except ValueError as exc:
@@ -115,6 +124,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: {path}", file=sys.stderr)
         print(json.dumps(result.summary, indent=2, sort_keys=True))
         return 0
+    except InvalidInputError as exc:
+        # Bad input (config, cash, strategy): exit 2 with one line, like every other CLI usage error.
+        print(f"backtest failed: {exc}", file=sys.stderr)
+        return 2
     except PolymarketRealtimeError as exc:
         print(f"backtest failed: {exc}", file=sys.stderr)
         return 1

@@ -13,6 +13,10 @@ Contract:
   fill and at the end), and a summary (return, max drawdown, trades, win rate, fees), written as
   ``summary.json``, ``fills.csv`` and ``equity.csv`` by :meth:`BacktestResult.write`.
 * Win rate counts SELL fills (closing trades) whose price beat the average cost of the position.
+* Speed does not depend on the number of agents: each event goes only to the agents of its token
+  (:class:`_AgentIndex`), and to the paper session only when it can react (:meth:`_Ctx.paper_needs`).
+* Bad options (``equity_interval_s``, ``fee_bps``, ``risk``, ``token_ids``) raise
+  :class:`~polymarket_realtime.errors.InvalidInputError` naming the option, for the CLI and the tool alike.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import json
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,7 @@ from ...storage.activity import ActivityFeed
 from ...storage.db import Database
 from ...venues.polymarket.parsing import parse_market_frame, parse_rtds_frame
 from ..reader import RecordingReader
+from .results import renumber_fills, summarize
 
 __all__ = ["BacktestResult", "ReplayClock", "run_backtest"]
 
@@ -104,6 +109,10 @@ class _Ctx:
         self._paper = paper
         self._log = log
         self.results: list[OrderResult] = []
+        self.resting_tokens: set[str] = set()
+        """Tokens that ever had a resting (open) order: the paper session must see their events."""
+        self.loss_limits = False
+        """The session has a loss limit (daily loss or drawdown): it must see events of held tokens."""
 
     async def log(self, level: str, message: str) -> None:
         if len(self._log) < 10_000:
@@ -119,7 +128,25 @@ class _Ctx:
         assert self.session_id is not None
         result = await self._paper.place_order(self.session_id, token_id, "BUY" if side == "BUY" else "SELL", size)
         self.results.append(result)
+        if result.order.status == "open":
+            self.resting_tokens.add(token_id)
         return result
+
+    def paper_needs(self, event: Event) -> bool:
+        """Whether the paper session can react to ``event``; skipping the others changes no output.
+
+        The session fills resting orders on the event's token, settles resolutions, and checks loss limits
+        when it holds the token; anything else is a no-op behind its lock, which cost more than the whole
+        rest of the event's processing when every recorded token is traded.
+        """
+        if event.type not in _PAPER_TYPES:
+            return False
+        token = getattr(event, "asset_id", None)
+        if token is None:
+            return True
+        if token in self.resting_tokens:
+            return True
+        return self.loss_limits and self.position(token) != 0
 
     def position(self, token_id: str) -> Decimal:
         assert self.session_id is not None
@@ -156,7 +183,9 @@ async def run_backtest(
             (default: every token of the recording), ``risk`` (paper risk limits), ``fee_bps`` and
             ``equity_interval_s`` (default 1).
         starting_cash: the paper session's cash in USD.
-        progress: called with ``(bytes_done, bytes_total)`` every ``progress_every`` frames and at the end.
+        progress: called with ``(bytes_done, bytes_total)`` at least every 1% of the bytes (as each
+            gzip member is consumed), also every ``progress_every`` frames, and once at the end with
+            ``(total, total)``.
         allow_damaged: backtest the valid prefix of a damaged recording (the summary's
             ``recording_error`` names the offset) instead of raising.
 
@@ -171,10 +200,14 @@ async def run_backtest(
     tokens = options.get("token_ids") or ([options["token_id"]] if "token_id" in options else header.token_ids)
     if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) and t.isdigit() for t in tokens):
         raise InvalidInputError("config.token_ids must be a non-empty list of token ids (decimal strings).")
-    interval_ns = int(Decimal(str(options.get("equity_interval_s", 1))) * 1_000_000_000)
+    interval_ns = int(_decimal_option(options, "equity_interval_s", 1) * 1_000_000_000)
     if interval_ns <= 0:
-        raise InvalidInputError("config.equity_interval_s must be positive.")
-    fee_bps = options.get("fee_bps")
+        raise InvalidInputError("config.equity_interval_s must be a positive number of seconds.")
+    fee_bps = None if options.get("fee_bps") is None else _decimal_option(options, "fee_bps", 0)
+    if fee_bps is not None and fee_bps < 0:
+        raise InvalidInputError("config.fee_bps must be a number >= 0.")
+    if "risk" in options and options["risk"] is not None and not isinstance(options["risk"], Mapping):
+        raise InvalidInputError("config.risk must be an object of paper risk limits.")
 
     clock = ReplayClock()
     books = BookStore(clock=clock)
@@ -190,17 +223,21 @@ async def run_backtest(
                 starting_cash=starting_cash,
                 token_ids=tokens,
                 risk=options.get("risk"),
-                fee_bps=None if fee_bps is None else Decimal(str(fee_bps)),
+                fee_bps=fee_bps,
             )
             sid = detail.session_id
             ctx = _Ctx(paper, books, clock, sid, log)
-            agents = []
+            ctx.loss_limits = any(detail.risk.get(k) is not None for k in ("max_daily_loss_usd", "max_drawdown_pct"))
+            router = _AgentIndex()
             for token in tokens:
                 agent = StrategyAgent({"strategy": strategy, "token_id": token, "params": params}, ctx, {})
                 await agent.on_start()
-                agents.append(agent)
-            wanted = frozenset(StrategyAgent.event_types)
+                router.add(agent)
             total = sum(p.stat().st_size for p in reader.parts())
+            # A report whenever another 1% of the bytes is done (small recordings show progress too) and
+            # every ``progress_every`` frames in between: about 100 + frames / progress_every in all.
+            step = max(1, total // 100)
+            next_report, reported = step, 0
             equity: list[dict[str, str]] = []
             next_sample = 0
             frames = events = 0
@@ -226,14 +263,17 @@ async def run_backtest(
                 for event in parsed.events:
                     events += 1
                     books.apply(event)
-                    await _dispatch(event, paper, agents, wanted, ctx)
+                    await _dispatch(event, paper, router, ctx)
                 if next_sample == 0:
                     next_sample = frame.ts_recv_ns
                 if frame.ts_recv_ns >= next_sample or len(ctx.results) != fills_before:
                     sample()
                     next_sample = frame.ts_recv_ns + interval_ns
-                if progress is not None and frames % progress_every == 0:
-                    await _call(progress, reader.bytes_done, total)
+                done = reader.bytes_done
+                if progress is not None and done > reported and (done >= next_report or frames % progress_every == 0):
+                    # Strictly increasing values only: MCP progress must grow.
+                    await _call(progress, done, total)
+                    reported, next_report = done, done + step
             sample()
             if progress is not None:
                 await _call(progress, total, total)
@@ -242,8 +282,8 @@ async def run_backtest(
         finally:
             db.close()
 
-    fills = _renumber(ctx.results, stored)
-    summary = _summary(
+    fills = renumber_fills(ctx.results, stored)
+    summary = summarize(
         header.recording_id, strategy, params, tokens, starting_cash, final.equity, fills, equity, frames, events
     )
     summary["fees"] = final.fees_paid
@@ -255,18 +295,62 @@ async def run_backtest(
     return BacktestResult(summary=summary, fills=fills, equity=equity, log=log)
 
 
-async def _dispatch(
-    event: Event, paper: PaperService, agents: list[StrategyAgent], wanted: frozenset[str], ctx: _Ctx
-) -> None:
-    if event.type in ("book", "price_change", "last_trade_price", "market_resolved"):
+class _AgentIndex:
+    """Agents by the token they watch, so an event reaches only the agents it concerns.
+
+    A token-scoped event (one with ``asset_id``) goes to the agents of that token, in creation order;
+    an event without one (market-wide) goes to every agent whose ``event_types`` include it. Agents
+    skip other tokens' events anyway, so this only removes no-op calls: outputs are unchanged, and a
+    backtest over every recorded token costs per event what one over a single token does.
+    """
+
+    def __init__(self) -> None:
+        self.by_token: dict[str, list[StrategyAgent]] = {}
+        self.all: list[StrategyAgent] = []
+        self.wanted: frozenset[str] = frozenset()
+
+    def add(self, agent: StrategyAgent) -> None:
+        self.all.append(agent)
+        for token in agent.token_ids():
+            self.by_token.setdefault(token, []).append(agent)
+        self.wanted = self.wanted | frozenset(agent.event_types)
+
+    def targets(self, event: Event) -> list[StrategyAgent]:
+        if event.type not in self.wanted:
+            return []
+        asset_id = getattr(event, "asset_id", None)
+        if asset_id is None:
+            return [a for a in self.all if event.type in a.event_types]
+        return self.by_token.get(asset_id, [])
+
+
+_PAPER_TYPES = frozenset(("book", "price_change", "last_trade_price", "market_resolved"))
+
+
+async def _dispatch(event: Event, paper: PaperService, router: _AgentIndex, ctx: _Ctx) -> None:
+    if ctx.paper_needs(event):
         await paper.handle_event(event)
-    if isinstance(event, MarketResolved) or event.type not in wanted:
+    if isinstance(event, MarketResolved):
         return
-    for agent in agents:
+    for agent in router.targets(event):
         try:
             await agent.on_event(event)
         except PolymarketRealtimeError as exc:
             await ctx.log("warning", f"strategy error: {exc}")
+
+
+def _decimal_option(options: Mapping[str, Any], key: str, default: int) -> Decimal:
+    """A finite number option (JSON number or numeric string), else InvalidInputError naming it."""
+    raw = options.get(key, default)
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        raise InvalidInputError(f"config.{key} must be a number, not {raw!r}.")
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise InvalidInputError(f"config.{key} must be a number, not {raw!r}.") from None
+    if not value.is_finite():
+        raise InvalidInputError(f"config.{key} must be a finite number, not {raw!r}.")
+    return value
 
 
 async def _call(progress: ProgressFn, done: int, total: int) -> None:
@@ -279,114 +363,3 @@ def _all_fills(conn: Any, session_id: str) -> list[Any]:
     from ...storage import repository as repo
 
     return repo.load_fills(conn, session_id, 10_000_000)
-
-
-def _renumber(results: list[OrderResult], stored: list[Any]) -> list[dict[str, str]]:
-    """Fills in the order they happened, with order/fill ids renumbered deterministically."""
-    order_ids: dict[str, str] = {}
-    rows: list[tuple[int, int, dict[str, str]]] = []
-    seen: set[str] = set()
-    for result in results:
-        for fill in result.fills:
-            seen.add(fill.fill_id)
-            rows.append((fill.ts_ms, len(rows), _fill_row(fill.order_id, fill.ts_ms, fill, order_ids)))
-    # Maker fills of resting orders happen inside the paper service; take them from the database.
-    for record in sorted(stored, key=lambda f: f.ts_ns):
-        if record.id not in seen:
-            ts_ms = record.ts_ns // 1_000_000
-            view = _RecordView(record)
-            rows.append((ts_ms, len(rows), _fill_row(record.order_id, ts_ms, view, order_ids)))
-    rows.sort(key=lambda r: (r[0], r[1]))
-    counters: dict[str, int] = {}
-    out = []
-    for _, _, row in rows:
-        counters[row["order_id"]] = counters.get(row["order_id"], 0) + 1
-        row["fill_id"] = f"{row['order_id']}-f{counters[row['order_id']]}"
-        out.append(row)
-    return out
-
-
-class _RecordView:
-    def __init__(self, record: Any) -> None:
-        self.token_id = record.token_id
-        self.side = record.side
-        self.price = _s(record.price)
-        self.size = _s(record.size)
-        self.fee = _s(record.fee)
-        self.liquidity = record.liquidity
-
-
-def _s(value: Decimal) -> str:
-    text = format(value, "f")
-    return (text.rstrip("0").rstrip(".") if "." in text else text) or "0"
-
-
-def _fill_row(order_id: str, ts_ms: int, fill: Any, order_ids: dict[str, str]) -> dict[str, str]:
-    short = order_ids.setdefault(order_id, f"o{len(order_ids) + 1}")
-    return {
-        "fill_id": "",
-        "order_id": short,
-        "ts_ms": str(ts_ms),
-        "token_id": fill.token_id,
-        "side": fill.side,
-        "price": str(fill.price),
-        "size": str(fill.size),
-        "fee": str(fill.fee),
-        "liquidity": fill.liquidity,
-    }
-
-
-def _summary(
-    recording_id: str,
-    strategy: str,
-    params: dict[str, Any],
-    tokens: list[str],
-    starting_cash: Decimal,
-    final_equity: str,
-    fills: list[dict[str, str]],
-    equity: list[dict[str, str]],
-    frames: int,
-    events: int,
-) -> dict[str, Any]:
-    start = starting_cash
-    end = Decimal(final_equity)
-    peak = Decimal(0)
-    max_dd = Decimal(0)
-    for row in equity:
-        value = Decimal(row["equity"])
-        peak = max(peak, value)
-        if peak > 0:
-            max_dd = max(max_dd, (peak - value) / peak)
-    wins = closes = 0
-    cost: dict[str, tuple[Decimal, Decimal]] = {}  # token -> (size, total cost incl. fees)
-    for fill in fills:
-        token, price, size, fee = fill["token_id"], Decimal(fill["price"]), Decimal(fill["size"]), Decimal(fill["fee"])
-        held, spent = cost.get(token, (Decimal(0), Decimal(0)))
-        if fill["side"] == "BUY":
-            cost[token] = (held + size, spent + price * size + fee)
-        elif held > 0:
-            average = spent / held
-            closes += 1
-            if price * size - fee > average * size:
-                wins += 1
-            sold = min(size, held)
-            cost[token] = (held - sold, spent - average * sold)
-    q = Decimal("0.000001")
-    return {
-        "recording_id": recording_id,
-        "strategy": strategy,
-        "params": params,
-        "token_ids": tokens,
-        "starting_cash": _s(start),
-        "final_equity": _s(end),
-        "return": _s(((end - start) / start).quantize(q)),
-        "return_pct": _s(((end - start) / start * 100).quantize(Decimal("0.0001"))),
-        "max_drawdown": _s(max_dd.quantize(q)),
-        "trades": len(fills),
-        "closing_trades": closes,
-        "win_rate": None if closes == 0 else _s((Decimal(wins) / closes).quantize(q)),
-        "frames": frames,
-        "events": events,
-        "first_ts_ms": int(equity[0]["ts_ms"]) if equity else 0,
-        "last_ts_ms": int(equity[-1]["ts_ms"]) if equity else 0,
-    }
