@@ -5,7 +5,7 @@ Package-internal except :class:`ParsedFrame` and :func:`parse_ts_ms` (re-exporte
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 import msgspec
@@ -25,6 +25,7 @@ __all__ = [
     "opt_dec",
     "parse_side",
     "parse_ts_ms",
+    "price_of",
     "split_raw",
 ]
 
@@ -101,6 +102,27 @@ def opt_dec(value: str | None) -> Decimal | None:
         _DECIMALS.clear()
     _DECIMALS[value] = result
     return result
+
+
+_PRICES: dict[str, Decimal] = {}
+_MAX_PRICES = 65_536
+
+
+def price_of(text: str) -> Decimal:
+    """The Decimal for a wire price, shared by every level quoting the same text.
+
+    Keyed by the exact text, so "0.5" and "0.50" stay distinct (prices print as the venue sent them).
+    Bounded: past ``_MAX_PRICES`` distinct texts new ones are built but not cached.
+    """
+    price = _PRICES.get(text)
+    if price is None:
+        try:
+            price = Decimal(text)
+        except (InvalidOperation, ValueError):
+            raise BadValue("price is not a decimal number") from None
+        if len(_PRICES) < _MAX_PRICES:
+            _PRICES[text] = price
+    return price
 
 
 def check_level(price: Decimal, size: Decimal) -> None:

@@ -54,6 +54,7 @@ from .frames import (
     opt_dec,
     parse_side,
     parse_ts_ms,
+    price_of,
     split_raw,
 )
 from .rtds_parsing import parse_rtds_frame
@@ -79,9 +80,11 @@ _ZERO = Decimal(0)
 
 
 def _levels(wire: list[w.WireLevel] | tuple[()], best_high: bool) -> tuple[Level, ...]:
+    levels = []
     for level in wire:
-        check_level(level.price, level.size)
-    levels = [Level(level.price, level.size) for level in wire]
+        price = price_of(level.price)
+        check_level(price, level.size)
+        levels.append(Level(price, level.size))
     # Venue order is worst-first; Timsort makes the re-sort of an already-reversed run O(n).
     levels.sort(key=_PRICE, reverse=best_high)
     return tuple(levels)
@@ -113,12 +116,13 @@ def _price_change(m: w.WirePriceChange, ts: int, out: list[Event]) -> None:
         # asset_id -> (its changes, its last wire item: that one carries the token's top of book)
         groups: dict[str, tuple[list[LevelChange], list[w.WirePriceChangeItem]]] = {}
         for item in items:
-            check_level(item.price, item.size)
+            price = price_of(item.price)
+            check_level(price, item.size)
             group = groups.get(item.asset_id)
             if group is None:
-                groups[item.asset_id] = ([LevelChange(item.side, item.price, item.size)], [item])
+                groups[item.asset_id] = ([LevelChange(item.side, price, item.size)], [item])
             else:
-                group[0].append(LevelChange(item.side, item.price, item.size))
+                group[0].append(LevelChange(item.side, price, item.size))
                 group[1][0] = item
         # Interned ids: every buffered event shares one copy of its ~77-char token id and ~66-char
         # condition id instead of a fresh string per event (about 240 bytes saved per event).

@@ -56,7 +56,9 @@ Timestamp = str | int | float
 
 
 class WireLevel(msgspec.Struct, frozen=True, gc=False):
-    price: Decimal
+    price: str
+    """Kept as the wire text: prices sit on a tick grid, so parsing shares one Decimal per distinct text
+    (``frames.price_of``) instead of building one per level; sizes are nearly all distinct."""
     size: Decimal
 
 
@@ -80,7 +82,7 @@ class WirePriceChangeItem(msgspec.Struct, frozen=True, gc=False):
     """One change of the current (2025-09-15) schema; ``size`` is the new absolute level size."""
 
     asset_id: str
-    price: Decimal
+    price: str  # see WireLevel.price
     size: Decimal
     side: WireSide
     hash: str = ""
