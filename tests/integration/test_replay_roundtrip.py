@@ -24,25 +24,14 @@ from polymarket_realtime.simulator import Simulator, SimulatorConfig
 from polymarket_realtime.simulator.replay import ReplaySource
 from polymarket_realtime.venues.polymarket.parsing import parse_market_frame
 from polymarket_realtime.venues.polymarket.rest import ClobRestClient
+from tests.sim_settings import fast_settings
 
 MARKET_TYPES = frozenset({"book", "price_change", "last_trade_price", "tick_size_change", "best_bid_ask"})
 
 
 def _settings(sim: Simulator, data_dir: Path) -> Settings:
-    return Settings(
-        clob_ws_url=sim.ws_url,
-        rtds_ws_url=sim.rtds_url,
-        clob_url=sim.rest_url,
-        gamma_url=sim.rest_url,
-        data_dir=data_dir,
-        ping_interval_s=0.2,
-        pong_timeout_s=1.0,
-        reconnect_base_s=0.05,
-        reconnect_max_s=0.5,
-        market_idle_timeout_s=30.0,
-        snapshot_fallback_s=5.0,
-        http_timeout_s=5.0,
-    )
+    # A long idle timeout and fallback: a replay may pause between recorded bursts.
+    return fast_settings(sim, data_dir, market_idle_timeout_s=30.0, snapshot_fallback_s=5.0)
 
 
 @asynccontextmanager
