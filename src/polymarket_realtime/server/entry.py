@@ -119,8 +119,7 @@ def simulated_settings(settings: Settings, sim_env: Mapping[str, str]) -> Settin
 
 def run(args: argparse.Namespace) -> int:
     if args.replay is not None and (problem := check_replay(args.replay, args.speed)) is not None:
-        print(f"serve --replay: {problem}", file=sys.stderr)  # stderr: stdout is the MCP pipe
-        return 2
+        raise ConfigError("serve --replay", problem)  # cli.main prints it on stderr and exits 2
     settings = Settings.from_env()
     try:  # an unusable data directory is a configuration error, not a crash deep in the lifespan
         settings.data_dir.mkdir(parents=True, exist_ok=True)
