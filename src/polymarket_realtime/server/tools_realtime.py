@@ -94,6 +94,33 @@ async def _tokens_for(app: AppContext, token_ids: list[str], market_ids: list[st
     return tokens, conditions
 
 
+async def _subscribe_tokens(
+    app: AppContext,
+    kind: str,
+    event_types: frozenset[str],
+    token_ids: list[str],
+    market_ids: list[str],
+    *,
+    callback_type: str,
+    depth: int = 0,
+) -> SubscriptionResult:
+    """A subscription on outcome tokens (given directly, or every outcome of the given markets)."""
+    tokens, conditions = await _tokens_for(app, token_ids, market_ids)
+    if not tokens:
+        raise InvalidInputError("send at least one token id or market id (use search_markets to find one)")
+    sub = await create_subscription(
+        app,
+        kind=kind,
+        token_ids=tokens,
+        event_types=event_types,
+        depth=depth,
+        callback_type=callback_type,
+        assets=tokens,
+        meta={"condition_ids": conditions},
+    )
+    return _sub_result(sub, feed=app.feed)
+
+
 def _conn(raw: Any) -> ConnectionStatus:
     """Lenient view of one channel's status (a dict, or a list of shard dicts summed up)."""
     if isinstance(raw, list):
@@ -178,20 +205,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
         market_ids: MarketIds = [],  # noqa: B006
         callback_type: Callback = "notification",
     ) -> SubscriptionResult:
-        app = app_context(ctx)
-        tokens, conditions = await _tokens_for(app, token_ids, market_ids)
-        if not tokens:
-            raise InvalidInputError("send at least one token id or market id (use search_markets to find one)")
-        sub = await create_subscription(
-            app,
-            kind="prices",
-            token_ids=tokens,
-            event_types=PRICE_TYPES,
-            callback_type=callback_type,
-            assets=tokens,
-            meta={"condition_ids": conditions},
+        return await _subscribe_tokens(
+            app_context(ctx), "prices", PRICE_TYPES, token_ids, market_ids, callback_type=callback_type
         )
-        return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
         title="Subscribe to order-book updates",
@@ -211,22 +227,16 @@ def register(mcp: MCPServer[AppContext]) -> None:
         depth: Annotated[int, Field(description="Price levels per side in each event, 1-100.")] = 10,
         callback_type: Callback = "notification",
     ) -> SubscriptionResult:
-        app = app_context(ctx)
         check_depth(depth)
-        tokens, conditions = await _tokens_for(app, token_ids, market_ids)
-        if not tokens:
-            raise InvalidInputError("send at least one token id or market id (use search_markets to find one)")
-        sub = await create_subscription(
-            app,
-            kind="orderbook",
-            token_ids=tokens,
-            event_types=ORDERBOOK_TYPES,
-            depth=depth,
+        return await _subscribe_tokens(
+            app_context(ctx),
+            "orderbook",
+            ORDERBOOK_TYPES,
+            token_ids,
+            market_ids,
             callback_type=callback_type,
-            assets=tokens,
-            meta={"condition_ids": conditions},
+            depth=depth,
         )
-        return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
         title="Subscribe to market resolutions",
