@@ -53,6 +53,7 @@ from ..venues.polymarket.rest import ClobRestClient
 from .backoff import Backoff
 from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
+from .polybolt import PolyBoltFeed
 from .shards import RefCounts, ShardAssigner
 from .stats import FeedStatistics
 
@@ -113,6 +114,7 @@ class WebSocketManager:
         clob_rest: ClobRestClient,
         rng: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        polybolt_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.books = books
@@ -149,6 +151,16 @@ class WebSocketManager:
         self._rtds_refs: RefCounts[tuple[str, str]] = RefCounts()
         self._rtds_conn: FeedConnection | None = None
         self._closed_reconnects = 0  # reconnects of connections that were closed since
+        # PolyBolt reference prices (feed/polybolt.py); ``polybolt_sleep`` waits out its reconnect delays.
+        self.polybolt = PolyBoltFeed(
+            settings,
+            spawn=self._spawn,
+            route=self._route_polybolt,
+            taps=self._taps,
+            rng=self._rng,
+            clock=clock,
+            sleep=polybolt_sleep,
+        )
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -162,6 +174,7 @@ class WebSocketManager:
     ) -> bool | None:
         for conn in self._all_connections():
             conn.stop()
+        self.polybolt.stop_all()
         tg, self._tg = self._tg, None
         if tg is None:
             return None
@@ -444,6 +457,25 @@ class WebSocketManager:
         subs = sorted(self._rtds_refs.wanted())
         return [protocol.rtds_subscribe_frame(subs)] if subs else []
 
+    # --- PolyBolt reference prices ------------------------------------------------------------------
+
+    def set_polybolt_credentials_provider(self, provider: CredentialsProvider | None) -> None:
+        """The L2 trio for PolyBolt's ``auth`` frame (the user channel's provider fits)."""
+        self.polybolt.provider = provider
+
+    async def subscribe_reference_prices(self, keys: Iterable[str]) -> list[str]:
+        """Hold reference-price subscriptions (``"crypto:btcusd"`` keys, ref-counted); AuthError without credentials."""
+        return await self.polybolt.subscribe(keys)
+
+    async def unsubscribe_reference_prices(self, keys: Iterable[str]) -> list[str]:
+        return await self.polybolt.unsubscribe(keys)
+
+    def _route_polybolt(self, event: Any) -> None:
+        self.stats.count_type(event.type)
+        if event.type != "feed_status":
+            self.stats.record_events(1)
+        self.router.route(event)
+
     # --- the pipeline ---------------------------------------------------------------------------
 
     def _on_frame(self, conn: FeedConnection, frame: ParsedFrame, ts_recv_ns: int) -> None:
@@ -667,8 +699,13 @@ class WebSocketManager:
 
     # --- control and status ---------------------------------------------------------------------
 
-    async def force_reconnect(self, channel: Literal["market", "user", "rtds"] = "market") -> int:
+    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "polybolt"] = "market") -> int:
         """Drop the channel's sockets into their reconnect loops; returns how many were dropped."""
+        if channel == "polybolt":
+            pconns = list(self.polybolt.connections.values())
+            for pconn in pconns:
+                pconn.force_reconnect("reconnect requested for the polybolt channel")
+            return len(pconns)
         conns = [c for c in self._all_connections() if c.spec.channel == channel]
         for conn in conns:
             conn.force_reconnect(f"reconnect requested for the {channel} channel")
@@ -682,7 +719,11 @@ class WebSocketManager:
         return self._asset_refs.wanted()
 
     def reconnect_count(self) -> int:
-        return self._closed_reconnects + sum(c.reconnects for c in self._all_connections())
+        return (
+            self._closed_reconnects
+            + sum(c.reconnects for c in self._all_connections())
+            + self.polybolt.reconnect_count()
+        )
 
     def status(self) -> dict[str, Any]:
         """``{"connections": {market, user, rtds}, "statistics": {...}}`` for ``get_realtime_status``."""
@@ -691,8 +732,10 @@ class WebSocketManager:
             "market": _aggregate(self.settings.market_ws_url, market, len(self._asset_refs)),
             "user": _aggregate(self.settings.user_ws_url, [self._user_conn] if self._user_conn else [], None),
             "rtds": _aggregate(self.settings.rtds_ws_url, [self._rtds_conn] if self._rtds_conn else [], None),
+            "polybolt": self.polybolt.status(),
         }
         states = {c.connection_id: c.state for c in self._all_connections()}
+        states.update({c.connection_id: c.state for c in self.polybolt.connections.values()})
         return {
             "connections": connections,
             "statistics": self.stats.snapshot(
