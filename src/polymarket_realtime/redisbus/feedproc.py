@@ -181,6 +181,7 @@ class FeedProcess:
                 return await credentials.get(refresh=refresh)
 
             manager.set_user_credentials_provider(provide)
+            manager.set_polybolt_credentials_provider(provide)  # PolyBolt takes the same L2 trio
 
     async def _keep_lock(self) -> None:
         while True:
@@ -220,6 +221,7 @@ class FeedProcess:
         have = self.interest
         assets, market_events = set(have.assets), have.market_events
         user, user_all, rtds = set(have.user_markets), have.user_all, set(have.rtds)
+        reference = set(have.reference)
         try:
             if add := sorted(want.assets - assets):
                 await manager.subscribe_assets(add)
@@ -241,6 +243,12 @@ class FeedProcess:
             for topic, kind in sorted(rtds - want.rtds) if not keep else ():
                 await manager.unsubscribe_rtds(topic, kind)
                 rtds.discard((topic, kind))
+            if add := sorted(want.reference - reference):
+                await manager.subscribe_reference_prices(add)
+                reference.update(add)
+            if not keep and (drop := sorted(reference - want.reference)):
+                await manager.unsubscribe_reference_prices(drop)
+                reference.difference_update(drop)
             if add := sorted(want.user_markets - user):
                 await manager.subscribe_user_markets(add)
                 user.update(add)
@@ -265,6 +273,7 @@ class FeedProcess:
                 user_markets=frozenset(user),
                 user_all=user_all,
                 rtds=frozenset(rtds),
+                reference=frozenset(reference),
             )
 
     def status(self) -> dict[str, object]:
@@ -276,6 +285,7 @@ class FeedProcess:
                 "assets": len(self.interest.assets),
                 "market_events": self.interest.market_events,
                 "rtds": sorted(f"{t}:{k}" for t, k in self.interest.rtds),
+                "reference_prices": len(self.interest.reference),
             },
             "publisher": self.publisher.stats() if self.publisher is not None else None,
         }

@@ -216,6 +216,8 @@ class UserExtension:
         if service.setup_error is None and service.credentials is not None and service.credentials.configured:
             app.feed.set_user_credentials_provider(service.provide)
             stack.callback(app.feed.set_user_credentials_provider, None)
+            # PolyBolt takes the same L2 trio: share this manager (one derivation for both sockets).
+            app.feed.set_polybolt_credentials_provider(service.provide)
             where = service.credentials.file_path
             logger.info(
                 "user channel enabled for %s%s",
