@@ -339,6 +339,14 @@ class PolyBoltConnection:
             self._close_after_auth = str(exc)
             await ws.close(1000, "no credentials")
             return
+        except Exception as exc:
+            # e.g. the CLOB host is unreachable while deriving: transient, start over with backoff.
+            if not is_retryable(exc):
+                raise
+            self.last_error = f"could not get API credentials: {exc}"
+            logger.warning("%s: %s", self.connection_id, self.last_error)
+            await ws.close(1000, "credentials unavailable")
+            return
         self.auth_frames += 1
         self.auth = "pending"
         frame = pb.auth_frame(

@@ -94,12 +94,17 @@ class PolyBoltServer:
         seed: int,
         rate_per_s: float = 1.0,
         now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        on_subscribe: Callable[[str], None] | None = None,
     ) -> None:
         self.authenticator = authenticator
         self.observations = observations
         self.faults = PolyBoltFaults()
         self.rate_per_s = rate_per_s
         self._now_ms = now_ms
+        self._on_subscribe = on_subscribe
+        self.seed_history = True
+        """Invent two points of history for a series never published (False: empty snapshots, e.g. replays)."""
+        """Told ``"polybolt"`` on every accepted subscription (a recording replay starts its clock)."""
         self._rng = random.Random(seed)
         self._ids = itertools.count(1)
         self._conns: set[_Conn] = set()
@@ -154,6 +159,31 @@ class PolyBoltServer:
         self.observations.notify()
         return count
 
+    def replay(self, text: str) -> int:
+        """Serve one recorded PolyBolt frame: live points are re-published (fresh ``seq`` per connection),
+        snapshot points only seed the history (each new subscription gets its own snapshot); acks are skipped.
+        """
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            return 0
+        payload = obj.get("payload") if isinstance(obj, dict) else None
+        channel = pb.WIRE_CHANNELS.get(str(obj.get("channel"))) if isinstance(obj, dict) else None
+        if channel is None or not isinstance(payload, dict):
+            return 0
+        symbol = str(payload.get("symbol", "")).lower()
+        wire = pb.CHANNELS[channel]
+        if obj.get("snapshot") is True:
+            hist = self._history.setdefault((wire, symbol), deque(maxlen=_HISTORY))
+            for point in payload.get("data") or []:
+                if isinstance(point, dict) and isinstance(point.get("full_accuracy_value"), str):
+                    hist.append((int(point.get("timestamp") or 0), Decimal(point["full_accuracy_value"])))
+            return 0
+        value = payload.get("full_accuracy_value")
+        if not isinstance(value, str):
+            return 0
+        return self.publish(channel, symbol, value, ts_ms=int(payload.get("timestamp") or self._now_ms()))
+
     def subscriptions(self) -> list[set[tuple[str, str, str]]]:
         """Per open connection, its (wire channel, symbol, provider pin) subscriptions."""
         return [set(c.subs) for c in self._conns]
@@ -177,7 +207,8 @@ class PolyBoltServer:
             return hist[-1][1]
         start = Decimal(_START.get(symbol, str(self._rng.randint(10, 500))))
         now = self._now_ms()
-        self._history[(wire, symbol)] = deque([(now - 2000, start), (now - 1000, start)], maxlen=_HISTORY)
+        seeded = [(now - 2000, start), (now - 1000, start)] if self.seed_history else []
+        self._history[(wire, symbol)] = deque(seeded, maxlen=_HISTORY)
         return start
 
     @staticmethod
@@ -388,6 +419,8 @@ class PolyBoltServer:
                 payload["window_seconds"] = pb.TWAP_WINDOW_S
             self._data(conn, wire, payload, snapshot=True)
         conn.obs.subscribed = bool(conn.subs)
+        if conn.subs and self._on_subscribe is not None:
+            self._on_subscribe("polybolt")
         self.observations.notify()
         return True
 

@@ -117,7 +117,9 @@ class ReplaySource:
             channels.add("market")
         if self.header.rtds:
             channels.add("rtds")
-        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user"))
+        if self.header.reference:
+            channels.add("polybolt")
+        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user", "polybolt"))
         """A subscription on one of these channels starts the clock (``first_subscribe``)."""
         self._books: dict[str, _WireBook] = {}
         self.frames_replayed = 0
@@ -230,6 +232,9 @@ class ReplaySource:
             value = msgspec.json.decode(text)
         except msgspec.DecodeError:
             return []  # non-JSON control text (INVALID OPERATION ...): nothing to replay
+        if frame.channel == "polybolt":
+            # Re-sequenced and re-snapshotted per connection by the simulated PolyBolt server.
+            return [OutFrame(channel="polybolt", text=text)] if isinstance(value, dict) else []
         if frame.channel == "rtds":
             items = value if isinstance(value, list) else [value]
             return [
@@ -341,8 +346,11 @@ def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int =
     from .runtime import Simulator
 
     source = ReplaySource(path, speed=speed)
-    config = SimulatorConfig(seed=seed, rate_per_s=0.0, rtds_rate_per_s=0.0, resolve_after_s=None)
+    config = SimulatorConfig(
+        seed=seed, rate_per_s=0.0, rtds_rate_per_s=0.0, polybolt_rate_per_s=0.0, resolve_after_s=None
+    )
     sim = Simulator(config, source=source)
+    sim.polybolt.seed_history = False  # snapshots hold recorded points only
     if source.markets:
         set_gamma_override(sim.model, RecordedGamma(source.markets))
     return sim

@@ -76,6 +76,7 @@ class Simulator:
         self.polybolt = PolyBoltServer(
             authenticator=self.credentials,
             observations=self.observed,
+            on_subscribe=getattr(self.source, "on_subscribe", None),
             seed=cfg.seed,
             rate_per_s=cfg.polybolt_rate_per_s,
             now_ms=_now_ms,
@@ -164,6 +165,9 @@ class Simulator:
 
     def publish(self, frames: Sequence[OutFrame]) -> list[OutFrame]:
         """Broadcast frames now (to the connections they concern) and wake waiters."""
+        if any(f.channel == "polybolt" for f in frames):
+            self.frames_dispatched += sum(self.polybolt.replay(f.text) for f in frames if f.channel == "polybolt")
+            frames = [f for f in frames if f.channel != "polybolt"]
         self.frames_dispatched += self.ws.dispatch(frames)
         self.observed.notify()
         return list(frames)
