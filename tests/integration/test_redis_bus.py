@@ -27,6 +27,7 @@ from polymarket_realtime.model.events import (
     MarketResolved,
     NewMarket,
     PriceChange,
+    ReferencePrice,
     TickSizeChange,
     UserOrder,
     UserTrade,
@@ -61,6 +62,7 @@ ALL_TYPES = frozenset(
         "user_trade",
         "crypto_price",
         "equity_price",
+        "reference_price",
         "comment",
         "feed_status",
     }
@@ -130,6 +132,9 @@ def every_event_type() -> list[Event]:
         ),
         CryptoPrice(ts_event_ms=10, symbol="btcusdt", value=d("65000.5"), source="binance"),
         EquityPrice(ts_event_ms=11, symbol="AAPL", value=d("190.1")),
+        ReferencePrice(
+            ts_event_ms=14, symbol="xauusd", channel="equity", value=d("2650.12345678"), source="pyth", snapshot=True
+        ),
         Comment(ts_event_ms=12, kind="comment_created", entity_type="Event", entity_id="1", comment_id="c", body="hi"),
         FeedStatus(ts_event_ms=13, channel="market", connection_id="market-0", state="stale", asset_ids=(A,)),
     ]
@@ -169,6 +174,7 @@ async def test_every_event_type_round_trips_through_redis(redis_server: RedisSer
         async with consumer(redis_server, books, router, prefix="t1:") as backend:
             await backend.subscribe_assets([A])
             await backend.subscribe_rtds("crypto_prices", "update")
+            await backend.subscribe_reference_prices(["equity:xauusd"])
             await backend.subscribe_user_markets([MKT])
             await backend.wait_joined()
             await Publisher(client, keys).publish(sent)
