@@ -2,13 +2,15 @@
 
 Starts the simulator in this process, spawns ``python -m polymarket_realtime serve`` as a subprocess
 over stdio pointed at it (the way Claude Desktop runs the server), and drives it with the MCP SDK
-``Client`` in legacy mode: search, market details, two subscriptions read with cursor long-polls,
+``Client`` in legacy mode: search, market details, order-book and price subscriptions plus a PolyBolt
+reference price (BTC) read with cursor long-polls,
 status counters, an injected venue disconnect with automatic recovery, unsubscribe. Exits 0 in well
 under a minute, or prints what went wrong and exits non-zero.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -22,6 +24,9 @@ from .simulator import Simulator, SimulatorConfig
 __all__ = ["main"]
 
 LIVE_SECONDS = 15.0
+DEMO_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+"""A publicly known development key (Hardhat account #0), never a real wallet: the simulator derives API
+credentials for it, which PolyBolt reference prices need."""
 
 
 class DemoError(Exception):
@@ -81,6 +86,12 @@ async def stream(
                         f"  [{label}] #{event['seq']:<4} BBO   {data['best_bid']} / {data['best_ask']}  "
                         f"{_short(event['token_id'])}"
                     )
+                elif etype == "reference_price":
+                    kind = "snapshot" if data.get("snapshot") else "live"
+                    say(
+                        f"  [{label}] #{event['seq']:<4} REF   {data['symbol']} {data['value']} "
+                        f"({data['channel']}, source {data['source']}, {kind})"
+                    )
                 elif etype == "feed_status":
                     say(
                         f"  [{label}] #{event['seq']:<4} FEED  {data['channel']} {data['state']} "
@@ -100,11 +111,14 @@ async def run_demo() -> None:
             "POLYMARKET_RECONNECT_BASE_S": "0.2",
             "POLYMARKET_RECONNECT_MAX_S": "2",
             "POLYMARKET_MCP_LOG_LEVEL": "WARNING",
+            "POLYGON_PRIVATE_KEY": DEMO_KEY,  # API credentials are derived from it (PolyBolt needs them)
         }
+        if "PYTHONPATH" in os.environ:  # run the same source tree as this process (a checkout, a worktree)
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
         params = StdioServerParameters(
             command=sys.executable, args=["-m", "polymarket_realtime", "serve"], env=env, cwd=data_dir
         )
-        say(f"simulator: {sim.rest_url} (REST + Gamma), {sim.ws_url} (CLOB sockets)")
+        say(f"simulator: {sim.rest_url} (REST + Gamma), {sim.ws_url} (CLOB sockets), {sim.polybolt_url} (PolyBolt)")
         say("spawning: python -m polymarket_realtime serve   (stdio, legacy MCP handshake like Claude Desktop)")
         started = time.monotonic()
         async with Client(params, mode="legacy", read_timeout_seconds=30) as client:
@@ -128,12 +142,19 @@ async def run_demo() -> None:
 
             book_sub = await call(client, "subscribe_orderbook_updates", {"token_ids": [yes], "depth": 5})
             price_sub = await call(client, "subscribe_market_prices", {"market_ids": [market["condition_id"]]})
-            subs = {"book": book_sub["subscription_id"], "prices": price_sub["subscription_id"]}
+            btc_sub = await call(client, "subscribe_crypto_prices", {"symbols": ["btc"]})
+            subs = {
+                "book": book_sub["subscription_id"],
+                "prices": price_sub["subscription_id"],
+                "btc": btc_sub["subscription_id"],
+            }
             cursors = dict.fromkeys(subs.values(), 0)
             say(f"\nsubscribed: {subs}. Live events for {LIVE_SECONDS:.0f}s (get_events long-polls):")
             counts = await stream(client, subs, cursors, LIVE_SECONDS)
             if not counts:
                 raise DemoError("no events arrived")
+            if not counts.get("reference_price"):
+                raise DemoError("no reference price arrived from PolyBolt")
 
             status = await call(client, "get_realtime_status")
             stats = status["statistics"]

@@ -127,7 +127,6 @@ async def diagnose(
     return report
 
 
-
 class _borrowed:
     """``async with`` over a client the caller owns (not closed here)."""
 
