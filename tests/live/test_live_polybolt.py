@@ -42,7 +42,8 @@ async def test_live_reference_prices_auth_snapshot_and_live_points(live_settings
     books = BookStore()
     router = EventRouter(books)
     log = EventLog(10_000)
-    router.add(Subscription("ref", "reference_prices", frozenset(), frozenset(), frozenset({"reference_price", "feed_status"}), log=log))  # fmt: skip
+    wanted = frozenset({"reference_price", "feed_status"})
+    router.add(Subscription("ref", "reference_prices", frozenset(), frozenset(), wanted, log=log))
     async with (
         httpx2.AsyncClient(timeout=20.0) as http,
         ClobRestClient(live_settings) as rest,
