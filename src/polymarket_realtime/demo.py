@@ -20,13 +20,11 @@ import anyio
 from mcp import Client, StdioServerParameters
 
 from .simulator import Simulator, SimulatorConfig
+from .simulator.polybolt import DEVELOPMENT_KEY
 
 __all__ = ["main"]
 
 LIVE_SECONDS = 15.0
-DEMO_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-"""A publicly known development key (Hardhat account #0), never a real wallet: the simulator derives API
-credentials for it, which PolyBolt reference prices need."""
 
 
 class DemoError(Exception):
@@ -111,7 +109,7 @@ async def run_demo() -> None:
             "POLYMARKET_RECONNECT_BASE_S": "0.2",
             "POLYMARKET_RECONNECT_MAX_S": "2",
             "POLYMARKET_MCP_LOG_LEVEL": "WARNING",
-            "POLYGON_PRIVATE_KEY": DEMO_KEY,  # API credentials are derived from it (PolyBolt needs them)
+            "POLYGON_PRIVATE_KEY": DEVELOPMENT_KEY,  # API credentials are derived from it (PolyBolt needs them)
         }
         if "PYTHONPATH" in os.environ:  # run the same source tree as this process (a checkout, a worktree)
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]

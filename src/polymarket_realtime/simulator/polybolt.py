@@ -35,15 +35,27 @@ from ..venues.polymarket import polybolt as pb
 from .observe import ConnectionObservation, Observations
 from .ws_server import UserAuthenticator
 
-__all__ = ["POLYBOLT_PATH", "PolyBoltFaults", "PolyBoltServer"]
+__all__ = ["DEVELOPMENT_KEY", "POLYBOLT_PATH", "PolyBoltFaults", "PolyBoltServer", "with_development_key"]
 
 logger = logging.getLogger(__name__)
 
+DEVELOPMENT_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+"""A publicly known development key (Hardhat account #0), never a real wallet. The simulator issues API
+credentials to any signer, so an offline server without credentials of its own uses this one (PolyBolt
+reference prices need credentials)."""
 POLYBOLT_PATH = "/ws"
 OBSERVED_PATH = "polybolt"
 """Key of PolyBolt connections in :class:`Observations` (its own port, so not a path of the CLOB server)."""
 _HISTORY = 8
 _START = {"btcusd": "64000", "ethusd": "3200", "solusd": "150", "aapl": "190", "eurusd": "1.08", "usdjpy": "150"}
+
+
+def with_development_key(env: dict[str, str], base: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` plus ``POLYGON_PRIVATE_KEY=DEVELOPMENT_KEY`` unless ``base`` (default: none) has credentials."""
+    base = base or {}
+    if base.get("POLYGON_PRIVATE_KEY") or base.get("POLYMARKET_API_KEY"):
+        return env
+    return {**env, "POLYGON_PRIVATE_KEY": DEVELOPMENT_KEY}
 
 
 @dataclass
