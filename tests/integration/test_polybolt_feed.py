@@ -312,3 +312,34 @@ async def test_more_than_64_subscriptions_are_sharded(tmp_path: Path) -> None:
         # Nothing breached a limit (the simulator closes with 4008 on any breach).
         assert all(o.open for o in r.opened())
         assert all(s["last_close_code"] is None for s in status["shards"])
+
+
+async def test_provider_that_cannot_refresh_reports_refused_with_its_advice(tmp_path: Path) -> None:
+    from polymarket_realtime.auth.credentials import rejected_error
+
+    async with rig(tmp_path, creds="bad") as r:
+        bad = bad_creds(r.sim)
+
+        async def env_trio(refresh: bool) -> Creds:
+            r.calls.append(refresh)
+            if refresh:  # an environment trio cannot be re-derived
+                raise rejected_error("env")
+            return bad
+
+        r.manager.set_polybolt_credentials_provider(env_trio)
+        await r.manager.subscribe_reference_prices(["crypto:btcusd"])
+        await r.until(lambda: conn_status(r)["state"] == "failed")
+        assert r.calls == [False, True] and conn_status(r)["auth"] == "refused"
+        (failed,) = r.statuses("auth_failed")
+        assert "Builder keys" in failed.detail and "POLYGON_PRIVATE_KEY" in failed.detail
+
+
+async def test_never_more_than_8_auth_frames_on_one_socket(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        r.sim.polybolt.faults.auth_unavailable = 10
+        await r.manager.subscribe_reference_prices(["crypto:btcusd"])
+        await r.until(lambda: bool(r.prices()))
+        first, second = r.opened()
+        assert [json.loads(t)["op"] for t in first.texts] == ["auth"] * 8  # a ninth would be closed with 4008
+        assert [json.loads(t)["op"] for t in second.texts] == ["auth", "auth", "auth", "subscribe"]
+        assert all(s["last_close_code"] != 4008 for s in r.manager.status()["connections"]["polybolt"]["shards"])

@@ -335,7 +335,9 @@ class PolyBoltConnection:
         try:
             creds = await provider(refresh)
         except AuthError as exc:
-            self._auth_failed("missing" if "set " in str(exc) else "refused", f"could not get API credentials: {exc}")
+            # An HTTP status means the venue refused them (e.g. an env trio that cannot be re-derived).
+            state: AuthState = "refused" if getattr(exc, "status", None) else "missing"
+            self._auth_failed(state, f"could not get API credentials: {exc}")
             self._close_after_auth = str(exc)
             await ws.close(1000, "no credentials")
             return
