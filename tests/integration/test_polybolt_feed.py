@@ -343,3 +343,19 @@ async def test_never_more_than_8_auth_frames_on_one_socket(tmp_path: Path) -> No
         assert [json.loads(t)["op"] for t in first.texts] == ["auth"] * 8  # a ninth would be closed with 4008
         assert [json.loads(t)["op"] for t in second.texts] == ["auth", "auth", "auth", "subscribe"]
         assert all(s["last_close_code"] != 4008 for s in r.manager.status()["connections"]["polybolt"]["shards"])
+
+
+async def test_polybolt_faults_over_the_control_api(tmp_path: Path) -> None:
+    import httpx2
+
+    async with rig(tmp_path) as r, httpx2.AsyncClient(base_url=r.sim.rest_url, timeout=10.0) as http:
+        await r.manager.subscribe_reference_prices(["crypto:btcusd"])
+        await r.until(lambda: bool(r.prices()))
+        answer = (await http.post("/_sim/polybolt", json={"skip_seq": 2})).json()
+        assert answer == {"ok": True}
+        point = {"channel": "crypto", "symbol": "btcusd", "value": "1.5"}
+        answer = (await http.post("/_sim/polybolt", json={"publish": point})).json()
+        assert answer["reached"] == 1
+        await r.until(lambda: bool(r.statuses("lossy")))
+        assert (await http.post("/_sim/polybolt", json={"close": 4003})).json()["closed"] == 1
+        await r.until(lambda: len(r.opened()) == 2 and r.opened()[1].subscribed)

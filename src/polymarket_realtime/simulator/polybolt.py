@@ -156,6 +156,31 @@ class PolyBoltServer:
         self.observations.fault(f"polybolt close {code}")
         return len(conns)
 
+    def control(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /_sim/polybolt``: ``{"close": 4003}``, ``{"refuse": 2, "status": 429, "retry_after": 5}``,
+        ``{"auth_unavailable": 3}``, ``{"close_4001_on_bad_auth": true}``, ``{"skip_seq": 3}``, ``{"dropped": 2}``,
+        ``{"publish": {"channel": "crypto", "symbol": "btcusd", "value": "64000.5"}}``."""
+        faults = self.faults
+        done: dict[str, Any] = {"ok": True}
+        if "close" in body:
+            done["closed"] = self.close_all(int(body["close"]), str(body.get("reason", "")))
+        if "refuse" in body:
+            faults.refuse_upgrades = int(body["refuse"])
+            faults.refuse_status = int(body.get("status", 429))
+            faults.retry_after_s = int(body.get("retry_after", 2))
+        if "auth_unavailable" in body:
+            faults.auth_unavailable = int(body["auth_unavailable"])
+        if "close_4001_on_bad_auth" in body:
+            faults.close_4001_on_bad_auth = bool(body["close_4001_on_bad_auth"])
+        if "skip_seq" in body:
+            faults.skip_seq = int(body["skip_seq"])
+        if "dropped" in body:
+            faults.report_dropped = int(body["dropped"])
+        if "publish" in body:
+            point = body["publish"]
+            done["reached"] = self.publish(str(point["channel"]), str(point["symbol"]), str(point["value"]))
+        return done
+
     def publish(self, channel: str, symbol: str, value: str, *, ts_ms: int | None = None) -> int:
         """Push one live point now to every connection subscribed to it; returns connections reached."""
         wire = pb.CHANNELS[channel]
