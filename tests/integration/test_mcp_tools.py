@@ -25,6 +25,7 @@ CORE_TOOLS = {
     "subscribe_market_prices",
     "subscribe_orderbook_updates",
     "subscribe_market_resolution",
+    "subscribe_reference_prices",
     "subscribe_crypto_prices",
     "subscribe_comments",
     "get_events",
