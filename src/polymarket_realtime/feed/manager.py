@@ -53,7 +53,7 @@ from ..venues.polymarket.rest import ClobRestClient
 from .backoff import Backoff
 from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
-from .polybolt import PolyBoltFeed
+from .polybolt_feed import PolyBoltFeed
 from .shards import RefCounts, ShardAssigner
 from .stats import FeedStatistics
 
