@@ -137,3 +137,12 @@ def test_seq_tracker_reports_gaps_and_dropped_per_channel() -> None:
     assert loss is not None and (loss.gap, loss.dropped) == (0, 4)
     seq.reset()
     assert seq.observe("crypto", 1, 0) is None  # sequence numbers start over on a new connection
+
+
+def test_offline_server_gets_the_development_key_only_without_credentials() -> None:
+    from polymarket_realtime.simulator.polybolt import DEVELOPMENT_KEY, with_development_key
+
+    sim_env = {"POLYMARKET_POLYBOLT_WS_URL": "ws://127.0.0.1:1/ws"}
+    assert with_development_key(sim_env, {})["POLYGON_PRIVATE_KEY"] == DEVELOPMENT_KEY
+    assert with_development_key(sim_env, {"POLYGON_PRIVATE_KEY": "0x" + "1" * 64}) == sim_env
+    assert with_development_key(sim_env, {"POLYMARKET_API_KEY": "k"}) == sim_env
