@@ -92,7 +92,7 @@ CredentialsProvider = Callable[[bool], Awaitable[UserCredentials]]
 
 
 class WebSocketManager:
-    """Owns the market shards, the user socket and the RTDS socket.
+    """Owns the market shards, the user socket, the RTDS socket and the PolyBolt sockets (:attr:`polybolt`).
 
     Args:
         settings: endpoints, timings, limits.
@@ -101,6 +101,7 @@ class WebSocketManager:
         clob_rest: REST client for snapshot fallback and resync.
         rng: randomness of the reconnect jitter (seed it in tests).
         clock: monotonic and wall time (the connection timers use ``anyio.sleep`` regardless).
+        polybolt_sleep: how PolyBolt waits out its reconnect delays (default ``anyio.sleep``; tests record them).
     """
 
     receives_raw_frames = True
