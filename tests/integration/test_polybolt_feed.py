@@ -247,7 +247,7 @@ async def test_close_4003_reconnects_once_after_uniform_0_to_10s(tmp_path: Path)
         assert conn_status(r)["reconnects"] == 1 and conn_status(r)["last_close_code"] == 4003
 
 
-@pytest.mark.parametrize("code", [4002, 1011])
+@pytest.mark.parametrize("code", [4002, 1006, 1011])
 async def test_close_4002_and_abnormal_back_off_with_full_jitter(tmp_path: Path, code: int) -> None:
     async with rig(tmp_path) as r:
         await _reconnected(r, code)

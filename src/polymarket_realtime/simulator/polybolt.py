@@ -150,7 +150,13 @@ class PolyBoltServer:
     # ------------------------------------------------------------------ test controls
 
     def close_all(self, code: int, reason: str = "") -> int:
+        """Close every socket with ``code``; 1006 drops them without a close frame (an abnormal drop)."""
         conns = list(self._conns)
+        if code == 1006:
+            for conn in conns:
+                conn.ws.transport.abort()
+            self.observations.fault("polybolt abort")
+            return len(conns)
         for conn in conns:
             self._spawn(conn.ws.close(code, reason))
         self.observations.fault(f"polybolt close {code}")
