@@ -359,3 +359,20 @@ async def test_polybolt_faults_over_the_control_api(tmp_path: Path) -> None:
         await r.until(lambda: bool(r.statuses("lossy")))
         assert (await http.post("/_sim/polybolt", json={"close": 4003})).json()["closed"] == 1
         await r.until(lambda: len(r.opened()) == 2 and r.opened()[1].subscribed)
+
+
+async def test_an_internal_error_stops_one_socket_not_the_feed(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        good = r.manager.polybolt.provider
+
+        async def broken(refresh: bool) -> Creds:
+            raise RuntimeError("provider bug")
+
+        r.manager.set_polybolt_credentials_provider(broken)
+        await r.manager.subscribe_reference_prices(["crypto:btcusd"])
+        await r.until(lambda: bool(r.statuses("failed")))
+        assert "internal error" in r.statuses("failed")[0].detail and conn_status(r)["state"] == "failed"
+        # The manager is still running: with a working provider, a reconnect request recovers the socket.
+        r.manager.set_polybolt_credentials_provider(good)
+        assert await r.manager.force_reconnect("polybolt") == 1
+        await r.until(lambda: bool(r.prices()))

@@ -213,7 +213,12 @@ class PolyBoltConnection:
 
     async def run(self) -> None:
         while not self._is_stopped():
-            plan = await self._attempt()
+            try:
+                plan = await self._attempt()
+            except Exception as exc:
+                # A bug of ours must not take the other sockets down: stop this one, say so.
+                logger.exception("%s: connection failed", self.connection_id)
+                plan = Plan("stop_bug", reason=f"PolyBolt connection stopped by an internal error: {exc!r}")
             if self._is_stopped():  # stop() may run while we await
                 break
             if plan.action in ("stop_bug", "stop_auth"):
@@ -317,6 +322,12 @@ class PolyBoltConnection:
     # --- auth ---------------------------------------------------------------------------------------
 
     async def _authenticate(self, ws: ClientConnection, tg: TaskGroup, refresh: bool, delay_s: float = 0.0) -> None:
+        try:
+            await self._authenticate_once(ws, refresh, delay_s)
+        except ConnectionClosed:
+            return  # the reader sees the close and decides what next
+
+    async def _authenticate_once(self, ws: ClientConnection, refresh: bool, delay_s: float) -> None:
         if delay_s > 0:
             await self._sleep(delay_s)
         provider = self._provider()
@@ -375,7 +386,11 @@ class PolyBoltConnection:
                     logger.exception("raw tap failed")
             msg = pb.decode(message, ts)
             if msg.kind == "data":
-                self._on_data(msg)
+                try:
+                    self._on_data(msg)
+                except Exception:
+                    # A pipeline bug must not tear the socket down (it would reconnect-loop forever).
+                    logger.exception("%s: frame pipeline failed", self.connection_id)
             elif msg.kind == "ack":
                 self._on_ack(ws, tg, msg)
             elif msg.kind == "error":
