@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from polymarket_realtime.agents.service import AgentService
+from polymarket_realtime.agents.system import SystemService
 from polymarket_realtime.server.ext_paper import PaperExtension
+from polymarket_realtime.storage import repository as repo
+from polymarket_realtime.storage.db import Database
 
 from ._mcp_harness import running
 
@@ -70,3 +74,21 @@ async def test_bad_move_config_is_refused_with_nothing_created(tmp_path: Path) -
         )
         assert "config.price does not apply to condition 'move'" in err
         assert (await h.call("list_agents"))["agents"] == []
+
+
+async def test_system_status_reports_database_size_and_startup_prune(tmp_path: Path) -> None:
+    with Database(tmp_path / "state.sqlite3") as db:  # history left by an earlier run: 5 entries from 1970
+        for i in range(5):
+            db.write_sync(lambda c, i=i: repo.insert_activity(c, 1 + i, "system_started", "system", f"old {i}"))
+        db.write_sync(lambda c: repo.insert_activity(c, time.time_ns(), "system_started", "system", "recent"))
+    async with running(tmp_path, extensions=[PaperExtension()], retention_days=7.0) as h:
+        retention = h.server.running_app().service(SystemService).retention
+        assert retention is not None and retention.policy.max_age_days == 7.0
+        assert await retention.changed.wait_for(lambda: retention.runs >= 1, 10)  # the pass run at start-up
+        storage = (await h.call("get_system_status"))["storage"]
+        size = storage["size"]
+        assert size["file_bytes"] > 0 and size["total_bytes"] == size["file_bytes"] + size["wal_bytes"]
+        assert storage["retention"]["last_prune"]["deleted"]["activity"] == 5
+        assert storage["retention"]["policy"]["activity_rows"] == 20_000
+        page = await h.call("get_activity", {"after_seq": 0, "limit": 10})
+        assert [e["message"] for e in page["entries"]] == ["recent"]
