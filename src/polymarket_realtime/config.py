@@ -92,6 +92,16 @@ class Settings:
     redis_consumer: str | None = None
     """Stable consumer name: a restarted server resumes from its saved stream cursors (no loss, no repeat)."""
 
+    # History retention (agent logs, alerts, activity feed; storage/retention.py). 0 = that limit off.
+    retention_days: float = 30.0
+    """Rows older than this are pruned."""
+    retention_agent_log_rows: int = 20_000
+    """Newest log lines (and, separately, alerts) kept per agent."""
+    retention_activity_rows: int = 20_000
+    """Newest activity entries kept per subject (a session, an agent or ``system``)."""
+    retention_interval_s: float = 600.0
+    """How often pruning runs (in the background, off the event path)."""
+
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -175,6 +185,20 @@ def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
         raise ValueError("must be a positive integer")
+    return value
+
+
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a number >= 0 (0 turns the limit off)")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be an integer >= 0 (0 turns the limit off)")
     return value
 
 
@@ -281,6 +305,14 @@ def _parse(env: Mapping[str, str]) -> Settings:
         redis_prefix=_get(env, "POLYMARKET_MCP_REDIS_PREFIX", _redis_name, d.redis_prefix),
         redis_lease_ttl_s=_get(env, "POLYMARKET_MCP_REDIS_LEASE_TTL_S", _positive_float, d.redis_lease_ttl_s),
         redis_consumer=_get(env, "POLYMARKET_MCP_REDIS_CONSUMER", _redis_name, None),
+        retention_days=_get(env, "POLYMARKET_MCP_RETENTION_DAYS", _non_negative_float, d.retention_days),
+        retention_agent_log_rows=_get(
+            env, "POLYMARKET_MCP_RETENTION_AGENT_LOG_ROWS", _non_negative_int, d.retention_agent_log_rows
+        ),
+        retention_activity_rows=_get(
+            env, "POLYMARKET_MCP_RETENTION_ACTIVITY_ROWS", _non_negative_int, d.retention_activity_rows
+        ),
+        retention_interval_s=_get(env, "POLYMARKET_MCP_RETENTION_INTERVAL_S", _positive_float, d.retention_interval_s),
     )
     if settings.reconnect_max_s < settings.reconnect_base_s:
         raise ConfigError("POLYMARKET_RECONNECT_MAX_S", "must be >= POLYMARKET_RECONNECT_BASE_S")

@@ -79,7 +79,10 @@ class SystemStatus(BaseModel):
     sessions: dict[str, int] = Field(description="Paper sessions per state.")
     agents: dict[str, int] = Field(description="Agents per state.")
     subscriptions: dict[str, int] = Field(description="Router subscriptions, books held, sinks.")
-    storage: dict[str, Any] = Field(description="quick_check + write probe of the SQLite database.")
+    storage: dict[str, Any] = Field(
+        description="quick_check + write probe of the SQLite database; size: file_bytes, wal_bytes, total_bytes, "
+        "free_bytes (reused before the file grows); retention: policy and last_prune (rows deleted per table)."
+    )
     activity_latest_seq: int
     remembered: dict[str, list[str]] = Field(description="What stop_system paused/stopped, restored by start_system.")
 

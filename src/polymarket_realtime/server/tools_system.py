@@ -27,8 +27,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
         annotations=_READ,
         description=(
             "Aggregated live state: master switch, uptime, feed connections and statistics, paper sessions and "
-            "agents per state, router subscriptions and books, SQLite health (quick_check + write probe), latest "
-            "activity seq, and what stop_system remembered."
+            "agents per state, router subscriptions and books, SQLite health (quick_check + write probe), database "
+            "size (file + WAL) and the last history-retention prune, latest activity seq, and what stop_system "
+            "remembered."
         ),
     )
     async def get_system_status(ctx: Context[AppContext]) -> SystemStatus:
