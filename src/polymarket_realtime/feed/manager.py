@@ -677,6 +677,32 @@ class WebSocketManager:
     def connections(self) -> list[FeedConnection]:
         return self._all_connections()
 
+    def asset_feed_state(self, asset_id: str) -> str:
+        """One sentence on what the feed is doing for ``asset_id`` (why its book may not be live yet)."""
+        if asset_id not in self._wanted:
+            return "not subscribed"
+        shard = self._shards.shard_of(asset_id)
+        conn = self._market.get(shard) if shard is not None else None
+        if conn is None:
+            return "subscribed, no market socket assigned yet"
+        text = f"socket {conn.connection_id} {conn.state} (attempt {conn.attempts})"
+        if conn.state == "connected":
+            if self._awaiting.get(asset_id) == conn.connection_id:
+                text += (
+                    f", book snapshot requested and not received yet (REST fallback after "
+                    f"{self.settings.snapshot_fallback_s:g}s)"
+                )
+            elif asset_id not in self.books:
+                text += ", the venue sent no book for this token (neither on the socket nor via REST)"
+        elif conn.state == "backoff" and conn.last_delay_s is not None:
+            text += f", next attempt within {conn.last_delay_s:.2f}s"
+        if conn.last_error and conn.state != "connected":
+            text += f"; last error: {conn.last_error}"
+        book = self.books.get(asset_id)
+        if book is not None and book.stale:
+            text += f"; book stale: {book.stale_reason}"
+        return text
+
     @property
     def wanted_assets(self) -> frozenset[str]:
         return self._asset_refs.wanted()
