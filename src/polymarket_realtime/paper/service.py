@@ -508,7 +508,7 @@ class PaperService(EventReactions):
         if (
             bound > 0
             and sess is not None
-            and sess.state is not SessionState.STOPPED
+            and accepts_order(sess.state, increases_exposure=side == "BUY")
             and token_id in sess.rec.token_ids
             and not self._live(token_id)
         ):
