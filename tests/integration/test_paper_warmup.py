@@ -48,6 +48,11 @@ async def test_create_then_trade_on_a_just_resubscribed_token(tmp_path: Path, wa
             order = await h.call("place_paper_order", _limit_buy(sid, yes))
             assert order["order"]["status"] in ("open", "filled", "partially_filled")
             await h.call("stop_paper_session", {"session_id": sid})
+        if waits["book_warmup_s"]:
+            # The token was just released again: start_agent subscribes it and waits for its book the same way.
+            alert = {"token_id": yes, "condition": "above", "price": 0.99}
+            agent = await h.call("start_agent", {"kind": "price_alert", "config": alert})
+            assert agent["warmup"]["tokens"] == {yes: "ready"}, agent["warmup"]
 
 
 async def test_cold_book_refusal_names_the_wait_and_the_feed_state(tmp_path: Path) -> None:
