@@ -61,6 +61,12 @@ class Settings:
     """After (re)subscribing, fetch ``POST /books`` for assets with no ``book`` within this time."""
     resolution_poll_s: float = 60.0
     """Gamma poll interval for the market-resolution fallback."""
+    book_warmup_s: float = 5.0
+    """``create_paper_session``/``start_agent`` wait up to this long for their tokens' books (0 = no wait)."""
+    order_book_wait_s: float = 3.0
+    """``place_paper_order`` on a book still warming up waits up to this long before refusing (0 = no wait)."""
+    user_first_status_s: float = 5.0
+    """A user subscription's answer waits up to this long for the user socket's first attempt (0 = no wait)."""
     http_timeout_s: float = 10.0
 
     # Limits.
@@ -181,6 +187,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a number of seconds >= 0 (0 = do not wait)")
+    return value
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
@@ -285,6 +298,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         rtds_idle_timeout_s=_get(env, "POLYMARKET_RTDS_IDLE_TIMEOUT_S", _positive_float, d.rtds_idle_timeout_s),
         snapshot_fallback_s=_get(env, "POLYMARKET_SNAPSHOT_FALLBACK_S", _positive_float, d.snapshot_fallback_s),
         resolution_poll_s=_get(env, "POLYMARKET_RESOLUTION_POLL_S", _positive_float, d.resolution_poll_s),
+        book_warmup_s=_get(env, "POLYMARKET_BOOK_WARMUP_S", _non_negative_float, d.book_warmup_s),
+        order_book_wait_s=_get(env, "POLYMARKET_ORDER_BOOK_WAIT_S", _non_negative_float, d.order_book_wait_s),
+        user_first_status_s=_get(env, "POLYMARKET_USER_FIRST_STATUS_S", _non_negative_float, d.user_first_status_s),
         http_timeout_s=_get(env, "POLYMARKET_HTTP_TIMEOUT_S", _positive_float, d.http_timeout_s),
         max_assets_per_connection=_get(
             env, "POLYMARKET_MAX_ASSETS_PER_CONNECTION", _positive_int, d.max_assets_per_connection

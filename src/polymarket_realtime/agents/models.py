@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..paper.warmup import BookWarmup
+
 __all__ = [
     "ActivityEntry",
     "ActivityPage",
@@ -30,6 +32,9 @@ class AgentView(BaseModel):
     last_active_ms: int | None = Field(description="When it last processed an event (this process).")
     counters: dict[str, int] = Field(description="events processed, dropped (sink full), errors, log lines.")
     stats: dict[str, Any] = Field(description="Kind-specific statistics (alerts fired, ranking, orders...).")
+    warmup: BookWarmup | None = Field(
+        default=None, description="start_agent only: how long it waited for live books and which are ready."
+    )
 
 
 class AgentList(BaseModel):

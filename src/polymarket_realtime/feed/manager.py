@@ -53,6 +53,7 @@ from ..venues.polymarket.rest import ClobRestClient
 from .backoff import Backoff
 from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
+from .keepalive import Sleep
 from .shards import RefCounts, ShardAssigner
 from .stats import FeedStatistics
 
@@ -99,7 +100,9 @@ class WebSocketManager:
         router: the shared :class:`EventRouter` (events routed inline).
         clob_rest: REST client for snapshot fallback and resync.
         rng: randomness of the reconnect jitter (seed it in tests).
-        clock: monotonic and wall time (the connection timers use ``anyio.sleep`` regardless).
+        clock: monotonic and wall time.
+        sleep: the keepalive timers' sleep (with ``clock``, a virtual clock drives the ping cadence in tests;
+            reconnect backoff and REST fallbacks use ``anyio.sleep`` regardless).
     """
 
     receives_raw_frames = True
@@ -113,6 +116,7 @@ class WebSocketManager:
         clob_rest: ClobRestClient,
         rng: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        sleep: Sleep = anyio.sleep,
     ) -> None:
         self.settings = settings
         self.books = books
@@ -121,6 +125,7 @@ class WebSocketManager:
         self.stats = FeedStatistics(clock)
         self._rng = rng if rng is not None else random.Random()
         self._clock = clock
+        self._sleep = sleep
         self._tg: TaskGroup | None = None
         self._lock = anyio.Lock()
         self._taps: list[RawTap] = []
@@ -198,6 +203,7 @@ class WebSocketManager:
             taps=self._taps,
             backoff=Backoff(self.settings.reconnect_base_s, self.settings.reconnect_max_s, self._rng),
             clock=self._clock,
+            sleep=self._sleep,
             start_delay_s=start_delay_s,
             assets=assets,
         )
@@ -313,6 +319,34 @@ class WebSocketManager:
         """Why the user socket cannot authenticate (with advice), or None when no problem is known."""
         return self._user_conn.auth_problem if self._user_conn is not None else None
 
+    async def wait_user_first_attempt(self, timeout_s: float) -> None:
+        """Wait (bounded) until the user socket's first attempt has an outcome: accepted, refused or failed."""
+        conn = self._user_conn
+        if conn is None or timeout_s <= 0:
+            return
+        with anyio.move_on_after(timeout_s):
+            await conn.first_attempt_settled.wait()
+
+    def user_channel_state(self) -> tuple[str, str]:
+        """``(status, detail)`` of the user socket for a subscription's answer.
+
+        ``active`` (the venue answered: credentials accepted), ``rejected`` (the last attempt's credentials
+        were refused, or they keep being refused), ``retrying`` (the last attempt failed otherwise) or
+        ``connecting`` (no outcome yet).
+        """
+        conn = self._user_conn
+        if conn is None:
+            return "connecting", ""
+        if conn.auth_problem:
+            return "rejected", conn.auth_problem
+        if conn.healthy:
+            return "active", ""
+        if conn.rejected:
+            return "rejected", conn.last_error or "the venue refused the credentials"
+        if conn.first_attempt_settled.is_set() and conn.last_error:
+            return "retrying", f"the user socket's last attempt failed ({conn.last_error}); retrying with backoff"
+        return "connecting", "the user socket has not been answered yet; events arrive once it is up"
+
     async def subscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
         """Watch the account's orders/trades in these markets (empty = all markets). Ref-counted."""
         ids = list(dict.fromkeys(condition_ids))
@@ -374,6 +408,9 @@ class WebSocketManager:
             parse=parse_user_frame,
             authenticates=True,
             rejected_advice=USER_REJECTED_ADVICE,
+            # The venue answers nothing to a good auth frame and resets the socket on a bad one: the first
+            # PONG is the earliest proof the credentials were accepted (the first user subscription waits on it).
+            ping_on_open=True,
         )
 
     async def _user_frames(self, refresh: bool) -> list[str]:
@@ -676,6 +713,32 @@ class WebSocketManager:
 
     def connections(self) -> list[FeedConnection]:
         return self._all_connections()
+
+    def asset_feed_state(self, asset_id: str) -> str:
+        """One sentence on what the feed is doing for ``asset_id`` (why its book may not be live yet)."""
+        if asset_id not in self._wanted:
+            return "not subscribed"
+        shard = self._shards.shard_of(asset_id)
+        conn = self._market.get(shard) if shard is not None else None
+        if conn is None:
+            return "subscribed, no market socket assigned yet"
+        text = f"socket {conn.connection_id} {conn.state} (attempt {conn.attempts})"
+        if conn.state == "connected":
+            if self._awaiting.get(asset_id) == conn.connection_id:
+                text += (
+                    f", book snapshot requested and not received yet (REST fallback after "
+                    f"{self.settings.snapshot_fallback_s:g}s)"
+                )
+            elif asset_id not in self.books:
+                text += ", the venue sent no book for this token (neither on the socket nor via REST)"
+        elif conn.state == "backoff" and conn.last_delay_s is not None:
+            text += f", next attempt within {conn.last_delay_s:.2f}s"
+        if conn.last_error and conn.state != "connected":
+            text += f"; last error: {conn.last_error}"
+        book = self.books.get(asset_id)
+        if book is not None and book.stale:
+            text += f"; book stale: {book.stale_reason}"
+        return text
 
     @property
     def wanted_assets(self) -> frozenset[str]:

@@ -78,9 +78,20 @@ class PaperExtension:
             feed=app.feed,
             markets=app.gamma,
             resolution_poll_s=app.settings.resolution_poll_s,
+            book_warmup_s=app.settings.book_warmup_s,
+            order_book_wait_s=app.settings.order_book_wait_s,
         )
         await paper.start(task_group, router=app.router)
-        agents = AgentService(db, activity, app.books, router=app.router, feed=app.feed, paper=paper, markets=app.gamma)
+        agents = AgentService(
+            db,
+            activity,
+            app.books,
+            router=app.router,
+            feed=app.feed,
+            paper=paper,
+            markets=app.gamma,
+            book_warmup_s=app.settings.book_warmup_s,
+        )
         agents.add_alert_listener(notifier.push_message)
         await agents.start(task_group)
         settings = app.settings
