@@ -190,7 +190,7 @@ def _positive_float(raw: str) -> float:
 def _non_negative_float(raw: str) -> float:
     value = float(raw)
     if not value >= 0 or value == float("inf"):
-        raise ValueError("must be a number of seconds >= 0 (0 = do not wait)")
+        raise ValueError("must be a finite number >= 0 (0 = do not wait / no limit)")
     return value
 
 
@@ -198,13 +198,6 @@ def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
         raise ValueError("must be a positive integer")
-    return value
-
-
-def _non_negative_float(raw: str) -> float:
-    value = float(raw)
-    if not value >= 0 or value == float("inf"):
-        raise ValueError("must be a number >= 0 (0 turns the limit off)")
     return value
 
 
