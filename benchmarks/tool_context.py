@@ -1,0 +1,92 @@
+"""Tool-list context cost: the size of ``tools/list`` per toolset, for the default set and for all toolsets.
+
+Run: ``.venv/bin/python benchmarks/tool_context.py [--top N]``. Every conversation pays for the whole
+tool list before the model has done anything, so this is the budget issue 11 sets: all toolsets under
+12,000 tokens, the default set under 8,000.
+
+How it measures: ``create_server(settings)`` for each selection (no lifespan, so nothing touches the
+network), then the ``tools/list`` result serialised the way the stdio transport writes it (pydantic
+``by_alias``, ``None`` fields left out, compact JSON, UTF-8). Tokens are approximated as bytes / 4: no
+tokenizer is installed here, and JSON schemas tokenize at roughly 3.5-4.5 bytes per token with the
+common BPE vocabularies, so read the token column as +-15%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mcp.types import ListToolsResult
+
+from polymarket_realtime.config import TOOLSETS, Settings
+from polymarket_realtime.server.app import create_server
+
+BYTES_PER_TOKEN = 4
+BUDGET_ALL = 12_000
+BUDGET_DEFAULT = 8_000
+
+
+def tokens(size: int) -> int:
+    return round(size / BYTES_PER_TOKEN)
+
+
+async def tool_list(settings: Settings) -> list[dict[str, Any]]:
+    server = create_server(settings)
+    result = ListToolsResult(tools=await server.list_tools())
+    tools: list[dict[str, Any]] = result.model_dump(by_alias=True, mode="json", exclude_none=True)["tools"]
+    return tools
+
+
+def wire_bytes(payload: Any) -> int:
+    return len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+async def main(top: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Settings(data_dir=Path(tmp))
+        default = base.toolsets
+        rows: list[tuple[str, int, int]] = []
+        for toolset in TOOLSETS:
+            tools = await tool_list(base.replace(toolsets=frozenset({toolset})))
+            rows.append((toolset, len(tools), wire_bytes({"tools": tools})))
+        default_tools = await tool_list(base)
+        all_tools = await tool_list(base.replace(toolsets=frozenset(TOOLSETS)))
+
+    print(f"tools/list size (compact JSON as sent over stdio; tokens ~ bytes/{BYTES_PER_TOKEN})")
+    print(f"  {'toolset':<28} {'tools':>5} {'bytes':>8} {'~tokens':>8}")
+    for name, count, size in rows:
+        print(f"  {name:<28} {count:>5} {size:>8,} {tokens(size):>8,}")
+    default_size = wire_bytes({"tools": default_tools})
+    all_size = wire_bytes({"tools": all_tools})
+    print(f"  {'default':<28} {len(default_tools):>5} {default_size:>8,} {tokens(default_size):>8,}")
+    print(f"  {'all':<28} {len(all_tools):>5} {all_size:>8,} {tokens(all_size):>8,}")
+    print("default toolsets: " + ",".join(t for t in TOOLSETS if t in default))
+    print(
+        f"budget: default < {BUDGET_DEFAULT:,} tokens: {'met' if tokens(default_size) < BUDGET_DEFAULT else 'NOT met'}; "
+        f"all < {BUDGET_ALL:,} tokens: {'met' if tokens(all_size) < BUDGET_ALL else 'NOT met'}"
+    )
+
+    parts = {"description": 0, "inputSchema": 0, "outputSchema": 0, "other": 0}
+    for tool in all_tools:
+        for key, value in tool.items():
+            parts[key if key in parts else "other"] += wire_bytes(value)
+    print("where the bytes go (all toolsets): " + ", ".join(f"{k} {v:,}" for k, v in parts.items()))
+
+    largest = sorted(all_tools, key=wire_bytes, reverse=True)[:top]
+    print(f"largest {len(largest)} tools:")
+    for tool in largest:
+        out = wire_bytes(tool.get("outputSchema", {}))
+        print(
+            f"  {tool['name']:<32} {wire_bytes(tool):>6,} B "
+            f"(input {wire_bytes(tool['inputSchema']):,}, output {out:,}, description {len(tool.get('description', '')):,})"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--top", type=int, default=10, help="how many of the largest tools to list")
+    asyncio.run(main(parser.parse_args().top))
