@@ -22,11 +22,11 @@ import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.subscriptions import InMemorySubscriptionBus
-from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import CallToolResult, InputRequiredResult, Tool as MCPTool
 
 from .. import __version__
 from ..config import Settings
-from ..errors import PolymarketRealtimeError, StateError
+from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
 from ..feed.backend import FeedBackend
 from ..feed.books import BookStore
 from ..routing.router import BOOK_EVENT_TYPES, EventRouter
@@ -38,6 +38,8 @@ from .context import AppContext
 from .extensions import Extension, load_extensions
 from .notify import Notifier, install_legacy_handlers
 from .resolution import ResolutionWatcher
+from .strict_args import check_arguments
+from .tool_schemas import compact_tool_list
 
 __all__ = ["INSTRUCTIONS", "PolymarketMCP", "create_server"]
 
@@ -78,9 +80,36 @@ class PolymarketMCP(MCPServer[AppContext]):
             raise StateError("the server is not running", state="stopped")
         return self._current_app()
 
+    _listed: dict[str, MCPTool] | None = None
+    """The compacted tool list, rebuilt after a tool is added or removed (see tool_schemas)."""
+
+    def add_tool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        super().add_tool(fn, *args, **kwargs)
+        self._listed = None
+
+    def remove_tool(self, name: str) -> None:
+        super().remove_tool(name)
+        self._listed = None
+
+    async def _listing(self) -> dict[str, MCPTool]:
+        if self._listed is None:
+            self._listed = {t.name: t for t in compact_tool_list(await super().list_tools())}
+        return self._listed
+
+    async def list_tools(self) -> list[MCPTool]:
+        """Every tool with compact schemas (issue 11's tool-list budget; see :mod:`.tool_schemas`)."""
+        return list((await self._listing()).values())
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        listed = (await self._listing()).get(name)
+        if listed is not None:
+            try:
+                check_arguments(name, arguments, listed.input_schema)
+            except InvalidInputError as exc:
+                log.info("tool %s: %s", name, redactor.scrub(str(exc)))
+                raise ToolError(f"{name}: {redactor.scrub(str(exc))}") from exc
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
