@@ -8,7 +8,10 @@ How it measures: ``create_server(settings)`` for each selection (no lifespan, so
 network), then the ``tools/list`` result serialised the way the stdio transport writes it (pydantic
 ``by_alias``, ``None`` fields left out, compact JSON, UTF-8). Tokens are approximated as bytes / 4: no
 tokenizer is installed here, and JSON schemas tokenize at roughly 3.5-4.5 bytes per token with the
-common BPE vocabularies, so read the token column as +-15%.
+common BPE vocabularies, so read the token column as +-15%. Also printed: the part a client that
+forwards only name, description and input schema to the model pays, the server instructions sent at
+``initialize``, and ``enable_toolsets`` at run time (against the built-in simulator, in process, legacy
+handshake): the call's round trip, when ``notifications/tools/list_changed`` arrives and the re-listed size.
 """
 
 from __future__ import annotations
@@ -16,14 +19,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import anyio
+from mcp import Client, types
 from mcp.types import ListToolsResult
 
 from polymarket_realtime.config import TOOLSETS, Settings
-from polymarket_realtime.server.app import create_server
+from polymarket_realtime.server.app import INSTRUCTIONS, create_server
+from polymarket_realtime.simulator import Simulator, SimulatorConfig
 
 BYTES_PER_TOKEN = 4
 BUDGET_ALL = 12_000
@@ -75,6 +84,20 @@ async def main(top: int) -> None:
             parts[key if key in parts else "other"] += wire_bytes(value)
     print("where the bytes go (all toolsets): " + ", ".join(f"{k} {v:,}" for k, v in parts.items()))
 
+    model_view = [{k: t[k] for k in ("name", "description", "inputSchema") if k in t} for t in all_tools]
+    default_view = [{k: t[k] for k in ("name", "description", "inputSchema") if k in t} for t in default_tools]
+    print(
+        "name + description + inputSchema only (clients that drop outputSchema, titles, annotations): "
+        f"all {wire_bytes(model_view):,} B ~{tokens(wire_bytes(model_view)):,} tokens, "
+        f"default {wire_bytes(default_view):,} B ~{tokens(wire_bytes(default_view)):,} tokens"
+    )
+    enable = next((t for t in default_tools if t["name"] == "enable_toolsets"), None)
+    if enable is not None:
+        size = wire_bytes(enable)
+        print(f"enable_toolsets itself (in the default list): {size:,} B ~{tokens(size)} tokens")
+    size = len(INSTRUCTIONS.encode())
+    print(f"server instructions (initialize, once per conversation): {size:,} B ~{tokens(size):,} tokens")
+
     largest = sorted(all_tools, key=wire_bytes, reverse=True)[:top]
     print(f"largest {len(largest)} tools:")
     for tool in largest:
@@ -86,7 +109,47 @@ async def main(top: int) -> None:
         )
 
 
+async def enable_at_run_time() -> None:
+    """Default toolsets, then ``enable_toolsets(["all"])`` through the SDK Client (legacy handshake)."""
+    changed = anyio.Event()
+    changed_at = 0.0
+
+    async def on_message(message: Any) -> None:
+        nonlocal changed_at
+        if isinstance(message, types.ToolListChangedNotification):
+            changed_at = time.perf_counter()
+            changed.set()
+
+    config = SimulatorConfig(seed=3, markets=4, rate_per_s=20.0, resolve_after_s=None)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with Simulator(config) as sim:
+            settings = Settings.from_env(sim.env(), env_file=Path(os.devnull)).replace(data_dir=Path(tmp))
+            server = create_server(settings)
+            async with Client(server, mode="legacy", message_handler=on_message) as client:
+                before = (await client.list_tools()).tools
+                started = time.perf_counter()
+                result = await client.call_tool("enable_toolsets", {"toolsets": ["all"]})
+                answered = time.perf_counter()
+                with anyio.fail_after(5):
+                    await changed.wait()
+                after = (await client.list_tools()).tools
+    assert not result.is_error, result.content
+
+    def listed(tools: list[types.Tool]) -> int:
+        return wire_bytes(ListToolsResult(tools=tools).model_dump(by_alias=True, mode="json", exclude_none=True))
+
+    added = len((result.structured_content or {}).get("added_tools", []))
+    print(
+        f"enable_toolsets(['all']) at run time: {added} tools added, answered in {(answered - started) * 1000:.0f} ms "
+        f"(starts the user and recording services), list_changed {(changed_at - started) * 1000:.0f} ms after the "
+        f"call; list {listed(before):,} B -> {listed(after):,} B (~{tokens(listed(after)):,} tokens)"
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=10, help="how many of the largest tools to list")
-    asyncio.run(main(parser.parse_args().top))
+    args = parser.parse_args()
+    logging.disable(logging.INFO)  # the simulator and server log their start-up on stderr
+    asyncio.run(main(args.top))
+    asyncio.run(enable_at_run_time())

@@ -43,8 +43,10 @@ async def test_enable_toolsets_starts_services_and_announces_the_new_tools(tmp_p
             await changed.wait()
         assert {"start_agent", "list_agents", "start_recording", "list_recordings"} <= set(result["added_tools"])
         assert result["enabled"] == ["market", "realtime", "paper", "agents", "system", "recording"]
-        names = {t.name for t in (await h.client.list_tools()).tools}
-        assert {"start_agent", "list_recordings"} <= names and "subscribe_user_orders" not in names
+        tools = {t.name: t for t in (await h.client.list_tools()).tools}
+        assert {"start_agent", "list_recordings"} <= set(tools) and "subscribe_user_orders" not in tools
+        assert tools["enable_toolsets"].description.startswith("Add toolsets: user (")
+        assert "agents (" not in tools["enable_toolsets"].description
         # The recording extension was not running before: its service started with the toolset.
         assert (await h.call("list_recordings"))["recordings"] == []
         assert "kinds" in await h.call("list_agents")
@@ -64,3 +66,4 @@ async def test_modern_clients_hear_about_the_change_on_the_bus(tmp_path: Path) -
         assert isinstance(event, ToolsListChanged)
         names = {t.name for t in (await h.client.list_tools()).tools}
         assert {"subscribe_user_orders", "start_agent", "run_backtest"} <= names
+        assert "enable_toolsets" not in names  # nothing left to enable

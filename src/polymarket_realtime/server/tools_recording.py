@@ -51,7 +51,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description=(
             "Record every raw frame for the given outcome tokens and/or markets (slugs or condition ids: all their "
             "outcomes), exactly as received with its local receive time, to a compressed file in the data directory. "
-            "Flushed at least every second; rotated by size. Returns {recording_id, path, state}. Stop it with "
+            "Flushed at least every second; rotated by size. Stop it with "
             "stop_recording(recording_id); replay it with `serve --replay FILE` or backtest it with run_backtest."
         ),
     )

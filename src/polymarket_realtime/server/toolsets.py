@@ -172,8 +172,13 @@ def register_enable_tool(
         if new:
             for ext in register(new):
                 await starter.start(ext)
+        if new:
+            # Re-registered so its description offers only what is still off (gone once everything is on).
+            mcp.remove_tool("enable_toolsets")
+            if mcp.enabled_toolsets != frozenset(TOOLSETS):
+                register_enable_tool(mcp, register=register, starter=starter, bus=bus)
         added = [t.name for t in await mcp.list_tools() if t.name not in before]
-        if added:
+        if new:
             await _announce(ctx, bus)
         enabled = [t for t in TOOLSETS if t in mcp.enabled_toolsets]
         return ToolsetsResult(
