@@ -205,11 +205,10 @@ def create_server(
             task_group.start_soon(_drain, resolution_sink, watcher.on_event, name="resolution-sink")
             task_group.start_soon(watcher.run, name="resolution-fallback")
             starter.started.clear()
-            for ext in exts:
-                if mcp.enabled_toolsets & extension_toolsets(ext):
-                    await ext.start(app, stack)
-                    starter.started.add(ext.name)
-                    log.info("extension %s started", ext.name)
+            for ext in serving(mcp.enabled_toolsets):
+                await ext.start(app, stack)
+                starter.started.add(ext.name)
+                log.info("extension %s started", ext.name)
             task_group.start_soon(starter.run, app, name="extension-starter")
             holder["app"] = app
             try:
@@ -237,22 +236,23 @@ def create_server(
     advertise_tools_list_changed(mcp)
     resources.register(mcp, current_app)
 
-    def register(toolsets: Iterable[str]) -> list[Extension]:
-        """Register the tools of ``toolsets`` (more may already be there); return the extensions serving them."""
+    def serving(toolsets: Iterable[str]) -> list[Extension]:
+        return [ext for ext in exts if frozenset(toolsets) & extension_toolsets(ext)]
+
+    def register(toolsets: Iterable[str]) -> None:
+        """Register the tools of ``toolsets``; tools already there stay as they are."""
         new = frozenset(toolsets)
         mcp.enabled_toolsets = mcp.enabled_toolsets | new
         if "market" in new:
             tools_market.register(mcp)
         if "realtime" in new:
             tools_realtime.register(mcp)
-        serving = [ext for ext in exts if new & extension_toolsets(ext)]
-        for ext in serving:
+        for ext in serving(new):
             ext.register_tools(mcp)
-        return serving
 
     register(settings.toolsets)
     if mcp.enabled_toolsets != frozenset(TOOLSETS):
-        register_enable_tool(mcp, register=register, starter=starter, bus=bus)
+        register_enable_tool(mcp, serving=serving, register=register, starter=starter, bus=bus)
     return mcp
 
 

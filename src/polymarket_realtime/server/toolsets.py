@@ -85,12 +85,13 @@ class ExtensionStarter:
         try:
             async with receive:
                 async for request in receive:
-                    try:
-                        await request.ext.start(app, stack)
-                        self.started.add(request.ext.name)
-                        log.info("extension %s started at run time", request.ext.name)
-                    except Exception as exc:
-                        request.error = exc
+                    if request.ext.name not in self.started:  # two enable calls may race for one extension
+                        try:
+                            await request.ext.start(app, stack)
+                            self.started.add(request.ext.name)
+                            log.info("extension %s started at run time", request.ext.name)
+                        except Exception as exc:
+                            request.error = exc
                     request.done.set()
         finally:
             self._send = None
@@ -137,12 +138,13 @@ def advertise_tools_list_changed(mcp: PolymarketMCP) -> None:
 def register_enable_tool(
     mcp: PolymarketMCP,
     *,
-    register: Callable[[Iterable[str]], list[Extension]],
+    serving: Callable[[Iterable[str]], list[Extension]],
+    register: Callable[[Iterable[str]], None],
     starter: ExtensionStarter,
     bus: SubscriptionBus,
 ) -> None:
-    """Add ``enable_toolsets``; ``register(new_toolsets)`` registers their tools and returns the
-    extensions serving them."""
+    """Add ``enable_toolsets``: ``serving(toolsets)`` names the extensions to start for them, then
+    ``register(toolsets)`` registers their tools."""
     offered = [t for t in TOOLSETS if t not in mcp.enabled_toolsets]
     listing = ", ".join(f"{t} ({TOOLSET_SUMMARIES.get(t, t)})" for t in offered)
 
@@ -170,13 +172,13 @@ def register_enable_tool(
         new = [t for t in TOOLSETS if t in wanted and t not in mcp.enabled_toolsets]
         before = {t.name for t in await mcp.list_tools()}
         if new:
-            for ext in register(new):
+            for ext in serving(new):  # services first: a tool is listed only once it can work
                 await starter.start(ext)
-        if new:
+            register(new)
             # Re-registered so its description offers only what is still off (gone once everything is on).
             mcp.remove_tool("enable_toolsets")
             if mcp.enabled_toolsets != frozenset(TOOLSETS):
-                register_enable_tool(mcp, register=register, starter=starter, bus=bus)
+                register_enable_tool(mcp, serving=serving, register=register, starter=starter, bus=bus)
         added = [t.name for t in await mcp.list_tools() if t.name not in before]
         if new:
             await _announce(ctx, bus)
