@@ -71,7 +71,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
     @mcp.tool(
         title="Stop a recording",
         annotations=_STOP,
-        description="Flush and close an active recording; returns its final info (frames, bytes, parts, path).",
+        description="Flush and close an active recording; returns its final info (frames, bytes, parts, path). "
+        "Backtest it with run_backtest(recording_id).",
     )
     async def stop_recording(
         ctx: Context[Any, Any],
@@ -83,7 +84,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
     @mcp.tool(
         title="List recordings",
         annotations=_READ_LOCAL,
-        description="Recordings in the data directory (active ones first-class), with tokens, size and state.",
+        description="Recordings in the data directory (active ones first-class), with tokens, size and state. "
+        "Backtest one with run_backtest(recording_id).",
     )
     async def list_recordings(ctx: Context[Any, Any]) -> RecordingList:
         _app, service = _service(ctx)
