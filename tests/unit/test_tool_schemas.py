@@ -120,3 +120,22 @@ async def test_every_listed_schema_is_valid_json_schema(tmp_path: Path) -> None:
             jsonschema.Draft202012Validator.check_schema(tool.output_schema)
             assert tool.output_schema["type"] == "object", tool.name
         assert all("title" not in node or node is tool.input_schema for node in _walk(tool.input_schema)), tool.name
+
+
+class Node(BaseModel):
+    name: str
+    children: list[Node] = Field(default_factory=list)
+
+
+def test_recursive_input_models_are_inlined_to_a_bounded_depth() -> None:
+    class Args(BaseModel):
+        tree: Node
+
+    compact = compact_input_schema(Args.model_json_schema())
+    depth, node = 0, compact["properties"]["tree"]
+    while node:
+        assert node["properties"]["name"] == {"type": "string"}
+        node = node["properties"]["children"]["items"]
+        depth += 1
+    assert depth == 6
+    assert "$ref" not in json.dumps(compact)

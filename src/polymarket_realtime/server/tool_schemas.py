@@ -58,11 +58,19 @@ def _merge_plain_any_of(schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": types[0] if len(types) == 1 else types, **rest}
 
 
-def _clean_input(schema: Any, defs: dict[str, Any]) -> Any:
+_MAX_INLINE_DEPTH = 6
+"""Nesting inlined from ``$defs`` before a (recursive) model is left as ``{}``: any value."""
+
+
+def _clean_input(schema: Any, defs: dict[str, Any], depth: int = 0) -> Any:
     if isinstance(schema, list):
-        return [_clean_input(item, defs) for item in schema]
+        return [_clean_input(item, defs, depth) for item in schema]
     if not isinstance(schema, dict):
         return schema
+    if "$ref" in schema:
+        if depth >= _MAX_INLINE_DEPTH:
+            return {}
+        depth += 1
     schema = _merge_plain_any_of(_resolve(schema, defs))
     out: dict[str, Any] = {}
     for key, value in schema.items():
@@ -71,9 +79,9 @@ def _clean_input(schema: Any, defs: dict[str, Any]) -> Any:
         if key == "additionalProperties" and value is True:
             continue
         if key == "properties" and isinstance(value, dict):
-            out[key] = {name: _clean_input(sub, defs) for name, sub in value.items()}
+            out[key] = {name: _clean_input(sub, defs, depth) for name, sub in value.items()}
         elif key in ("items", "anyOf", "oneOf", "allOf", "additionalProperties"):
-            out[key] = _clean_input(value, defs)
+            out[key] = _clean_input(value, defs, depth)
         else:
             out[key] = value
     return out
