@@ -19,10 +19,14 @@ from urllib.parse import urlparse
 from .errors import ConfigError
 from .secrets import Secret, redactor
 
-__all__ = ["DEFAULT_DATA_DIR", "TOOLSETS", "Settings", "load_dotenv_file"]
+__all__ = ["DEFAULT_DATA_DIR", "DEFAULT_TOOLSETS", "TOOLSETS", "Settings", "load_dotenv_file"]
 
 DEFAULT_DATA_DIR: Final = Path.home() / ".local" / "share" / "polymarket-realtime-mcp"
 TOOLSETS: Final = ("market", "realtime", "user", "paper", "agents", "system", "recording")
+DEFAULT_TOOLSETS: Final = ("market", "realtime", "paper", "system")
+"""What a first-time user needs: find markets, stream them, paper-trade, see status. The rest (user:
+needs credentials; agents; recording) is one ``enable_toolsets`` call or POLYMARKET_MCP_TOOLSETS away,
+and stays out of every conversation's tool list until then (issue 11's context budget)."""
 
 _T = TypeVar("_T")
 _SECRET_VARIABLES = frozenset(
@@ -76,7 +80,7 @@ class Settings:
     max_frame_bytes: int = 4 * 1024 * 1024
 
     # MCP surface.
-    toolsets: frozenset[str] = frozenset(TOOLSETS)
+    toolsets: frozenset[str] = frozenset(DEFAULT_TOOLSETS)
     log_level: str = "INFO"
 
     # Credentials: user channel and read-only account endpoints only. Never used to trade.
@@ -247,8 +251,12 @@ def _address(raw: str) -> str:
 
 def _toolsets(raw: str) -> frozenset[str]:
     names = {part.strip().lower() for part in raw.split(",") if part.strip()}
-    if not names or "all" in names:
+    if not names:
+        return frozenset(DEFAULT_TOOLSETS)
+    if "all" in names:
         return frozenset(TOOLSETS)
+    if "default" in names:  # e.g. "default,agents"
+        names = (names - {"default"}) | set(DEFAULT_TOOLSETS)
     unknown = names - set(TOOLSETS)
     if unknown:
         raise ValueError(f"unknown toolsets {sorted(unknown)}; choose from {', '.join(TOOLSETS)} or all")

@@ -309,4 +309,5 @@ async def test_domain_errors_are_redacted_is_error_results(tmp_path: Path) -> No
 async def test_toolsets_filter_the_tool_list(tmp_path: Path) -> None:
     async with running(tmp_path, toolsets=frozenset({"market"})) as h:
         names = {t.name for t in (await h.client.list_tools()).tools}
-        assert names == {"search_markets", "get_market", "get_order_book"}
+        # enable_toolsets is there whenever some toolset is left out (tests/integration/test_toolsets.py).
+        assert names == {"search_markets", "get_market", "get_order_book", "enable_toolsets"}

@@ -52,10 +52,7 @@ _SYMBOL = re.compile(r"^[a-z0-9]{2,12}(/[a-z]{2,5}|usdt)?$")
 
 
 _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
-_CALLBACK_DOC = (
-    "'notification' (default) also pushes MCP log/resource notifications to clients that show them; "
-    "'log' writes events to the server log only. Either way, read events with get_events."
-)
+_CALLBACK_DOC = "'log': no MCP notifications, events go to the server log. Read events with get_events either way."
 
 TokenIds = Annotated[list[str], Field(description="Outcome token ids (decimal strings) from get_market.")]
 MarketIds = Annotated[
@@ -195,8 +192,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "Start streaming price events for outcome tokens: `price_change` (book level changes with best bid/ask), "
             "`last_trade_price` (trades: price, size in shares, side), `best_bid_ask`, `tick_size_change`, and "
             "`feed_status` when the live connection drops or recovers. Prices are USDC per share (0..1) as decimal "
-            "strings. Pass token_ids and/or market_ids (slugs or condition ids: all outcomes). Returns "
-            "{subscription_id, kind, token_ids, status}. " + _FOLLOW_UP
+            "strings. Pass token_ids and/or market_ids (slugs or condition ids: all outcomes). " + _FOLLOW_UP
         ),
     )
     async def subscribe_market_prices(
@@ -217,7 +213,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "levels per side best-first ({price, size} decimal strings; price USDC per share, size shares), "
             "best_bid, best_ask, mid, spread, tick_size, last_trade_price, `age_s` and `stale` (true while the feed "
             "reconnects). Types: book (full snapshot), price_change, last_trade_price, best_bid_ask, "
-            "tick_size_change, feed_status. Returns {subscription_id, kind, token_ids, status}. " + _FOLLOW_UP
+            "tick_size_change, feed_status. " + _FOLLOW_UP
         ),
     )
     async def subscribe_orderbook_updates(
@@ -406,10 +402,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Real-time status",
         annotations=_READ_LOCAL,
         description=(
-            "Health of the live feed: per connection (market, user, rtds) its state, url, connected_since (Unix s), "
-            "reconnects, last_error, last_message_age_s and subscribed assets; every active subscription with events "
-            "delivered/dropped and last_event_age_s; and statistics (total_events, events_by_type, malformed_frames, "
-            "unknown_events, reconnect_count, uptime_s, events_per_s)."
+            "Health of the live feed: each socket (market, user, rtds) with state, reconnects, last_error and "
+            "last_message_age_s; each subscription with events delivered/dropped and last_event_age_s; feed "
+            "statistics. Call it when events stop arriving."
         ),
     )
     async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
@@ -425,8 +420,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         annotations=_UNSUBSCRIBE,
         description=(
             "Stop a subscription (its event log is discarded and the venue subscription released when no other "
-            "subscription needs it). Pass subscription_id, or all=true to stop every subscription. Returns "
-            "{removed, remaining}."
+            "subscription needs it). Pass subscription_id, or all=true to stop every subscription."
         ),
     )
     async def unsubscribe_realtime(
