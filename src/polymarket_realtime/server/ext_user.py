@@ -24,6 +24,7 @@ from ..auth.l2 import ApiCredentials
 from ..config import Settings
 from ..errors import AuthError, NotFoundError
 from ..model.events import UserTrade
+from ..venues.polymarket.ratelimit import RateLimitedTransport
 from ..venues.polymarket.user_rest import UserRestClient
 
 if TYPE_CHECKING:
@@ -210,7 +211,11 @@ class UserExtension:
         register(mcp)
 
     async def start(self, app: AppContext, stack: contextlib.AsyncExitStack) -> None:
-        http = await stack.enter_async_context(httpx2.AsyncClient(timeout=app.settings.http_timeout_s))
+        # Account reads and key derivation draw from the process-wide CLOB rate-limit windows.
+        transport = RateLimitedTransport("clob", app.settings.clob_url)
+        http = await stack.enter_async_context(
+            httpx2.AsyncClient(timeout=app.settings.http_timeout_s, transport=transport)
+        )
         service = UserService(app.settings, http)
         app.add_service(service)
         if service.setup_error is None and service.credentials is not None and service.credentials.configured:

@@ -5,7 +5,9 @@ Auth: ``POST /auth/api-key`` and ``GET /auth/derive-api-key`` (L1); ``GET /auth/
 ``DELETE /auth/api-key``, ``GET /data/orders``, ``GET /data/trades`` (L2; query ``market``, ``id``).
 
 Control API (JSON bodies, all optional fields):
-``POST /_sim/fault {"kind", "seconds", "on", "nbytes"}``, ``GET /_sim/state``, ``GET /_sim/markets``,
+``POST /_sim/fault {"kind", "seconds", "on", "nbytes"}`` (REST faults ``http_429``/``http_503`` take
+``count``, ``path``, ``retry_after``, ``retry_after_s``, ``http_date``: see :mod:`.rest_faults`),
+``GET /_sim/state``, ``GET /_sim/markets``,
 ``POST /_sim/step {"n"}``, ``POST /_sim/pause``, ``POST /_sim/resume``, ``POST /_sim/rate {"per_s"}``,
 ``POST /_sim/resolve {"market", "winner"}``, ``POST /_sim/new_market``, ``POST /_sim/move {"market",
 "price"}``, ``POST /_sim/user/trade {"market"}``, ``POST /_sim/auth/revoke``.
@@ -60,6 +62,8 @@ def _state(sim: Simulator) -> dict[str, Any]:
         "refusing": sim.faults.refusing,
         "dump_delay_s": sim.faults.dump_delay_s,
         "faults": [kind for _, kind in obs.faults],
+        "rest_faults_pending": sim.faults.rest.pending,
+        "rest_faults_served": {str(k): v for k, v in sim.faults.rest.served.items()},
         "credentials_issued": len(sim.credentials.issued()),
         "auth_generation": sim.credentials.generation,
         "user_lifecycles": sim.user.lifecycles,
@@ -96,6 +100,19 @@ async def _control(sim: Simulator, request: HttpRequest) -> HttpResponse:
         kind = str(body.get("kind", ""))
         if kind not in FAULT_KINDS:
             return json_response({"error": f"unknown fault {kind!r}", "kinds": list(FAULT_KINDS)}, 400)
+        if kind in ("http_429", "http_503"):
+            retry_after_s = body.get("retry_after_s")
+            retry_after = body.get("retry_after")
+            sim.faults.rest.add(
+                int(kind[5:]),
+                count=int(body.get("count", 1)),
+                path=str(body.get("path") or "/"),
+                retry_after=str(retry_after) if retry_after is not None else None,
+                retry_after_s=float(retry_after_s) if retry_after_s is not None else None,
+                http_date=bool(body.get("http_date", False)),
+            )
+            sim.observed.fault(kind)
+            return json_response({"ok": True, "kind": kind, "pending": sim.faults.rest.pending})
         seconds = body.get("seconds")
         nbytes = body.get("nbytes")
         sim.faults.apply(
@@ -187,6 +204,9 @@ def build_handler(sim: Simulator) -> Callable[[HttpRequest], Awaitable[HttpRespo
         try:
             if request.path.startswith("/_sim/"):
                 return await _control(sim, request)
+            injected = sim.faults.rest.take(request.path)
+            if injected is not None:
+                return injected
             response = _auth(sim, request)
             if response is None:
                 response = await handle_gamma(request, sim.model)
