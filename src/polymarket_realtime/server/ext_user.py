@@ -221,6 +221,12 @@ class UserExtension:
         if service.setup_error is None and service.credentials is not None and service.credentials.configured:
             app.feed.set_user_credentials_provider(service.provide)
             stack.callback(app.feed.set_user_credentials_provider, None)
+            # After a user-socket reconnect, re-read orders and trades to emit what the gap hid
+            # (absent on a shared Redis feed, whose feed process owns the user socket).
+            set_user_rest = getattr(app.feed, "set_user_rest", None)
+            if set_user_rest is not None and service.rest is not None:
+                set_user_rest(service.rest)
+                stack.callback(set_user_rest, None)
             where = service.credentials.file_path
             logger.info(
                 "user channel enabled for %s%s",
