@@ -16,6 +16,8 @@ import pytest
 
 from polymarket_realtime.config import Settings
 from polymarket_realtime.errors import VenueError, VenueUnavailableError
+from polymarket_realtime.secrets import Secret
+from polymarket_realtime.server.ext_user import EXTENSION
 from polymarket_realtime.simulator import Simulator
 from polymarket_realtime.venues.polymarket import ratelimit
 from polymarket_realtime.venues.polymarket.gamma import GammaClient
@@ -24,6 +26,7 @@ from polymarket_realtime.venues.polymarket.rest import ClobRestClient
 from tests.ratelimit_kit import FakeRateClock
 
 from ._mcp_harness import running
+from .test_user_channel import KEY
 
 pytestmark = pytest.mark.anyio
 
@@ -124,3 +127,16 @@ async def test_status_shows_throttled_and_retried_requests(
     assert status["http_429"] == 1 and status["retries"] == 1
     assert status["throttled"] >= 1 and status["throttled_by_family"].get("gamma:/markets", 0) >= 1
     assert min(clock.sleeps) >= 3.0
+
+
+async def test_account_reads_and_key_derivation_draw_from_the_same_windows(
+    tmp_path: Path, limiter: RateLimiter
+) -> None:
+    async with running(tmp_path, extensions=[EXTENSION], private_key=Secret(KEY)) as h:
+        await h.call("get_open_orders")
+        await h.call("get_recent_trades")
+        await h.call("get_market", {"market": h.sim.model.active_markets()[0].slug})
+    assert limiter.in_window("clob:auth") >= 1  # the API key was created or derived
+    assert limiter.in_window("clob:/data/orders") == 1 and limiter.in_window("clob:/data/trades") == 1
+    assert limiter.in_window("gamma:/markets") == 1
+    assert limiter.in_window("clob") >= 3
