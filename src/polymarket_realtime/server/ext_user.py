@@ -222,7 +222,7 @@ class UserExtension:
             app.feed.set_user_credentials_provider(service.provide)
             stack.callback(app.feed.set_user_credentials_provider, None)
             # After a user-socket reconnect, re-read orders and trades to emit what the gap hid
-            # (absent on a shared Redis feed, whose feed process owns the user socket).
+            # (absent on a shared Redis feed: its feed process owns the user socket and does this itself).
             set_user_rest = getattr(app.feed, "set_user_rest", None)
             if set_user_rest is not None and service.rest is not None:
                 set_user_rest(service.rest)
