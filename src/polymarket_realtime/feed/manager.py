@@ -698,6 +698,11 @@ class WebSocketManager:
             self.stats.rest_errors += 1
             logger.warning("%s: could not re-read orders and trades after reconnecting: %s", conn.connection_id, exc)
             return
+        except Exception:
+            # A bug here must not take the feed's task group (and every socket) down with it.
+            gap.errors += 1
+            logger.exception("%s: user-channel gap reconciliation failed", conn.connection_id)
+            return
         for event in events:
             self.stats.count_type(event.type)
             self.router.route(event)
