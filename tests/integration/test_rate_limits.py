@@ -7,6 +7,7 @@ advances virtual time), so "waited at least Retry-After" is read off the clock, 
 from __future__ import annotations
 
 import random
+import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -21,7 +22,13 @@ from polymarket_realtime.server.ext_user import EXTENSION
 from polymarket_realtime.simulator import Simulator
 from polymarket_realtime.venues.polymarket import ratelimit
 from polymarket_realtime.venues.polymarket.gamma import GammaClient
-from polymarket_realtime.venues.polymarket.ratelimit import FAMILIES, Family, RateLimiter, RetryPolicy
+from polymarket_realtime.venues.polymarket.ratelimit import (
+    FAMILIES,
+    Family,
+    RateLimiter,
+    RetryPolicy,
+    parse_retry_after,
+)
 from polymarket_realtime.venues.polymarket.rest import ClobRestClient
 from tests.ratelimit_kit import FakeRateClock
 
@@ -140,3 +147,17 @@ async def test_account_reads_and_key_derivation_draw_from_the_same_windows(
     assert limiter.in_window("clob:/data/orders") == 1 and limiter.in_window("clob:/data/trades") == 1
     assert limiter.in_window("gamma:/markets") == 1
     assert limiter.in_window("clob") >= 3
+
+
+async def test_simulator_serves_retry_after_in_both_forms_then_recovers(simulator: Simulator) -> None:
+    params = {"token_id": token(simulator)}
+    await fault(simulator, "http_429", path="/book", seconds=5)  # as `simulate --fault http_429 --seconds 5`
+    await fault(simulator, "http_429", path="/book", retry_after_s=5, http_date=True)
+    await fault(simulator, "http_503", path="/book")
+    async with httpx2.AsyncClient(base_url=simulator.rest_url, timeout=10.0) as http:
+        first, second, third, fourth = [await http.get("/book", params=params) for _ in range(4)]
+    assert (first.status_code, first.headers["retry-after"]) == (429, "5")
+    assert second.status_code == 429 and second.headers["retry-after"].endswith(" GMT")
+    assert 3.0 <= (parse_retry_after(second.headers["retry-after"], now_s=time.time()) or 0) <= 5.0
+    assert third.status_code == 503 and "retry-after" not in third.headers
+    assert fourth.status_code == 200

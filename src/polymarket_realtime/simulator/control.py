@@ -104,7 +104,7 @@ async def _control(sim: Simulator, request: HttpRequest) -> HttpResponse:
         if kind not in FAULT_KINDS:
             return json_response({"error": f"unknown fault {kind!r}", "kinds": list(FAULT_KINDS)}, 400)
         if kind in ("http_429", "http_503"):
-            retry_after_s = body.get("retry_after_s")
+            retry_after_s = body.get("retry_after_s", body.get("seconds"))  # the CLI's --seconds
             retry_after = body.get("retry_after")
             sim.faults.rest.add(
                 int(kind[5:]),

@@ -4,7 +4,8 @@ The venue's rate limiter (Cloudflare) answers ``429`` with a ``Retry-After`` in 
 HTTP-date; overloaded hosts answer ``503``. Clients must wait at least the advertised delay. Control API:
 ``POST /_sim/fault {"kind": "http_429"|"http_503", "count", "path", "retry_after", "retry_after_s",
 "http_date"}``: ``path`` is a prefix (default every non-control route), ``retry_after`` is sent verbatim,
-``retry_after_s`` is converted (to an HTTP-date of the simulator's wall clock when ``http_date`` is true).
+``retry_after_s`` (or ``seconds``, as ``simulate --fault http_429 --seconds 5`` sends) is converted (to an
+HTTP-date of the simulator's wall clock when ``http_date`` is true).
 """
 
 from __future__ import annotations
