@@ -244,7 +244,8 @@ def _parse(row: dict[str, Any], ts_recv_ns: int) -> Event | None:
 
 def _order(row: dict[str, Any], action: str, ts_recv_ns: int) -> UserOrder | None:
     frame = {k: v for k, v in row.items() if v is not None}
-    frame.update(event_type="order", type=action)
+    # Spelled like the socket's statuses (LIVE, CANCELED, ...) whichever form the REST answer uses.
+    frame.update(event_type="order", type=action, status=str(frame.get("status", "")).removeprefix("ORDER_STATUS_"))
     frame.setdefault("size_matched", "0")
     if "id" not in frame and "order_id" in frame:
         frame["id"] = frame["order_id"]
