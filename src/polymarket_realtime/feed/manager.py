@@ -56,6 +56,7 @@ from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .keepalive import Sleep
 from .shards import RefCounts, ShardAssigner
 from .stats import FeedStatistics
+from .user_gap import UserGapReconciler, UserRestSource
 
 __all__ = ["STAGGER_S", "USER_REJECTED_ADVICE", "CredentialsProvider", "UserCredentials", "WebSocketManager"]
 
@@ -150,6 +151,10 @@ class WebSocketManager:
         self._user_all = 0
         self._user_conn: FeedConnection | None = None
         self._user_provider: CredentialsProvider | None = None
+        self._user_gap: UserGapReconciler | None = None
+        # The user socket that reconnected and owes a reconciliation once it proves alive (first frame):
+        # a socket closed right after auth (rejected credentials) must not trigger REST reads.
+        self._user_gap_due: FeedConnection | None = None
         # RTDS.
         self._rtds_refs: RefCounts[tuple[str, str]] = RefCounts()
         self._rtds_conn: FeedConnection | None = None
@@ -314,6 +319,10 @@ class WebSocketManager:
 
     def set_user_credentials_provider(self, provider: CredentialsProvider | None) -> None:
         self._user_provider = provider
+
+    def set_user_rest(self, source: UserRestSource | None) -> None:
+        """Account reads used to recover what the user socket missed while it was down (None: no recovery)."""
+        self._user_gap = UserGapReconciler(source) if source is not None else None
 
     def user_auth_problem(self) -> str | None:
         """Why the user socket cannot authenticate (with advice), or None when no problem is known."""
@@ -486,15 +495,25 @@ class WebSocketManager:
     def _on_frame(self, conn: FeedConnection, frame: ParsedFrame, ts_recv_ns: int) -> None:
         stats = self.stats
         stats.record_frame(frame)
+        if self._user_gap_due is conn and self._user_gap is not None:
+            self._user_gap_due = None
+            self._spawn(self._reconcile_user, conn, self._user_gap)
         events = frame.events
         if not events:
             return
         if conn.spec.channel != "market":
             route = self.router.route
+            gap = self._user_gap if conn.spec.channel == "user" else None
+            delivered = 0
             for event in events:
+                if gap is not None:
+                    if gap.duplicate(event):
+                        continue
+                    gap.observe(event)
                 stats.count_type(event.type)
                 route(event)
-            stats.record_events(len(events))
+                delivered += 1
+            stats.record_events(delivered)
             return
         wanted = self._wanted
         awaiting = self._awaiting
@@ -554,6 +573,8 @@ class WebSocketManager:
         elif conn.connection_id in self._recovering:
             self._recovering.discard(conn.connection_id)
             self._status(conn, "resynced", "reconnected", ())
+            if conn.spec.channel == "user" and self._user_gap is not None:
+                self._user_gap_due = conn
 
     async def _reconcile_shard(self, conn: FeedConnection, shard_id: int) -> None:
         """Send operation frames for assets added or removed while the shard's socket was connecting."""
@@ -584,6 +605,8 @@ class WebSocketManager:
             return
         if assets:
             self.books.mark_stale(assets, reason)
+        if conn.spec.channel == "user" and self._user_gap is not None:
+            self._user_gap.disconnected(self._clock.time_ns() / 1e9)
         self._recovering.add(conn.connection_id)
         self._status(conn, "stale" if assets else "disconnected", reason, assets)
 
@@ -702,6 +725,32 @@ class WebSocketManager:
         finally:
             self._resyncing = False
 
+    async def _reconcile_user(self, conn: FeedConnection, gap: UserGapReconciler) -> None:
+        """After a user-socket reconnect: emit the order/trade changes the socket did not replay."""
+        markets = None if self._user_all else sorted(self._user_refs.wanted())
+        try:
+            events = await gap.reconcile(markets, self._clock.time_ns())
+        except PolymarketRealtimeError as exc:
+            gap.errors += 1
+            self.stats.rest_errors += 1
+            logger.warning("%s: could not re-read orders and trades after reconnecting: %s", conn.connection_id, exc)
+            return
+        except Exception:
+            # A bug here must not take the feed's task group (and every socket) down with it.
+            gap.errors += 1
+            logger.exception("%s: user-channel gap reconciliation failed", conn.connection_id)
+            return
+        for event in events:
+            self.stats.count_type(event.type)
+            self.router.route(event)
+        self.stats.record_events(len(events))
+        if events:
+            logger.info(
+                "%s: %d order/trade change(s) made while disconnected, recovered over REST",
+                conn.connection_id,
+                len(events),
+            )
+
     # --- control and status ---------------------------------------------------------------------
 
     async def force_reconnect(self, channel: Literal["market", "user", "rtds"] = "market") -> int:
@@ -756,14 +805,20 @@ class WebSocketManager:
             "rtds": _aggregate(self.settings.rtds_ws_url, [self._rtds_conn] if self._rtds_conn else [], None),
         }
         states = {c.connection_id: c.state for c in self._all_connections()}
-        return {
-            "connections": connections,
-            "statistics": self.stats.snapshot(
-                reconnect_count=self.reconnect_count(),
-                dropped_events=self.router.sink_dropped,
-                connections=states,
-            ),
-        }
+        statistics = self.stats.snapshot(
+            reconnect_count=self.reconnect_count(),
+            dropped_events=self.router.sink_dropped,
+            connections=states,
+        )
+        gap = self._user_gap
+        if gap is not None and gap.reconciliations:
+            statistics["user_gap"] = {
+                "reconciliations": gap.reconciliations,
+                "recovered_events": gap.recovered,
+                "duplicates_dropped": gap.duplicates_dropped,
+                "errors": gap.errors,
+            }
+        return {"connections": connections, "statistics": statistics}
 
 
 def _aggregate(url: str, conns: list[FeedConnection], assets: int | None) -> dict[str, Any]:

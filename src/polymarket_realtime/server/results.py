@@ -113,6 +113,11 @@ class StatusResult(BaseModel):
         default=None,
         description="Shared-feed (Redis) mode only: Redis link, lag behind the stream heads, the active feed process.",
     )
+    rate_limits: dict[str, Any] = Field(
+        default_factory=dict,
+        description="This process's REST rate limiting: requests, throttled (waited for the client-side per-family "
+        "limit), throttled_wait_s, retries, http_429, http_503, gave_up (429/503 passed on), throttled_by_family.",
+    )
 
 
 class UnsubscribeResult(BaseModel):

@@ -17,6 +17,7 @@ from pydantic import Field
 from ..errors import InvalidInputError
 from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
+from ..venues.polymarket.ratelimit import shared_limiter
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
 from .context import AppContext, app_context
 from .results import (
@@ -171,6 +172,7 @@ def build_status(app: AppContext) -> StatusResult:
         subscriptions=SubscriptionsSummary(total=len(active), active=active),
         statistics=StatisticsResult(**{k: v for k, v in stats.items() if v is not None}),
         shared_feed=raw.get("shared_feed"),
+        rate_limits=shared_limiter().status(),
     )
 
 

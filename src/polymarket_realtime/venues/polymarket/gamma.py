@@ -197,10 +197,13 @@ class GammaClient:
 
     def _ensure_client(self) -> httpx2.AsyncClient:
         if self._client is None:
+            # Imported here to keep this hook one hunk; the limiter is shared with the CLOB clients.
+            from .ratelimit import RateLimitedTransport
+
             self._client = httpx2.AsyncClient(
                 base_url=self._base,
                 timeout=self._timeout,
-                transport=self._transport,
+                transport=RateLimitedTransport("gamma", self._base, inner=self._transport),
                 headers={"Accept": "application/json", "User-Agent": "polymarket-realtime-mcp"},
             )
         return self._client
