@@ -164,6 +164,12 @@ class MarketResult(BaseModel):
     last_trade_price: str | None = None
     event_slug: str = ""
     winning_outcome: str | None = None
+    version: str = Field(
+        default="v1", description="Gamma market version: 'v1' (CTF) or 'v2' (Protocol V2, 75-digit outcome ids)."
+    )
+    not_streamable: str | None = Field(
+        default=None, description="Why this market cannot be streamed yet (then outcomes is empty); null when it can."
+    )
     outcomes: list[OutcomeResult]
 
     @classmethod
@@ -186,6 +192,8 @@ class MarketResult(BaseModel):
             last_trade_price=dec_str(m.last_trade_price),
             event_slug=m.event_slug,
             winning_outcome=m.winning_outcome,
+            version=m.version,
+            not_streamable=m.unsupported_reason,
             outcomes=[OutcomeResult(name=o.name, token_id=o.token_id, price=dec_str(o.price)) for o in m.outcomes],
         )
 

@@ -59,7 +59,10 @@ _CALLBACK_DOC = (
 
 TokenIds = Annotated[list[str], Field(description="Outcome token ids (decimal strings) from get_market.")]
 MarketIds = Annotated[
-    list[str], Field(description="Condition ids (0x + 64 hex) or market slugs; every outcome token is included.")
+    list[str],
+    Field(
+        description="Condition ids (0x + 64 hex, or 62 for a Protocol V2 market) or market slugs; every outcome token is included."
+    ),
 ]
 Callback = Annotated[CallbackType, Field(description=_CALLBACK_DOC)]
 
