@@ -61,7 +61,8 @@ TokenIds = Annotated[list[str], Field(description="Outcome token ids (decimal st
 MarketIds = Annotated[
     list[str],
     Field(
-        description="Condition ids (0x + 64 hex, or 62 for a Protocol V2 market) or market slugs; every outcome token is included."
+        description="Condition ids (0x + 64 hex, or 62 for a Protocol V2 market) or market slugs; "
+        "every outcome token is included."
     ),
 ]
 Callback = Annotated[CallbackType, Field(description=_CALLBACK_DOC)]
