@@ -37,6 +37,9 @@ _SECRET_VARIABLES = frozenset(
 _HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _REDIS_NAME = re.compile(r"^[A-Za-z0-9:_.\-]{1,64}$")
+MIN_COMMENTS_POLL_S: Final = 2.0
+"""Lower bound of ``comments_poll_s``: keeps the comments poller inside Gamma's 200 req / 10 s ``/comments`` limit."""
+MAX_COMMENTS_POLL_S: Final = 600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -61,6 +64,8 @@ class Settings:
     """After (re)subscribing, fetch ``POST /books`` for assets with no ``book`` within this time."""
     resolution_poll_s: float = 60.0
     """Gamma poll interval for the market-resolution fallback."""
+    comments_poll_s: float = 10.0
+    """How often ``subscribe_comments`` polls Gamma ``GET /comments`` (2-600 s; comments are not streamed)."""
     http_timeout_s: float = 10.0
 
     # Limits.
@@ -171,6 +176,16 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _comments_poll(raw: str) -> float:
+    value = float(raw)
+    if not MIN_COMMENTS_POLL_S <= value <= MAX_COMMENTS_POLL_S:
+        raise ValueError(
+            f"must be between {MIN_COMMENTS_POLL_S:g} and {MAX_COMMENTS_POLL_S:g} seconds "
+            "(the lower bound keeps polling inside Gamma's /comments rate limit)"
+        )
+    return value
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
@@ -261,6 +276,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         rtds_idle_timeout_s=_get(env, "POLYMARKET_RTDS_IDLE_TIMEOUT_S", _positive_float, d.rtds_idle_timeout_s),
         snapshot_fallback_s=_get(env, "POLYMARKET_SNAPSHOT_FALLBACK_S", _positive_float, d.snapshot_fallback_s),
         resolution_poll_s=_get(env, "POLYMARKET_RESOLUTION_POLL_S", _positive_float, d.resolution_poll_s),
+        comments_poll_s=_get(env, "POLYMARKET_COMMENTS_POLL_S", _comments_poll, d.comments_poll_s),
         http_timeout_s=_get(env, "POLYMARKET_HTTP_TIMEOUT_S", _positive_float, d.http_timeout_s),
         max_assets_per_connection=_get(
             env, "POLYMARKET_MAX_ASSETS_PER_CONNECTION", _positive_int, d.max_assets_per_connection

@@ -18,16 +18,26 @@ __all__ = [
     "condition_key",
     "gamma_condition_forms",
     "is_condition_id",
+    "looks_like_condition_id",
     "narrow_condition_id",
     "normalize_condition_id",
 ]
 
 _CONDITION = re.compile(r"0x(?:[0-9a-fA-F]{62}|[0-9a-fA-F]{64})")
+_CONDITION_LIKE = re.compile(r"0[xX][0-9a-zA-Z]{40,}")
 
 
 def is_condition_id(value: str) -> bool:
     """``0x`` + 62 (Protocol V2, Gamma form) or 64 (CLOB/WS form) hex digits, any case."""
     return _CONDITION.fullmatch(value) is not None
+
+
+def looks_like_condition_id(value: str) -> bool:
+    """``0x`` and 40 or more letters/digits: meant as a condition id (no slug looks like this), valid or not.
+
+    Lets a malformed id of either width get the condition-id error instead of "no market with that slug".
+    """
+    return _CONDITION_LIKE.fullmatch(value.strip()) is not None
 
 
 def normalize_condition_id(value: str, *, field: str = "condition id") -> str:

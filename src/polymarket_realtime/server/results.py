@@ -50,6 +50,10 @@ class SubscriptionResult(BaseModel):
         "feed (Redis) is unreachable: kept, and data starts when it returns."
     )
     next_step: str = Field(description="What to call next to read events.")
+    poll_interval_s: float | None = Field(
+        default=None,
+        description="Set when the data is polled over HTTP rather than streamed (comments): seconds between polls.",
+    )
 
 
 class EventEntry(BaseModel):

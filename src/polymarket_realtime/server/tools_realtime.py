@@ -18,6 +18,7 @@ from ..errors import InvalidInputError
 from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
+from .comments import CommentsPoller
 from .context import AppContext, app_context
 from .results import (
     ConnectionStatus,
@@ -47,7 +48,6 @@ __all__ = ["build_status", "register"]
 CallbackType = Literal["notification", "log"]
 CHANNELS = ("market", "user", "rtds")
 RTDS_TOPICS = {"binance": ("crypto_prices", "update"), "chainlink": ("crypto_prices_chainlink", "*")}
-COMMENTS_TOPIC = ("comments", "*")
 _SYMBOL = re.compile(r"^[a-z0-9]{2,12}(/[a-z]{2,5}|usdt)?$")
 
 
@@ -329,13 +329,15 @@ def register(mcp: MCPServer[AppContext]) -> None:
         return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
-        title="Subscribe to comments (RTDS)",
+        title="Subscribe to comments (polled)",
         annotations=_SUBSCRIBE,
         description=(
-            "Stream comments and reactions on one Polymarket event page: `comment` events {kind "
-            "(comment_created|comment_removed|reaction_created|reaction_removed), entity_id, comment_id, body, "
-            "user_address}. event_id is the numeric Gamma event id (see get_market's event, or the event page). "
-            + _FOLLOW_UP
+            "Watch new comments on one Polymarket event page. Polymarket retired its live comments stream, so "
+            "this POLLS Gamma's HTTP comments API every poll_interval_s seconds (POLYMARKET_COMMENTS_POLL_S, "
+            "default 10) and emits each new comment once: `comment` events {kind: comment_created, entity_id, "
+            "comment_id, body, user_address}. Comments already posted when you subscribe are not replayed. "
+            "event_id is the numeric Gamma event id (get_market's event, or the event page); an unknown id is "
+            "an error. At most 10 events are polled at once. " + _FOLLOW_UP
         ),
     )
     async def subscribe_comments(
@@ -345,13 +347,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
     ) -> SubscriptionResult:
         app = app_context(ctx)
         entity = str(event_id).strip()
-        if not entity.isdigit():
+        if not entity.isdigit() or len(entity) > 12:
             raise InvalidInputError(f"event_id {event_id!r} must be the numeric Gamma event id, e.g. '18396'")
+        poller = app.service(CommentsPoller)
+        await poller.prepare(entity)  # raises (nothing registered) for an unknown event
 
         def predicate(event: Event) -> bool:
-            if event.type == "feed_status":
-                return getattr(event, "channel", "") == "rtds"
-            return str(getattr(event, "entity_id", "")) == entity
+            return event.type == "comment" and str(getattr(event, "entity_id", "")) == entity
 
         sub = await create_subscription(
             app,
@@ -360,10 +362,15 @@ def register(mcp: MCPServer[AppContext]) -> None:
             event_types=COMMENT_TYPES,
             callback_type=callback_type,
             predicate=predicate,
-            rtds=COMMENTS_TOPIC,
-            meta={"event_id": entity},
+            meta={"event_id": entity, "poll_interval_s": poller.interval_s},
         )
-        return _sub_result(sub, feed=app.feed)
+        result = _sub_result(
+            sub,
+            f"Comments are polled every {poller.interval_s:g} s (not streamed), so new ones appear with up to "
+            "that delay. " + _FOLLOW_UP,
+        )
+        result.poll_interval_s = poller.interval_s
+        return result
 
     @mcp.tool(
         title="Read subscription events",

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from ..errors import InvalidInputError
-from ..model.conditions import is_condition_id, normalize_condition_id
+from ..model.conditions import is_condition_id, looks_like_condition_id, normalize_condition_id
 
 __all__ = [
     "MAX_WAIT_S",
@@ -56,7 +56,7 @@ def check_market_refs(market_ids: Iterable[str]) -> list[str]:
     seen: dict[str, None] = {}
     for raw in market_ids:
         value = raw.strip()
-        if is_condition_id(value):
+        if is_condition_id(value) or looks_like_condition_id(value):
             value = normalize_condition_id(value, field="market_ids entry")
         elif not _MARKET_REF.match(value):
             raise InvalidInputError(

@@ -336,8 +336,8 @@ class GammaClient:
         body = await self._get(f"/events/{event_id}", allow_404=True)
         return body if isinstance(body, Mapping) else None
 
-    async def comments(self, event_id: str, *, limit: int) -> list[Mapping[str, Any]]:
-        """The newest ``limit`` comments on one event (``GET /comments``, newest first), never cached."""
+    async def comments(self, event_id: str, *, limit: int, offset: int = 0) -> list[Mapping[str, Any]]:
+        """One page of an event's comments (``GET /comments``, newest first), never cached."""
         params = [
             ("parent_entity_type", "Event"),
             ("parent_entity_id", event_id),
@@ -345,6 +345,8 @@ class GammaClient:
             ("ascending", "false"),
             ("limit", str(limit)),
         ]
+        if offset:
+            params.append(("offset", str(offset)))
         key = self._base + "/comments?" + "&".join(f"{k}={v}" for k, v in params)
         self._cache.pop(key, None)
         body = await self._get("/comments", params)

@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from ...errors import InvalidInputError
-from ...model.conditions import condition_key, is_condition_id
+from ...model.conditions import condition_key, is_condition_id, looks_like_condition_id, normalize_condition_id
 from ...model.markets import SUPPORTED_VERSIONS, MarketInfo, Outcome, settled_winner
 
 __all__ = ["SLUG", "classify_market_ref", "parse_market"]
@@ -35,6 +35,8 @@ def classify_market_ref(ref: str) -> str:
     ref = ref.strip()
     if is_condition_id(ref):
         return "condition_id"
+    if looks_like_condition_id(ref):
+        normalize_condition_id(ref)  # raises, naming both accepted widths
     if ref.isdigit():
         return "gamma_id" if len(ref) <= _MAX_GAMMA_ID_DIGITS else "token_id"
     if SLUG.match(ref):
