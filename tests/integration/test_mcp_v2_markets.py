@@ -14,6 +14,7 @@ import pytest
 
 from polymarket_realtime.simulator.gamma import market_json, set_gamma_override
 from polymarket_realtime.simulator.rest_server import HttpRequest, HttpResponse, json_response
+from polymarket_realtime.venues.polymarket.rest import ClobRestClient
 from tests.integration._mcp_harness import Harness, running
 
 pytestmark = pytest.mark.anyio
@@ -135,3 +136,15 @@ def _watcher(h: Harness) -> Any:
     from polymarket_realtime.server.resolution import ResolutionWatcher
 
     return h.server.running_app().service(ResolutionWatcher)
+
+
+async def test_rest_book_of_a_v2_token_with_its_version_key(tmp_path: Path) -> None:
+    async with running(tmp_path) as h:
+        market = _v2(h)
+        raw = h.sim.model.rest_book(market.token_ids[0])
+        assert raw is not None and raw["version"] == "v2" and raw["market"] == market.condition_id
+        async with ClobRestClient(h.settings) as rest:
+            book = await rest.get_book(market.token_ids[0])
+            [batch] = await rest.get_books([market.token_ids[1]])
+        assert book.asset_id == market.token_ids[0] and book.market == market.condition_id and book.bids
+        assert batch.asset_id == market.token_ids[1] and batch.asks
