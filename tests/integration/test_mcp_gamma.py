@@ -118,3 +118,29 @@ async def test_client_against_simulator(tmp_path: Path) -> None:
     async with GammaClient(settings) as gone:  # the simulator is stopped: unreachable endpoint
         with pytest.raises(VenueUnavailableError, match="POLYMARKET_GAMMA_URL"):
             await gone.get_market("anything")
+
+
+def test_recorded_v2_metadata_round_trips_through_the_replay_gamma() -> None:
+    from polymarket_realtime.simulator.replay import RecordedGamma
+    from polymarket_realtime.simulator.rest_server import HttpRequest
+
+    original = parse_market(
+        {
+            "id": "7",
+            "slug": "v2-market",
+            "version": "v2",
+            "conditionId": "0x" + "12" * 31,
+            "outcomes": '["Up", "Down"]',
+            "positionIds": ["1" * 75, "2" * 75],
+            "clobTokenIds": None,
+            "resolutionStatus": "active",
+        }
+    )
+    gamma = RecordedGamma([original.to_dict()])
+    request = HttpRequest("GET", "/markets/keyset", {"condition_ids": ["0x" + "12" * 31]}, {})
+    answer = gamma(request)
+    assert answer is not None
+    [raw] = json.loads(answer.body)["markets"]
+    assert raw["conditionId"] == "0x" + "12" * 31 and raw.get("clobTokenIds") is None  # Gamma's own shape
+    again = parse_market(raw)
+    assert (again.version, again.condition_id, again.token_ids) == ("v2", original.condition_id, original.token_ids)
