@@ -136,7 +136,7 @@ def test_recorded_v2_metadata_round_trips_through_the_replay_gamma() -> None:
             "resolutionStatus": "active",
         }
     )
-    gamma = RecordedGamma([original.to_dict()])
+    gamma = RecordedGamma([json.loads(json.dumps(original.to_dict()))])  # as a recording header stores it
     request = HttpRequest("GET", "/markets/keyset", {"condition_ids": ["0x" + "12" * 31]}, {})
     answer = gamma(request)
     assert answer is not None
