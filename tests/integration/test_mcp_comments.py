@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from polymarket_realtime.server.comments import CommentsPoller
+from polymarket_realtime.server.comments import MAX_EVENTS, CommentsPoller
+from polymarket_realtime.simulator import SimulatorConfig
 from tests.integration._mcp_harness import Harness, running
 
 pytestmark = pytest.mark.anyio
@@ -80,3 +81,31 @@ async def test_bad_event_ids_are_refused_with_nothing_subscribed(tmp_path: Path,
         assert message in error
         assert h.server.running_app().router.list() == []
         assert h.sim.observed.rest_requests["GET /comments"] == 0
+
+
+async def test_a_burst_larger_than_one_page_is_read_across_pages_once(tmp_path: Path) -> None:
+    async with running(tmp_path, comments_poll_s=0.05) as h:
+        event_id = h.sim.model.markets[0].event_id
+        sub = await h.call("subscribe_comments", {"event_id": event_id})
+        # Posted with no await in between: the next poll finds all 70 new (more than one 50-comment page).
+        posted = [h.sim.model.comments.add(event_id, f"burst {i}")["id"] for i in range(70)]
+        events, cursor = await h.events_until(
+            sub["subscription_id"], lambda evs: sum(e["type"] == "comment" for e in evs) >= 70
+        )
+        await _after_polls(h, 2)
+        tail = await h.call("get_events", {"subscription_id": sub["subscription_id"], "after_seq": cursor})
+        got = [e["data"]["comment_id"] for e in [*events, *tail["events"]] if e["type"] == "comment"]
+        assert got == posted  # oldest first, each once
+
+
+async def test_at_most_ten_events_are_polled_at_once(tmp_path: Path) -> None:
+    config = SimulatorConfig(seed=3, markets=24, rate_per_s=0.0, resolve_after_s=None)
+    async with running(tmp_path, sim_config=config, comments_poll_s=5.0) as h:
+        events = sorted({m.event_id for m in h.sim.model.markets})
+        assert len(events) == 12
+        for event_id in events[:MAX_EVENTS]:
+            await h.call("subscribe_comments", {"event_id": event_id})
+        await h.call("subscribe_comments", {"event_id": events[0]})  # an event already polled is fine
+        error = await h.call_error("subscribe_comments", {"event_id": events[MAX_EVENTS]})
+        assert "at most 10" in error and "rate limit" in error
+        assert len(h.server.running_app().router.list()) == MAX_EVENTS + 1
