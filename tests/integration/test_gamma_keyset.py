@@ -53,7 +53,7 @@ async def test_keyset_walk_follows_next_cursor_and_resends_filters(sim: Simulato
 
 async def test_keyset_walk_restarts_from_page_one_when_a_cursor_is_refused(sim: Simulator, tmp_path: Path) -> None:
     sim.model.keyset_cursor_faults = 1  # the next request carrying a cursor gets HTTP 422
-    async with GammaClient(fast_settings(sim, tmp_path), cache_ttl_s=0) as gamma:
+    async with GammaClient(fast_settings(sim, tmp_path)) as gamma:  # cached pages are refetched on restart
         items = await gamma.keyset("markets", [("closed", "false")], limit=4)
         assert gamma.keyset_restarts == 1
     ids = [m["id"] for m in items]

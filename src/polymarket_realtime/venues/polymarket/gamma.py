@@ -207,6 +207,9 @@ class GammaClient:
                     restarts += 1
                     self.keyset_restarts += 1
                     log.warning("Gamma refused a %s cursor (HTTP 422); restarting the walk from page one", path)
+                    # A cached first page would hand out the refused cursor again.
+                    prefix = self._base + path + "?"
+                    self._cache = {k: v for k, v in self._cache.items() if not k.startswith(prefix)}
                     items, cursor = [], None
                     continue
                 raise
