@@ -95,6 +95,8 @@ class GammaClient:
         self._timeout = settings.http_timeout_s
         self._transport = transport
         self._client: httpx2.AsyncClient | None = None
+        self._clob_client: httpx2.AsyncClient | None = None
+        """Only for ``/markets-by-token`` (V2 position ids Gamma's token filter does not list)."""
         self._ttl = cache_ttl_s
         self._cache: dict[str, tuple[float, Any]] = {}
         self.deprecations: dict[str, dict[str, str]] = {}
@@ -111,13 +113,27 @@ class GammaClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        if self._clob_client is not None:
+            clob, self._clob_client = self._clob_client, None
+            await clob.aclose()
         if self._client is not None:
             client, self._client = self._client, None
             await client.aclose()
 
+    def _ensure_clob_client(self) -> httpx2.AsyncClient:
+        if self._clob_client is None:
+            self._clob_client = httpx2.AsyncClient(
+                base_url=self._clob_base,
+                timeout=self._timeout,
+                transport=self._transport,
+                headers={"Accept": "application/json", "User-Agent": "polymarket-realtime-mcp"},
+            )
+        return self._clob_client
+
     def _ensure_client(self) -> httpx2.AsyncClient:
         if self._client is None:
             self._client = httpx2.AsyncClient(
+                base_url=self._base,
                 timeout=self._timeout,
                 transport=self._transport,
                 headers={"Accept": "application/json", "User-Agent": "polymarket-realtime-mcp"},
@@ -148,10 +164,10 @@ class GammaClient:
         hit = self._cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
-        client = self._ensure_client()
+        client = self._ensure_client() if service == "Gamma" else self._ensure_clob_client()
         url = base + path
         try:
-            response = await client.get(url, params=list(params))
+            response = await client.get(path, params=list(params))
         except httpx2.TimeoutException as exc:
             raise VenueUnavailableError(
                 f"{service} timed out on {path} after {self._timeout}s; retry shortly", url=url
