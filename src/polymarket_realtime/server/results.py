@@ -50,10 +50,7 @@ class SubscriptionResult(BaseModel):
         "feed (Redis) is unreachable: kept, and data starts when it returns."
     )
     next_step: str = Field(description="What to call next to read events.")
-    poll_interval_s: float | None = Field(
-        default=None,
-        description="Set when the data is polled over HTTP rather than streamed (comments): seconds between polls.",
-    )
+    poll_interval_s: float | None = Field(default=None, description="Seconds between polls when polled (comments).")
 
 
 class EventEntry(BaseModel):
@@ -168,12 +165,8 @@ class MarketResult(BaseModel):
     last_trade_price: str | None = None
     event_slug: str = ""
     winning_outcome: str | None = None
-    version: str = Field(
-        default="v1", description="Gamma market version: 'v1' (CTF) or 'v2' (Protocol V2, 75-digit outcome ids)."
-    )
-    not_streamable: str | None = Field(
-        default=None, description="Why this market cannot be streamed yet (then outcomes is empty); null when it can."
-    )
+    version: str = Field(default="v1", description="v1, or v2 (Protocol V2: 75-digit outcome ids).")
+    not_streamable: str | None = Field(default=None, description="Why it cannot be streamed yet (no outcomes).")
     outcomes: list[OutcomeResult]
 
     @classmethod

@@ -60,10 +60,7 @@ _CALLBACK_DOC = (
 TokenIds = Annotated[list[str], Field(description="Outcome token ids (decimal strings) from get_market.")]
 MarketIds = Annotated[
     list[str],
-    Field(
-        description="Condition ids (0x + 64 hex, or 62 for a Protocol V2 market) or market slugs; "
-        "every outcome token is included."
-    ),
+    Field(description="Condition ids (0x + 62 or 64 hex) or market slugs; every outcome token is included."),
 ]
 Callback = Annotated[CallbackType, Field(description=_CALLBACK_DOC)]
 
@@ -332,12 +329,10 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Subscribe to comments (polled)",
         annotations=_SUBSCRIBE,
         description=(
-            "Watch new comments on one Polymarket event page. Polymarket retired its live comments stream, so "
-            "this POLLS Gamma's HTTP comments API every poll_interval_s seconds (POLYMARKET_COMMENTS_POLL_S, "
-            "default 10) and emits each new comment once: `comment` events {kind: comment_created, entity_id, "
-            "comment_id, body, user_address}. Comments already posted when you subscribe are not replayed. "
-            "event_id is the numeric Gamma event id (get_market's event, or the event page); an unknown id is "
-            "an error. At most 10 events are polled at once. " + _FOLLOW_UP
+            "Watch new comments on one event. POLLED, not streamed (the live stream is retired): Gamma's comments "
+            "API every poll_interval_s (POLYMARKET_COMMENTS_POLL_S, default 10 s); each new comment once as a "
+            "`comment` event {comment_id, body, user_address, entity_id}; earlier ones are not replayed. event_id: "
+            "numeric Gamma event id (unknown = error). At most 10 events. " + _FOLLOW_UP
         ),
     )
     async def subscribe_comments(

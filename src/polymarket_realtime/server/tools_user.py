@@ -37,10 +37,7 @@ _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and 
 
 MarketIds = Annotated[
     list[str],
-    Field(
-        description="Condition ids (0x + 64 hex, or 62 for a Protocol V2 market) or market slugs; "
-        "empty = every market of the account."
-    ),
+    Field(description="Condition ids (0x + 62 or 64 hex) or market slugs; empty = every market of the account."),
 ]
 CallbackType = Literal["notification", "log"]
 
