@@ -41,6 +41,9 @@ _SECRET_VARIABLES = frozenset(
 _HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _REDIS_NAME = re.compile(r"^[A-Za-z0-9:_.\-]{1,64}$")
+MIN_COMMENTS_POLL_S: Final = 2.0
+"""Lower bound of ``comments_poll_s``: keeps the comments poller inside Gamma's 200 req / 10 s ``/comments`` limit."""
+MAX_COMMENTS_POLL_S: Final = 600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +74,8 @@ class Settings:
     """``place_paper_order`` on a book still warming up waits up to this long before refusing (0 = no wait)."""
     user_first_status_s: float = 5.0
     """A user subscription's answer waits up to this long for the user socket's first attempt (0 = no wait)."""
+    comments_poll_s: float = 10.0
+    """How often ``subscribe_comments`` polls Gamma ``GET /comments`` (2-600 s; comments are not streamed)."""
     http_timeout_s: float = 10.0
 
     # Limits.
@@ -198,6 +203,16 @@ def _non_negative_float(raw: str) -> float:
     return value
 
 
+def _comments_poll(raw: str) -> float:
+    value = float(raw)
+    if not MIN_COMMENTS_POLL_S <= value <= MAX_COMMENTS_POLL_S:
+        raise ValueError(
+            f"must be between {MIN_COMMENTS_POLL_S:g} and {MAX_COMMENTS_POLL_S:g} seconds "
+            "(the lower bound keeps polling inside Gamma's /comments rate limit)"
+        )
+    return value
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
@@ -302,6 +317,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         book_warmup_s=_get(env, "POLYMARKET_BOOK_WARMUP_S", _non_negative_float, d.book_warmup_s),
         order_book_wait_s=_get(env, "POLYMARKET_ORDER_BOOK_WAIT_S", _non_negative_float, d.order_book_wait_s),
         user_first_status_s=_get(env, "POLYMARKET_USER_FIRST_STATUS_S", _non_negative_float, d.user_first_status_s),
+        comments_poll_s=_get(env, "POLYMARKET_COMMENTS_POLL_S", _comments_poll, d.comments_poll_s),
         http_timeout_s=_get(env, "POLYMARKET_HTTP_TIMEOUT_S", _positive_float, d.http_timeout_s),
         max_assets_per_connection=_get(
             env, "POLYMARKET_MAX_ASSETS_PER_CONNECTION", _positive_int, d.max_assets_per_connection

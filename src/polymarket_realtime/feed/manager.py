@@ -34,7 +34,8 @@ from anyio.abc import TaskGroup
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
-from ..errors import AuthError, InvalidInputError, PolymarketRealtimeError, StateError
+from ..errors import AuthError, PolymarketRealtimeError, StateError
+from ..model.conditions import condition_key, normalize_condition_id
 from ..model.events import (
     BestBidAsk,
     BookSnapshot,
@@ -358,10 +359,8 @@ class WebSocketManager:
 
     async def subscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
         """Watch the account's orders/trades in these markets (empty = all markets). Ref-counted."""
-        ids = list(dict.fromkeys(condition_ids))
-        for cid in ids:
-            if not protocol.is_condition_id(cid):
-                raise InvalidInputError(f"{cid!r} is not a condition id (0x followed by 64 hex characters).")
+        # The user channel takes the CLOB's 64-hex form; a 62-hex V2 id is padded here.
+        ids = list(dict.fromkeys(normalize_condition_id(cid) for cid in condition_ids))
         if self._user_provider is None:
             raise AuthError(
                 "The user channel needs API credentials: set POLYGON_PRIVATE_KEY (credentials are derived) or "
@@ -385,7 +384,7 @@ class WebSocketManager:
                 await conn.send(protocol.user_subscribe_frame(fresh))
 
     async def unsubscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
-        ids = list(dict.fromkeys(condition_ids))
+        ids = list(dict.fromkeys(condition_key(cid) for cid in condition_ids))
         async with self._lock:
             if not ids:
                 if self._user_all == 0:

@@ -37,6 +37,7 @@ from ..secrets import redactor
 from ..venues.polymarket.gamma import GammaClient
 from ..venues.polymarket.rest import ClobRestClient
 from . import resources, tools_market, tools_realtime
+from .comments import CommentsPoller
 from .context import AppContext
 from .extensions import Extension, load_extensions
 from .notify import Notifier, install_legacy_handlers
@@ -204,6 +205,9 @@ def create_server(
             task_group.start_soon(notifier.drain_sink, notify_sink, name="mcp-notifier-sink")
             task_group.start_soon(_drain, resolution_sink, watcher.on_event, name="resolution-sink")
             task_group.start_soon(watcher.run, name="resolution-fallback")
+            comments = CommentsPoller(app)
+            app.add_service(comments)
+            task_group.start_soon(comments.run, name="comments-poller")
             starter.started.clear()
             for ext in serving(mcp.enabled_toolsets):
                 await ext.start(app, stack)

@@ -19,6 +19,7 @@ from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
 from ..venues.polymarket.ratelimit import shared_limiter
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
+from .comments import CommentsPoller
 from .context import AppContext, app_context
 from .results import (
     ConnectionStatus,
@@ -48,7 +49,6 @@ __all__ = ["build_status", "register"]
 CallbackType = Literal["notification", "log"]
 CHANNELS = ("market", "user", "rtds")
 RTDS_TOPICS = {"binance": ("crypto_prices", "update"), "chainlink": ("crypto_prices_chainlink", "*")}
-COMMENTS_TOPIC = ("comments", "*")
 _SYMBOL = re.compile(r"^[a-z0-9]{2,12}(/[a-z]{2,5}|usdt)?$")
 
 
@@ -57,7 +57,8 @@ _CALLBACK_DOC = "'log': no MCP notifications, events go to the server log. Read 
 
 TokenIds = Annotated[list[str], Field(description="Outcome token ids (decimal strings) from get_market.")]
 MarketIds = Annotated[
-    list[str], Field(description="Condition ids (0x + 64 hex) or market slugs; every outcome token is included.")
+    list[str],
+    Field(description="Condition ids (0x + 62 or 64 hex) or market slugs; every outcome token is included."),
 ]
 Callback = Annotated[CallbackType, Field(description=_CALLBACK_DOC)]
 
@@ -323,13 +324,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
         return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
-        title="Subscribe to comments (RTDS)",
+        title="Subscribe to comments (polled)",
         annotations=_SUBSCRIBE,
         description=(
-            "Stream comments and reactions on one Polymarket event page: `comment` events {kind "
-            "(comment_created|comment_removed|reaction_created|reaction_removed), entity_id, comment_id, body, "
-            "user_address}. event_id is the numeric Gamma event id (see get_market's event, or the event page). "
-            + _FOLLOW_UP
+            "Watch new comments on one event. POLLED, not streamed (the live stream is retired): Gamma's comments "
+            "API every poll_interval_s (POLYMARKET_COMMENTS_POLL_S, default 10 s); each new comment once as a "
+            "`comment` event {comment_id, body, user_address, entity_id}; earlier ones are not replayed. event_id: "
+            "numeric Gamma event id (unknown = error). At most 10 events. " + _FOLLOW_UP
         ),
     )
     async def subscribe_comments(
@@ -339,13 +340,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
     ) -> SubscriptionResult:
         app = app_context(ctx)
         entity = str(event_id).strip()
-        if not entity.isdigit():
+        if not entity.isdigit() or len(entity) > 12:
             raise InvalidInputError(f"event_id {event_id!r} must be the numeric Gamma event id, e.g. '18396'")
+        poller = app.service(CommentsPoller)
+        await poller.prepare(entity)  # raises (nothing registered) for an unknown event
 
         def predicate(event: Event) -> bool:
-            if event.type == "feed_status":
-                return getattr(event, "channel", "") == "rtds"
-            return str(getattr(event, "entity_id", "")) == entity
+            return event.type == "comment" and str(getattr(event, "entity_id", "")) == entity
 
         sub = await create_subscription(
             app,
@@ -354,10 +355,15 @@ def register(mcp: MCPServer[AppContext]) -> None:
             event_types=COMMENT_TYPES,
             callback_type=callback_type,
             predicate=predicate,
-            rtds=COMMENTS_TOPIC,
-            meta={"event_id": entity},
+            meta={"event_id": entity, "poll_interval_s": poller.interval_s},
         )
-        return _sub_result(sub, feed=app.feed)
+        result = _sub_result(
+            sub,
+            f"Comments are polled every {poller.interval_s:g} s (not streamed), so new ones appear with up to "
+            "that delay. " + _FOLLOW_UP,
+        )
+        result.poll_interval_s = poller.interval_s
+        return result
 
     @mcp.tool(
         title="Read subscription events",

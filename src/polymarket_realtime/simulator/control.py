@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .auth import AuthFailure
-from .clob import handle_clob
+from .clob import handle_clob, handle_markets_by_token
 from .faults import FAULT_KINDS
 from .gamma import handle_gamma
 from .rest_server import HttpRequest, HttpResponse, json_response
@@ -236,6 +236,8 @@ def build_handler(sim: Simulator) -> Callable[[HttpRequest], Awaitable[HttpRespo
             response = _auth(sim, request)
             if response is None:
                 response = await handle_gamma(request, sim.model)
+            if response is None:
+                response = handle_markets_by_token(request, sim.model)
             if response is None:
                 response = await handle_clob(request, sim.source, int(sim.now_s()))
         except (ValueError, KeyError, TypeError) as exc:
