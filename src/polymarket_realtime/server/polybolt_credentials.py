@@ -12,6 +12,7 @@ from ..auth.credentials import CredentialManager
 from ..auth.l2 import ApiCredentials
 from ..config import Settings
 from ..errors import AuthError
+from ..venues.polymarket.ratelimit import RateLimitedTransport
 
 __all__ = ["install_polybolt_credentials"]
 
@@ -27,7 +28,9 @@ async def install_polybolt_credentials(settings: Settings, feed: Any, stack: con
     if not (settings.private_key is not None or settings.has_api_credentials):
         return
     try:
-        http = await stack.enter_async_context(httpx2.AsyncClient(timeout=settings.http_timeout_s))
+        # Key derivation draws from the process-wide CLOB rate-limit windows, like every account read.
+        transport = RateLimitedTransport("clob", settings.clob_url)
+        http = await stack.enter_async_context(httpx2.AsyncClient(timeout=settings.http_timeout_s, transport=transport))
         manager = CredentialManager(settings, http=http)
     except AuthError as exc:
         log.warning("reference prices (PolyBolt) disabled: %s", exc)
