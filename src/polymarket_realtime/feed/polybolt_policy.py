@@ -1,6 +1,7 @@
 """PolyBolt reconnect policy and loss detection, pure (no I/O): what to do after a close, per code.
 
-WEBSOCKET_INTEGRATION.md ("PolyBolt reference prices") gives the venue's table; in short:
+WEBSOCKET_INTEGRATION.md ("PolyBolt reference prices") gives our handling and docs/polymarket-protocol.md
+(section 6.11, "Close codes and the reconnect rule per code") the venue's table; in short:
 
 ========  =====================================  ====================================================
 close     meaning                                 we do

@@ -26,10 +26,8 @@ __all__ = ["reference_keys", "register"]
 ChannelArg = Literal["crypto", "equity", "crypto_twap", "equity_twap"]
 _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
 _EVENT_DOC = (
-    "`reference_price` events {symbol, channel, value (USD, exact decimal string), source (the venue's producer, "
-    "e.g. pyth or chainlink), snapshot (true for the ~2 minutes of history sent first), window_seconds (60 on "
-    "TWAPs)}; `feed_status` with state `lossy` if frames were lost, `auth_failed` if the credentials are refused. "
-    "Needs Polymarket CLOB API credentials (POLYGON_PRIVATE_KEY, or POLYMARKET_API_KEY/SECRET/PASSPHRASE)."
+    "Events: `reference_price` {symbol, channel, value (exact decimal string), source, snapshot (history sent "
+    "first), window_seconds}; `feed_status` `lossy` (frames lost) or `auth_failed`. Needs CLOB API credentials."
 )
 
 
@@ -84,12 +82,12 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Subscribe to reference prices (PolyBolt)",
         annotations=_SUBSCRIBE,
         description=(
-            "Stream reference prices from Polymarket's PolyBolt socket. channel: 'crypto' (spot: "
-            + ", ".join(pb.SYMBOLS["crypto"])
-            + "), 'equity' (stocks, ETFs, forex, metals, commodities, e.g. aapl, spy, eurusd, xauusd), "
-            "'crypto_twap' or 'equity_twap' (60-second TWAPs). Symbols are lowercase like 'btcusd' ('BTC', "
-            "'btcusdt' and 'btc/usd' are accepted); empty = the channel's whole catalog. provider ('chainlink' or "
-            "'pyth') pins the producer on the equity channels only. " + _EVENT_DOC + " " + _FOLLOW_UP
+            "Stream PolyBolt reference prices. channel: crypto (spot, e.g. btcusd), equity (stocks, ETFs, forex, "
+            "metals, e.g. aapl, xauusd), crypto_twap / equity_twap (60 s TWAPs). Symbols like 'btcusd' ('BTC', "
+            "'btc/usd' accepted); empty = whole catalog. provider pins the equity producer. "
+            + _EVENT_DOC
+            + " "
+            + _FOLLOW_UP
         ),
     )
     async def subscribe_reference_prices(
@@ -111,11 +109,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Subscribe to crypto prices (PolyBolt)",
         annotations=_SUBSCRIBE,
         description=(
-            "Shortcut for subscribe_reference_prices(symbols, channel='crypto'): spot crypto reference prices ("
+            "Shortcut for subscribe_reference_prices(symbols, channel='crypto'): "
             + ", ".join(pb.SYMBOLS["crypto"])
-            + "; 'btc', 'btcusdt' and 'btc/usd' mean btcusd). Empty symbols = all of them. "
-            + _EVENT_DOC
-            + " "
+            + " ('btc', 'btcusdt', 'btc/usd' = btcusd); empty = all. Needs CLOB API credentials. "
             + _FOLLOW_UP
         ),
     )

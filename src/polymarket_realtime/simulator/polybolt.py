@@ -1,6 +1,7 @@
 """Simulated PolyBolt (reference prices) on its own port, path ``/ws``.
 
-It behaves as WEBSOCKET_INTEGRATION.md ("PolyBolt reference prices") describes the venue: ``auth`` with
+It behaves as WEBSOCKET_INTEGRATION.md ("PolyBolt reference prices") and docs/polymarket-protocol.md
+(section 6) describe the venue: ``auth`` with
 the CLOB L2 trio (checked against the simulator's issued credentials), acks for every op, one snapshot
 per new subscription, dense per-channel ``seq``, and the limits (64 subscriptions, 20 subscribe frames
 per second, 64 KB frames, 8 auth frames), each breach answered with the documented error and close 4008.
