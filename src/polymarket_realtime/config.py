@@ -45,6 +45,8 @@ class Settings:
     clob_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws"
     """Base of the CLOB sockets; the client appends ``/market`` and ``/user``."""
     rtds_ws_url: str = "wss://ws-live-data.polymarket.com"
+    sports_ws_url: str = "wss://sports-api.polymarket.com/ws"
+    """Sports scores socket (public; the server pings us every 5 s, we answer ``pong``)."""
     clob_url: str = "https://clob.polymarket.com"
     gamma_url: str = "https://gamma-api.polymarket.com"
     data_dir: Path = DEFAULT_DATA_DIR
@@ -57,6 +59,8 @@ class Settings:
     market_idle_timeout_s: float = 60.0
     rtds_ping_interval_s: float = 5.0
     rtds_idle_timeout_s: float = 60.0
+    sports_silence_timeout_s: float = 20.0
+    """Sports socket: no server ``ping`` and no game update for this long -> reconnect."""
     snapshot_fallback_s: float = 5.0
     """After (re)subscribing, fetch ``POST /books`` for assets with no ``book`` within this time."""
     resolution_poll_s: float = 60.0
@@ -249,6 +253,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
     settings = Settings(
         clob_ws_url=_get(env, "POLYMARKET_CLOB_WS_URL", ws, d.clob_ws_url),
         rtds_ws_url=_get(env, "POLYMARKET_RTDS_WS_URL", ws, d.rtds_ws_url),
+        sports_ws_url=_get(env, "POLYMARKET_SPORTS_WS_URL", ws, d.sports_ws_url),
         clob_url=_get(env, "POLYMARKET_CLOB_URL", http, d.clob_url),
         gamma_url=_get(env, "POLYMARKET_GAMMA_URL", http, d.gamma_url),
         data_dir=_get(env, "POLYMARKET_MCP_DATA_DIR", lambda s: Path(s).expanduser(), d.data_dir),
@@ -259,6 +264,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         market_idle_timeout_s=_get(env, "POLYMARKET_MARKET_IDLE_TIMEOUT_S", _positive_float, d.market_idle_timeout_s),
         rtds_ping_interval_s=_get(env, "POLYMARKET_RTDS_PING_INTERVAL_S", _positive_float, d.rtds_ping_interval_s),
         rtds_idle_timeout_s=_get(env, "POLYMARKET_RTDS_IDLE_TIMEOUT_S", _positive_float, d.rtds_idle_timeout_s),
+        sports_silence_timeout_s=_get(
+            env, "POLYMARKET_SPORTS_SILENCE_TIMEOUT_S", _positive_float, d.sports_silence_timeout_s
+        ),
         snapshot_fallback_s=_get(env, "POLYMARKET_SNAPSHOT_FALLBACK_S", _positive_float, d.snapshot_fallback_s),
         resolution_poll_s=_get(env, "POLYMARKET_RESOLUTION_POLL_S", _positive_float, d.resolution_poll_s),
         http_timeout_s=_get(env, "POLYMARKET_HTTP_TIMEOUT_S", _positive_float, d.http_timeout_s),

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -54,7 +54,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Channel = Literal["market", "user", "rtds"]
+Channel = Literal["market", "user", "rtds", "sports"]
 ConnectionState = Literal["idle", "connecting", "connected", "backoff", "stopped", "failed"]
 RawTap = Callable[[str, int, "str | bytes"], None]
 """``callback(channel, ts_recv_ns, frame)``; called synchronously for every frame received."""
@@ -83,6 +83,10 @@ class ChannelSpec:
     authenticates: bool = False
     rejected_advice: str = ""
     """What to do when the credentials are rejected again after the one refresh (authenticating sockets)."""
+    answers: Mapping[str, str] = field(default_factory=dict)
+    """Control frame -> text sent back at once, for servers that ping us (sports: ``ping`` -> ``pong``).
+    Such channels set ``ping_interval_s=math.inf`` (we never ping) and ``pong_timeout_s`` is then the
+    longest silence (no heartbeat, no data) before the socket is presumed dead."""
 
 
 FrameHandler = Callable[["FeedConnection", ParsedFrame, int], None]
@@ -150,6 +154,8 @@ class FeedConnection:
         self.unknown = 0
         self.controls = 0
         self.invalid_operations = 0
+        self.answered = 0
+        """Server heartbeats answered (``spec.answers``)."""
         self.opened_at_monotonic: float | None = None
         self.first_event_at_monotonic: float | None = None
         self.disconnected_at_monotonic: float | None = None
@@ -309,6 +315,7 @@ class FeedConnection:
         taps = self._taps
         channel = spec.channel
         on_frame = self._on_frame
+        answers = spec.answers
         async for message in ws:
             ts = clock.time_ns()
             now = clock.monotonic()
@@ -332,6 +339,13 @@ class FeedConnection:
                     self._log_bad(frame, message)
                 elif frame.control == "pong" and not self._healthy and spec.idle_timeout_s is None:
                     self._mark_healthy(now)
+                reply = answers.get(frame.control) if answers else None
+                if reply is not None:
+                    # Answered inline, before anything else: the server closes the socket when it is late.
+                    await ws.send(reply)
+                    self.answered += 1
+                    if not self._healthy and spec.idle_timeout_s is None:
+                        self._mark_healthy(now)
             if frame.events:
                 self._last_event = now
                 if not self._healthy:
