@@ -92,6 +92,19 @@ def event_summary(event: Event) -> str:
         return f"feed {getattr(event, 'channel', '')} {getattr(event, 'state', '')} {getattr(event, 'detail', '')}"
     if etype == "crypto_price":
         return f"{getattr(event, 'symbol', '')} {getattr(event, 'value', '')}"
+    if etype == "sports_score":
+        teams = f"{getattr(event, 'home_team', '')} v {getattr(event, 'away_team', '')}".strip(" v")
+        return " ".join(
+            p
+            for p in (
+                getattr(event, "league", "") or getattr(event, "game_key", ""),
+                teams,
+                getattr(event, "score", ""),
+                getattr(event, "period", ""),
+                getattr(event, "status", ""),
+            )
+            if p
+        )
     return f"{etype} {short}"
 
 

@@ -17,6 +17,7 @@ from pydantic import Field
 from ..errors import InvalidInputError
 from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
+from . import tools_sports
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
 from .context import AppContext, app_context
 from .results import (
@@ -45,7 +46,7 @@ from .validation import check_depth, check_limit, check_market_refs, check_token
 __all__ = ["build_status", "register"]
 
 CallbackType = Literal["notification", "log"]
-CHANNELS = ("market", "user", "rtds")
+CHANNELS = ("market", "user", "rtds", "sports")
 RTDS_TOPICS = {"binance": ("crypto_prices", "update"), "chainlink": ("crypto_prices_chainlink", "*")}
 COMMENTS_TOPIC = ("comments", "*")
 _SYMBOL = re.compile(r"^[a-z0-9]{2,12}(/[a-z]{2,5}|usdt)?$")
@@ -406,10 +407,10 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Real-time status",
         annotations=_READ_LOCAL,
         description=(
-            "Health of the live feed: per connection (market, user, rtds) its state, url, connected_since (Unix s), "
-            "reconnects, last_error, last_message_age_s and subscribed assets; every active subscription with events "
-            "delivered/dropped and last_event_age_s; and statistics (total_events, events_by_type, malformed_frames, "
-            "unknown_events, reconnect_count, uptime_s, events_per_s)."
+            "Health of the live feed: per connection (market, user, rtds, sports) its state, url, "
+            "connected_since (Unix s), reconnects, last_error, last_message_age_s and subscribed assets; every "
+            "active subscription with events delivered/dropped and last_event_age_s; and statistics (total_events, "
+            "events_by_type, malformed_frames, unknown_events, reconnect_count, uptime_s, events_per_s)."
         ),
     )
     async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
@@ -443,6 +444,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
             raise InvalidInputError("pass subscription_id (see get_realtime_status for the active ones) or all=true")
         removed = [(await remove_subscription(app, sid)).subscription_id for sid in ids]
         return UnsubscribeResult(removed=removed, remaining=[s.subscription_id for s in app.router.list()])
+
+    tools_sports.register(mcp)  # subscribe_sports_scores: same toolset, its own module
 
 
 def _market_channel_only(event: Event) -> bool:
