@@ -6,6 +6,7 @@ import pytest
 
 from polymarket_realtime.errors import InvalidInputError
 from polymarket_realtime.model.events import FeedStatus, SportsScore, decode_event, encode_event, event_to_dict
+from polymarket_realtime.server.notify import event_summary
 from polymarket_realtime.server.tools_sports import check_leagues, check_slugs, sports_matcher
 from polymarket_realtime.venues.polymarket.sports import parse_sports_frame, split_score
 
@@ -119,3 +120,8 @@ def test_matcher_by_league_slug_and_slug_prefix() -> None:
     assert "NBA" in text and "sea-sf-2025-02-03" in text
     _, by_game_id = sports_matcher([], ["5127839"])
     assert [by_game_id(e) for e in (nba, sea)] == [True, False]
+
+
+def test_notification_summary_names_the_game() -> None:
+    assert event_summary(_one(GUIDE)) == "NBA Los Angeles Lakers v Boston Celtics 98-94 Q4 InProgress"
+    assert event_summary(_one(ASYNCAPI_LIVE)) == "sea-sf-2025-02-03 14-7 Q2"

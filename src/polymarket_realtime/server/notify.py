@@ -93,7 +93,7 @@ def event_summary(event: Event) -> str:
     if etype == "crypto_price":
         return f"{getattr(event, 'symbol', '')} {getattr(event, 'value', '')}"
     if etype == "sports_score":
-        teams = f"{getattr(event, 'home_team', '')} v {getattr(event, 'away_team', '')}".strip(" v")
+        teams = " v ".join(t for t in (getattr(event, "home_team", ""), getattr(event, "away_team", "")) if t)
         return " ".join(
             p
             for p in (
