@@ -341,7 +341,7 @@ class FeedConnection:
                     self._mark_healthy(now)
                 reply = answers.get(frame.control) if answers else None
                 if reply is not None:
-                    # Answered inline, before anything else: the server closes the socket when it is late.
+                    # Answered inline, as soon as it is parsed: the server closes the socket when a pong is late.
                     await ws.send(reply)
                     self.answered += 1
                     if not self._healthy and spec.idle_timeout_s is None:
