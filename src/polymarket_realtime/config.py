@@ -294,6 +294,11 @@ def _parse(env: Mapping[str, str]) -> Settings:
         raise ConfigError("POLYMARKET_RECONNECT_MAX_S", "must be >= POLYMARKET_RECONNECT_BASE_S")
     if settings.pong_timeout_s <= settings.ping_interval_s:
         raise ConfigError("POLYMARKET_PONG_TIMEOUT_S", "must be greater than POLYMARKET_PING_INTERVAL_S")
+    if settings.sports_silence_timeout_s <= 5.0:
+        raise ConfigError(
+            "POLYMARKET_SPORTS_SILENCE_TIMEOUT_S",
+            "must be greater than 5 (the sports server pings every 5 s; 20 is a good value)",
+        )
     if settings.max_assets_per_connection > 500:
         raise ConfigError(
             "POLYMARKET_MAX_ASSETS_PER_CONNECTION",

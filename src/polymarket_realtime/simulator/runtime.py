@@ -169,7 +169,7 @@ class Simulator:
         return list(frames)
 
     def pause(self) -> None:
-        """Stop generating market and RTDS events (user lifecycles and faults still work)."""
+        """Stop generating market, RTDS and sports events (user lifecycles and faults still work)."""
         self.paused = True
 
     def resume(self) -> None:
