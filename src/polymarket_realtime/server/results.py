@@ -106,7 +106,7 @@ class StatisticsResult(BaseModel):
 
 
 class StatusResult(BaseModel):
-    connections: dict[str, ConnectionStatus] = Field(description="market, user and rtds sockets.")
+    connections: dict[str, ConnectionStatus] = Field(description="market, user, rtds and sports sockets.")
     subscriptions: SubscriptionsSummary
     statistics: StatisticsResult
     shared_feed: dict[str, Any] | None = Field(
