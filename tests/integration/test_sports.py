@@ -14,7 +14,6 @@ from websockets.exceptions import ConnectionClosed
 
 from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.feed.manager import WebSocketManager
-from polymarket_realtime.model.events import SportsScore
 from polymarket_realtime.routing.router import EventRouter
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
 from polymarket_realtime.simulator.sports import SPORTS_OBS_PATH
@@ -157,7 +156,3 @@ async def test_reconnects_after_a_drop_and_scores_resume(tmp_path: Path) -> None
         pongs = h.sim.sports.pongs_received
         await h.sim.wait_until(lambda: h.sim.sports.pongs_received >= pongs + 3)
         assert h.sim.sports.closed_for_no_pong == 0
-
-
-def test_sports_score_is_a_routed_event_type() -> None:
-    assert SportsScore.type == "sports_score"

@@ -37,6 +37,13 @@ CONFIG = SimulatorConfig(
 KEYS = ("5127839", "sea-sf-2025-02-03", "5127840", "ars-che-2025-02-03")
 
 
+async def _until(log: EventLog, n: int) -> None:
+    """Wait (no polling) until the log holds ``n`` entries."""
+    with anyio.fail_after(10):
+        while log.last_seq < n:
+            await log.wait(log.last_seq, 10)
+
+
 def _scores(log: EventLog) -> list[Event]:
     return [msgspec.structs.replace(e.event, ts_recv_ns=0) for e in log.read(0, 10_000).entries]
 
@@ -59,9 +66,7 @@ async def test_sports_updates_record_and_replay(tmp_path: Path) -> None:
             for key in KEYS:
                 sim.sports_update(key)
             await sim.wait_until(lambda: sim.sports.pongs_received >= 3)  # heartbeats went through the tap too
-            with anyio.fail_after(10):
-                while len(log.read(0, 100).entries) < len(KEYS):
-                    await log.wait(len(log.read(0, 100).entries), 1.0)
+            await _until(log, len(KEYS))
             final = await service.stop_recording(info.recording_id)
             tg.cancel_scope.cancel()
         live = _scores(log)
@@ -84,9 +89,7 @@ async def test_sports_updates_record_and_replay(tmp_path: Path) -> None:
             WebSocketManager(settings, books=books, router=router, clob_rest=rest) as manager,
         ):
             await manager.subscribe_sports()  # the replay clock starts when the sports socket connects
-            with anyio.fail_after(10):
-                while len(log.read(0, 100).entries) < len(KEYS):
-                    await log.wait(len(log.read(0, 100).entries), 1.0)
+            await _until(log, len(KEYS))
         replayed = _scores(log)
     assert replayed == live
 
