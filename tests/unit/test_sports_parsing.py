@@ -118,6 +118,8 @@ def test_matcher_by_league_slug_and_slug_prefix() -> None:
     text, either = sports_matcher(["NBA"], ["sea-sf-2025-02-03"])
     assert [either(e) for e in (nba, sea, prefixed)] == [True, True, False]
     assert "NBA" in text and "sea-sf-2025-02-03" in text
+    upper = _one('{"slug": "NFL-SEA-SF-2025-02-03"}')
+    assert by_league(upper) and sports_matcher([], ["nfl-sea-sf-2025-02-03"])[1](upper)
     _, by_game_id = sports_matcher([], ["5127839"])
     assert [by_game_id(e) for e in (nba, sea)] == [True, False]
 

@@ -96,12 +96,13 @@ def sports_matcher(leagues: Iterable[str], slugs: Iterable[str]) -> tuple[str, C
             return event.type == "feed_status" and getattr(event, "channel", "") == "sports"
         if not league_set and not slug_set:
             return True
-        if slug_set and (event.slug in slug_set or event.game_key in slug_set):
+        slug = event.slug.lower()
+        if slug_set and (slug in slug_set or event.game_key.lower() in slug_set):
             return True
         if league_set:
             if event.league:
                 return event.league.upper() in league_set
-            return event.slug.startswith(prefixes)
+            return slug.startswith(prefixes)
         return False
 
     parts = []
