@@ -19,10 +19,14 @@ from urllib.parse import urlparse
 from .errors import ConfigError
 from .secrets import Secret, redactor
 
-__all__ = ["DEFAULT_DATA_DIR", "TOOLSETS", "Settings", "load_dotenv_file"]
+__all__ = ["DEFAULT_DATA_DIR", "DEFAULT_TOOLSETS", "TOOLSETS", "Settings", "load_dotenv_file"]
 
 DEFAULT_DATA_DIR: Final = Path.home() / ".local" / "share" / "polymarket-realtime-mcp"
 TOOLSETS: Final = ("market", "realtime", "user", "paper", "agents", "system", "recording")
+DEFAULT_TOOLSETS: Final = ("market", "realtime", "paper", "system")
+"""What a first-time user needs: find markets, stream them, paper-trade, see status. The rest (user:
+needs credentials; agents; recording) is one ``enable_toolsets`` call or POLYMARKET_MCP_TOOLSETS away,
+and stays out of every conversation's tool list until then (issue 11's context budget)."""
 
 _T = TypeVar("_T")
 _SECRET_VARIABLES = frozenset(
@@ -37,6 +41,9 @@ _SECRET_VARIABLES = frozenset(
 _HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _REDIS_NAME = re.compile(r"^[A-Za-z0-9:_.\-]{1,64}$")
+MIN_COMMENTS_POLL_S: Final = 2.0
+"""Lower bound of ``comments_poll_s``: keeps the comments poller inside Gamma's 200 req / 10 s ``/comments`` limit."""
+MAX_COMMENTS_POLL_S: Final = 600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +72,14 @@ class Settings:
     """After (re)subscribing, fetch ``POST /books`` for assets with no ``book`` within this time."""
     resolution_poll_s: float = 60.0
     """Gamma poll interval for the market-resolution fallback."""
+    book_warmup_s: float = 5.0
+    """``create_paper_session``/``start_agent`` wait up to this long for their tokens' books (0 = no wait)."""
+    order_book_wait_s: float = 3.0
+    """``place_paper_order`` on a book still warming up waits up to this long before refusing (0 = no wait)."""
+    user_first_status_s: float = 5.0
+    """A user subscription's answer waits up to this long for the user socket's first attempt (0 = no wait)."""
+    comments_poll_s: float = 10.0
+    """How often ``subscribe_comments`` polls Gamma ``GET /comments`` (2-600 s; comments are not streamed)."""
     http_timeout_s: float = 10.0
 
     # Limits.
@@ -74,7 +89,7 @@ class Settings:
     max_frame_bytes: int = 4 * 1024 * 1024
 
     # MCP surface.
-    toolsets: frozenset[str] = frozenset(TOOLSETS)
+    toolsets: frozenset[str] = frozenset(DEFAULT_TOOLSETS)
     log_level: str = "INFO"
 
     # Credentials: user channel and read-only account endpoints only. Never used to trade.
@@ -95,6 +110,16 @@ class Settings:
     """How long a crashed server's subscriptions outlive it (leases are renewed at a third of this)."""
     redis_consumer: str | None = None
     """Stable consumer name: a restarted server resumes from its saved stream cursors (no loss, no repeat)."""
+
+    # History retention (agent logs, alerts, activity feed; storage/retention.py). 0 = that limit off.
+    retention_days: float = 30.0
+    """Rows older than this are pruned."""
+    retention_agent_log_rows: int = 20_000
+    """Newest log lines (and, separately, alerts) kept per agent."""
+    retention_activity_rows: int = 20_000
+    """Newest activity entries kept per subject (a session, an agent or ``system``)."""
+    retention_interval_s: float = 600.0
+    """How often pruning runs (in the background, off the event path)."""
 
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -175,10 +200,34 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a finite number >= 0 (0 = do not wait / no limit)")
+    return value
+
+
+def _comments_poll(raw: str) -> float:
+    value = float(raw)
+    if not MIN_COMMENTS_POLL_S <= value <= MAX_COMMENTS_POLL_S:
+        raise ValueError(
+            f"must be between {MIN_COMMENTS_POLL_S:g} and {MAX_COMMENTS_POLL_S:g} seconds "
+            "(the lower bound keeps polling inside Gamma's /comments rate limit)"
+        )
+    return value
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
         raise ValueError("must be a positive integer")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be an integer >= 0 (0 turns the limit off)")
     return value
 
 
@@ -221,8 +270,12 @@ def _address(raw: str) -> str:
 
 def _toolsets(raw: str) -> frozenset[str]:
     names = {part.strip().lower() for part in raw.split(",") if part.strip()}
-    if not names or "all" in names:
+    if not names:
+        return frozenset(DEFAULT_TOOLSETS)
+    if "all" in names:
         return frozenset(TOOLSETS)
+    if "default" in names:  # e.g. "default,agents"
+        names = (names - {"default"}) | set(DEFAULT_TOOLSETS)
     unknown = names - set(TOOLSETS)
     if unknown:
         raise ValueError(f"unknown toolsets {sorted(unknown)}; choose from {', '.join(TOOLSETS)} or all")
@@ -269,6 +322,10 @@ def _parse(env: Mapping[str, str]) -> Settings:
         ),
         snapshot_fallback_s=_get(env, "POLYMARKET_SNAPSHOT_FALLBACK_S", _positive_float, d.snapshot_fallback_s),
         resolution_poll_s=_get(env, "POLYMARKET_RESOLUTION_POLL_S", _positive_float, d.resolution_poll_s),
+        book_warmup_s=_get(env, "POLYMARKET_BOOK_WARMUP_S", _non_negative_float, d.book_warmup_s),
+        order_book_wait_s=_get(env, "POLYMARKET_ORDER_BOOK_WAIT_S", _non_negative_float, d.order_book_wait_s),
+        user_first_status_s=_get(env, "POLYMARKET_USER_FIRST_STATUS_S", _non_negative_float, d.user_first_status_s),
+        comments_poll_s=_get(env, "POLYMARKET_COMMENTS_POLL_S", _comments_poll, d.comments_poll_s),
         http_timeout_s=_get(env, "POLYMARKET_HTTP_TIMEOUT_S", _positive_float, d.http_timeout_s),
         max_assets_per_connection=_get(
             env, "POLYMARKET_MAX_ASSETS_PER_CONNECTION", _positive_int, d.max_assets_per_connection
@@ -289,6 +346,14 @@ def _parse(env: Mapping[str, str]) -> Settings:
         redis_prefix=_get(env, "POLYMARKET_MCP_REDIS_PREFIX", _redis_name, d.redis_prefix),
         redis_lease_ttl_s=_get(env, "POLYMARKET_MCP_REDIS_LEASE_TTL_S", _positive_float, d.redis_lease_ttl_s),
         redis_consumer=_get(env, "POLYMARKET_MCP_REDIS_CONSUMER", _redis_name, None),
+        retention_days=_get(env, "POLYMARKET_MCP_RETENTION_DAYS", _non_negative_float, d.retention_days),
+        retention_agent_log_rows=_get(
+            env, "POLYMARKET_MCP_RETENTION_AGENT_LOG_ROWS", _non_negative_int, d.retention_agent_log_rows
+        ),
+        retention_activity_rows=_get(
+            env, "POLYMARKET_MCP_RETENTION_ACTIVITY_ROWS", _non_negative_int, d.retention_activity_rows
+        ),
+        retention_interval_s=_get(env, "POLYMARKET_MCP_RETENTION_INTERVAL_S", _positive_float, d.retention_interval_s),
     )
     if settings.reconnect_max_s < settings.reconnect_base_s:
         raise ConfigError("POLYMARKET_RECONNECT_MAX_S", "must be >= POLYMARKET_RECONNECT_BASE_S")

@@ -2,13 +2,15 @@
 
 Starts the simulator in this process, spawns ``python -m polymarket_realtime serve`` as a subprocess
 over stdio pointed at it (the way Claude Desktop runs the server), and drives it with the MCP SDK
-``Client`` in legacy mode: search, market details, two subscriptions read with cursor long-polls,
-status counters, an injected venue disconnect with automatic recovery, unsubscribe. Exits 0 in well
+``Client`` in legacy mode: search, market details, a Protocol V2 market (62-hex Gamma condition id,
+75-digit position ids), subscriptions read with cursor long-polls, polled comments, status counters, an
+injected venue disconnect with automatic recovery, unsubscribe. Exits 0 in well
 under a minute, or prints what went wrong and exits non-zero.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -100,7 +102,10 @@ async def run_demo() -> None:
             "POLYMARKET_RECONNECT_BASE_S": "0.2",
             "POLYMARKET_RECONNECT_MAX_S": "2",
             "POLYMARKET_MCP_LOG_LEVEL": "WARNING",
+            "POLYMARKET_COMMENTS_POLL_S": "2",
         }
+        if os.environ.get("PYTHONPATH"):
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]  # the server runs the same source tree as the demo
         params = StdioServerParameters(
             command=sys.executable, args=["-m", "polymarket_realtime", "serve"], env=env, cwd=data_dir
         )
@@ -126,14 +131,41 @@ async def run_demo() -> None:
                 say(f"  outcome {outcome['name']:>4}: price {outcome['price']}  token_id {outcome['token_id']}")
             yes = market["outcomes"][0]["token_id"]
 
+            v2 = next(m for m in sim.model.active_markets() if m.version == "v2")
+            v2_market = await call(client, "get_market", {"market": v2.gamma_condition_id})
+            say(f"\nProtocol V2 market, looked up by its Gamma condition id: {v2_market['question']}")
+            say(
+                f"  version {v2_market['version']}; Gamma id {v2.gamma_condition_id} ({len(v2.gamma_condition_id) - 2} "
+                f"hex) = CLOB/socket id {v2_market['condition_id']} ({len(v2_market['condition_id']) - 2} hex)"
+            )
+            for outcome in v2_market["outcomes"]:
+                token = outcome["token_id"]
+                say(f"  outcome {outcome['name']:>4}: position id {token} ({len(token)} digits)")
+
             book_sub = await call(client, "subscribe_orderbook_updates", {"token_ids": [yes], "depth": 5})
             price_sub = await call(client, "subscribe_market_prices", {"market_ids": [market["condition_id"]]})
-            subs = {"book": book_sub["subscription_id"], "prices": price_sub["subscription_id"]}
+            v2_sub = await call(client, "subscribe_orderbook_updates", {"market_ids": [v2.slug], "depth": 3})
+            subs = {
+                "book": book_sub["subscription_id"],
+                "prices": price_sub["subscription_id"],
+                "v2 book": v2_sub["subscription_id"],
+            }
             cursors = dict.fromkeys(subs.values(), 0)
             say(f"\nsubscribed: {subs}. Live events for {LIVE_SECONDS:.0f}s (get_events long-polls):")
             counts = await stream(client, subs, cursors, LIVE_SECONDS)
             if not counts:
                 raise DemoError("no events arrived")
+
+            comments = await call(client, "subscribe_comments", {"event_id": v2.event_id})
+            say(f"\nsubscribe_comments(event {v2.event_id}): {comments['next_step'].split('.')[0]}.")
+            posted = sim.model.comments.add(v2.event_id, "Protocol V2 books look deep today")
+            page = await call(
+                client, "get_events", {"subscription_id": comments["subscription_id"], "after_seq": 0, "wait_s": 8}
+            )
+            polled = [e["data"] for e in page["events"] if e["type"] == "comment"]
+            if [c["comment_id"] for c in polled] != [posted["id"]]:
+                raise DemoError(f"expected the posted comment once, got {polled}")
+            say(f"  new comment {polled[0]['comment_id']}: {polled[0]['body']!r}")
 
             status = await call(client, "get_realtime_status")
             stats = status["statistics"]

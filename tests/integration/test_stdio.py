@@ -41,6 +41,10 @@ async def test_serve_simulate_every_core_tool(tmp_path: Path) -> None:
             tools = {t.name for t in (await client.list_tools()).tools}
             assert time.monotonic() - started < 2.0  # a round trip on a live server is fast
             assert {"search_markets", "get_events", "get_realtime_status", "subscribe_market_prices"} <= tools
+            # Default toolsets, and the real initialize advertises tools.listChanged for enable_toolsets.
+            assert "enable_toolsets" in tools and "start_agent" not in tools
+            assert client.server_capabilities.tools is not None
+            assert client.server_capabilities.tools.list_changed is True
 
             status = await _call(client, "get_realtime_status")
             # No token socket before a subscription. (The paper extension keeps one token-less "all markets"

@@ -87,6 +87,16 @@ async def test_rejected_trio_reported_with_advice_and_retried(tmp_path: Path) ->
         assert creds["status"] == "fail" and "POLYMARKET_API_*" in creds["fix"]
 
 
+async def test_first_subscription_reports_the_refusal(tmp_path: Path) -> None:
+    """The very first answer waits for the socket's first attempt: refused credentials show in it (issue 11)."""
+    async with running(tmp_path, sim_config=_config(), extensions=[EXTENSION], **BUILDER_TRIO, **FAST) as h:
+        first = await h.call("subscribe_user_orders", {})
+        assert first["status"] == "rejected", first
+        assert "rejected the credentials" in first["detail"]
+        attempts = h.sim.observed.on("/ws/user")
+        assert attempts and not any(c.authenticated for c in attempts)
+
+
 async def test_accepted_credentials_report_active(tmp_path: Path) -> None:
     key = Secret("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
     async with running(tmp_path, sim_config=_config(), extensions=[EXTENSION], private_key=key, **FAST) as h:

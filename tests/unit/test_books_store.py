@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import anyio
+import pytest
+
 from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.model.events import (
     BestBidAsk,
@@ -117,3 +120,28 @@ def test_top_of_book_mismatch_is_counted() -> None:
     assert store.top_mismatches == 0
     store.apply(PriceChange(asset_id="1", market="m", changes=(), best_bid=D("0.44")))
     assert store.top_mismatches == 1 and store.needs_resync() == set()
+
+
+@pytest.mark.anyio
+async def test_wait_live_wakes_on_the_snapshot_and_reports_what_stays_cold() -> None:
+    store = BookStore()
+    store.apply(snap("1"))
+    store.mark_stale(["1"], "socket dropped")
+    assert await store.wait_live(["1", "2"], 0) == ["1", "2"]  # no wait at all: both still not live
+    result: list[list[str]] = []
+
+    async def waiter() -> None:
+        result.append(await store.wait_live(["1", "2"], 30))
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(waiter)
+            await anyio.wait_all_tasks_blocked()
+            store.apply(snap("2"))  # one of two: the waiter parks again for the other
+            await anyio.wait_all_tasks_blocked()
+            assert not result
+            store.apply(snap("1"))
+    assert result == [[]] and not store._live_waiters  # woken by the snapshot, not the timeout; nothing leaks
+    store.mark_stale(["2"], "socket dropped")
+    with anyio.fail_after(5):
+        assert await store.wait_live(["1", "2"], 0.05) == ["2"]  # bounded: the cold book is reported

@@ -116,7 +116,7 @@ def test_upgrade_from_schema_1_keeps_positions(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     with Database(path) as db:
-        assert db.schema_version == SCHEMA_VERSION == 3
+        assert db.schema_version == SCHEMA_VERSION == 4
         (pos,) = db.read_sync(lambda c: repo.load_positions(c, rec.id))
         assert pos.cost == D("10.0") and pos.size == D("20")
         (loaded,) = db.read_sync(repo.load_sessions)

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..paper.warmup import BookWarmup
+
 __all__ = [
     "ActivityEntry",
     "ActivityPage",
@@ -30,6 +32,9 @@ class AgentView(BaseModel):
     last_active_ms: int | None = Field(description="When it last processed an event (this process).")
     counters: dict[str, int] = Field(description="events processed, dropped (sink full), errors, log lines.")
     stats: dict[str, Any] = Field(description="Kind-specific statistics (alerts fired, ranking, orders...).")
+    warmup: BookWarmup | None = Field(
+        default=None, description="start_agent only: how long it waited for live books and which are ready."
+    )
 
 
 class AgentList(BaseModel):
@@ -79,7 +84,10 @@ class SystemStatus(BaseModel):
     sessions: dict[str, int] = Field(description="Paper sessions per state.")
     agents: dict[str, int] = Field(description="Agents per state.")
     subscriptions: dict[str, int] = Field(description="Router subscriptions, books held, sinks.")
-    storage: dict[str, Any] = Field(description="quick_check + write probe of the SQLite database.")
+    storage: dict[str, Any] = Field(
+        description="quick_check + write probe of the SQLite database; size: file_bytes, wal_bytes, total_bytes, "
+        "free_bytes (reused before the file grows); retention: policy and last_prune (rows deleted per table)."
+    )
     activity_latest_seq: int
     remembered: dict[str, list[str]] = Field(description="What stop_system paused/stopped, restored by start_system.")
 

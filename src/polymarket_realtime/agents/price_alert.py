@@ -1,10 +1,16 @@
-"""``price_alert``: watch one token's price and fire when it goes above, below, or crosses a level.
+"""``price_alert``: watch one token's price and fire at a level (above/below/cross) or on a move.
 
-Config: ``token_id``; ``condition`` ``above`` | ``below`` | ``cross``; ``price`` in (0, 1); ``repeat``
-(default false: one-shot, the agent stops after firing); ``source`` ``mid`` (default) or
-``last_trade``. ``above``/``below`` are edge-triggered (they fire when the condition becomes true,
-including on the first observation), so a repeating alert does not fire on every tick while the
-price stays on the far side; ``cross`` fires whenever consecutive observations straddle the level.
+Config: ``token_id``; ``condition`` ``above`` | ``below`` | ``cross`` with ``price`` in (0, 1), or
+``move`` with ``move`` > 0 (``move_mode`` ``absolute`` (default, price units: 0.02 = 2 cents) or
+``relative`` (a fraction of the reference: 0.1 = 10 %), ``direction`` ``either`` (default) | ``up`` |
+``down``); ``repeat`` (default false: one-shot, the agent stops after firing); ``source`` ``mid``
+(default) or ``last_trade``. Every condition watches the same price: the ``source``.
+
+``above``/``below`` are edge-triggered (they fire when the condition becomes true, including on the
+first observation), so a repeating alert does not fire on every tick while the price stays on the far
+side; ``cross`` fires whenever consecutive observations straddle the level. ``move`` measures from the
+price when the alert started (the live book's mid or last trade then, else its first observation) and,
+when it repeats, from the price at its last firing. The decisions live in :mod:`.alert_rules` (no I/O).
 Each firing goes to the alert log, the agent log, the activity feed and (through the activity
 resource) MCP notifications.
 """
@@ -16,31 +22,49 @@ from decimal import Decimal
 from typing import Any
 
 from ..model.events import Event, LastTrade
-from .base import Agent, config_bool, config_decimal, config_str, config_token, mid_of
+from .alert_rules import AlertRule, parse_rule_config
+from .base import Agent, AgentContext, config_bool, config_str, config_token, mid_of
 
 __all__ = ["PriceAlertAgent"]
 
 
 class PriceAlertAgent(Agent):
     kind = "price_alert"
-    description = "Fires when a token's mid (or last trade) goes above/below/crosses a price; one-shot or repeating."
+    description = (
+        "Fires when a token's mid (or last trade) goes above/below/crosses a price, or moves by an amount "
+        "from where it started; one-shot or repeating."
+    )
 
     @classmethod
     def parse_config(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "token_id": config_token(raw),
-            "condition": config_str(raw, "condition", choices=("above", "below", "cross")),
-            "price": str(config_decimal(raw, "price", low=Decimal(0), high=Decimal(1))),
+            **parse_rule_config(raw),
             "repeat": config_bool(raw, "repeat", default=False),
             "source": config_str(raw, "source", choices=("mid", "last_trade"), default="mid"),
         }
 
+    def __init__(self, config: Mapping[str, Any], ctx: AgentContext, memory: dict[str, Any]) -> None:
+        super().__init__(config, ctx, memory)
+        self.rule = AlertRule(self.config, self.memory)
+        if self.rule.is_move and self.memory.get("reference") is None:
+            # Taken here, before start_agent returns, so a move right after the call is measured from now.
+            self.rule.start(self._current())
+            self.dirty = True
+
     def token_ids(self) -> list[str]:
         return [self.config["token_id"]]
 
-    @property
-    def level(self) -> Decimal:
-        return Decimal(self.config["price"])
+    def _current(self) -> Decimal | None:
+        """The watched price in the live book now (None when unknown or stale)."""
+        book = self.ctx.books.get(self.config["token_id"])
+        if book is None or book.stale:
+            return None
+        if self.config["source"] == "last_trade":
+            price: Decimal | None = book.last_trade_price
+            return price
+        bid, ask = book.best_bid(), book.best_ask()
+        return None if bid is None or ask is None else (bid + ask) / 2
 
     def _observe(self, event: Event) -> Decimal | None:
         token = self.config["token_id"]
@@ -54,39 +78,14 @@ class PriceAlertAgent(Agent):
         price = self._observe(event)
         if price is None:
             return
-        prev_raw = self.memory.get("last_price")
-        prev = Decimal(prev_raw) if prev_raw is not None else None
-        if prev == price:
+        seen = self.memory.get("observations")
+        firing = self.rule.observe(price)
+        self.dirty = self.dirty or self.memory.get("observations") != seen
+        if firing is None:
             return
-        self.memory["last_price"] = str(price)
-        self.memory["observations"] = int(self.memory.get("observations", 0)) + 1
-        self.dirty = True
-        level, condition = self.level, self.config["condition"]
-        if condition == "above":
-            fire = price >= level and (prev is None or prev < level)
-        elif condition == "below":
-            fire = price <= level and (prev is None or prev > level)
-        else:
-            fire = prev is not None and (prev - level) * (price - level) <= 0 and prev != level
-        if not fire:
-            return
-        self.memory["fired"] = int(self.memory.get("fired", 0)) + 1
-        self.memory["last_fired_price"] = str(price)
-        message = (
-            f"price alert: token {self.config['token_id']} {self.config['source']} {price} "
-            f"{'crossed' if condition == 'cross' else 'is ' + condition} {level}"
-            + (f" (was {prev})" if prev is not None else "")
-        )
-        await self.ctx.alert(self.config["token_id"], price, message)
+        await self.ctx.alert(self.config["token_id"], firing.price, firing.message)
         if not self.config["repeat"]:
             self.finished = "one-shot alert fired"
 
     def stats(self) -> dict[str, Any]:
-        return {
-            "token_id": self.config["token_id"],
-            "condition": self.config["condition"],
-            "level": self.config["price"],
-            "last_price": self.memory.get("last_price"),
-            "fired": int(self.memory.get("fired", 0)),
-            "last_fired_price": self.memory.get("last_fired_price"),
-        }
+        return self.rule.stats()

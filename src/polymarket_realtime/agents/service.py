@@ -2,7 +2,9 @@
 
 * ``start_agent`` validates the config, commits the agent as ``running``, subscribes its tokens and
   starts its task before it returns; ``stop_agent`` cancels the task, releases the tokens and commits
-  ``stopped``. On server start, every agent stored as ``running`` is restored with its memory.
+  ``stopped``. ``start_agent`` then waits (bounded by ``book_warmup_s``) for its tokens' live books and
+  reports which are ready (``warmup``), like ``create_paper_session``. On server start, every agent
+  stored as ``running`` is restored with its memory.
 * A failure inside an agent is caught at its task boundary: the agent goes to ``error`` with the
   traceback in its log and an ``agent_error`` activity entry; the server and other agents carry on.
 * Log lines, alerts and state changes are committed before the call that made them returns.
@@ -26,6 +28,7 @@ import anyio.abc
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, StateError
+from ..paper.warmup import warm_up
 from ..storage import repository as repo
 from ..storage.activity import ActivityFeed, ChangeSignal
 from ..storage.db import Database
@@ -89,7 +92,8 @@ class _Ctx:
             raise StateError("this agent has no paper session", state="no_session")
         if side not in ("BUY", "SELL"):
             raise InvalidInputError(f"bad side {side!r}")
-        return await paper.place_order(self.session_id, token_id, "BUY" if side == "BUY" else "SELL", size)
+        # No wait for a warming book: the agent reacts to events, and the next event retries.
+        return await paper.place_order(self.session_id, token_id, "BUY" if side == "BUY" else "SELL", size, wait_s=0)
 
     def position(self, token_id: str) -> Decimal:
         paper = self._service.paper
@@ -110,6 +114,7 @@ class AgentService:
         paper: PaperService | None = None,
         markets: MarketLookup | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        book_warmup_s: float = 0.0,
     ) -> None:
         self.db = db
         self.activity = activity
@@ -119,6 +124,7 @@ class AgentService:
         self.paper = paper
         self.markets = markets
         self.clock = clock
+        self.book_warmup_s = book_warmup_s
         self.system_gate: Callable[[], None] | None = None
         """The master switch (set by SystemService): raises StateError while the system is stopped."""
         self._alert_listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -328,7 +334,10 @@ class AgentService:
         entry = _Entry(rec)
         self._entries[rec.id] = entry
         await self._launch(entry)
-        return self.view(rec.id)
+        view = self.view(rec.id)
+        if tokens:
+            view.warmup = await warm_up(self.books, self.feed, tokens, self.book_warmup_s, self.clock)
+        return view
 
     async def stop_agent(self, agent_id: str, reason: str = "stopped by user") -> AgentView:
         entry = self._get(agent_id)

@@ -23,6 +23,7 @@ from ..paper.service import PaperService
 from ..storage import repository as repo
 from ..storage.activity import ActivityFeed
 from ..storage.db import Database
+from ..storage.retention import Retention
 from .models import ActivityEntry, ActivityPage, SystemStatus, SystemSwitchResult
 from .service import AgentService
 
@@ -46,6 +47,7 @@ class SystemService:
         router: Any | None = None,
         books: Any | None = None,
         started_monotonic: float | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self.db = db
         self.activity = activity
@@ -54,6 +56,7 @@ class SystemService:
         self.feed = feed
         self.router = router
         self.books = books
+        self.retention = retention
         self.started_monotonic = time.monotonic() if started_monotonic is None else started_monotonic
         self.switch = "running"
         self._sessions: list[str] = []
@@ -191,10 +194,20 @@ class SystemService:
             sessions=self.paper.counts_by_state(),
             agents=self.agents.counts_by_state(),
             subscriptions=subscriptions,
-            storage=await self.db.health(),
+            storage=await self._storage(),
             activity_latest_seq=latest,
             remembered={"sessions": list(self._sessions), "agents": list(self._agents)},
         )
+
+    async def _storage(self) -> dict[str, Any]:
+        storage: dict[str, Any] = dict(await self.db.health())
+        try:
+            storage["size"] = await self.db.size()
+        except Exception as exc:  # status is a boundary: report, never raise
+            storage["size"] = {"error": str(exc)}
+        if self.retention is not None:
+            storage["retention"] = self.retention.status()
+        return storage
 
     async def read_activity(self, after_seq: int = 0, limit: int = 100, *, wait_s: float = 0) -> ActivityPage:
         """Entries after ``after_seq``; with ``wait_s > 0`` it first long-polls until one exists or time runs out."""

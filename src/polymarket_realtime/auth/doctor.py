@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 from ..config import Settings
 from ..errors import AuthError, VenueError
 from ..secrets import redactor
+from ..venues.polymarket.gamma import deprecation_notice
 from .credentials import CredentialManager
 from .l1 import L1Signer
 
@@ -186,9 +187,24 @@ async def _check_clob(settings: Settings, client: httpx2.AsyncClient, report: Do
 
 
 async def _check_gamma(settings: Settings, client: httpx2.AsyncClient) -> Check:
-    url = settings.gamma_url + "/markets"
+    """Gamma's keyset list and single-market route answer; their deprecation headers are reported.
+
+    The offset lists (``/markets?offset=``) are deprecated and never used, so they are not probed.
+    """
+    url = settings.gamma_url + "/markets/keyset"
+    notices: dict[str, dict[str, str]] = {}
     try:
         response = await client.get(url, params={"limit": "1"})
+        if (notice := deprecation_notice(response.headers)) and response.status_code < 500:
+            notices["/markets/keyset"] = notice
+        markets = response.json().get("markets") if response.status_code == 200 else None
+        slug = (
+            markets[0].get("slug") if isinstance(markets, list) and markets and isinstance(markets[0], dict) else None
+        )
+        if isinstance(slug, str) and slug:
+            single = await client.get(f"{settings.gamma_url}/markets/slug/{slug}")
+            if notice := deprecation_notice(single.headers):
+                notices["/markets/slug/{slug}"] = notice
     except httpx2.TransportError as exc:
         return Check(
             "Gamma API",
@@ -196,6 +212,8 @@ async def _check_gamma(settings: Settings, client: httpx2.AsyncClient) -> Check:
             f"cannot reach {url} ({type(exc).__name__})",
             "Check your network, or POLYMARKET_GAMMA_URL if you changed it.",
         )
+    except ValueError:
+        return Check("Gamma API", "fail", f"GET {url} did not answer JSON", "POLYMARKET_GAMMA_URL must point at Gamma.")
     if response.status_code != 200:
         return Check(
             "Gamma API",
@@ -203,7 +221,17 @@ async def _check_gamma(settings: Settings, client: httpx2.AsyncClient) -> Check:
             f"GET {url} answered HTTP {response.status_code}",
             "POLYMARKET_GAMMA_URL must point at https://gamma-api.polymarket.com.",
         )
-    return Check("Gamma API", "ok", f"{settings.gamma_url} reachable")
+    if notices:
+        shown = "; ".join(
+            f"{route}: " + ", ".join(f"{k}: {v}" for k, v in notice.items()) for route, notice in notices.items()
+        )
+        return Check(
+            "Gamma API",
+            "warn",
+            f"{settings.gamma_url} reachable, but Gamma marks routes this server uses as deprecated ({shown})",
+            "Check for a newer polymarket-realtime-mcp release; the server log names every deprecated route it meets.",
+        )
+    return Check("Gamma API", "ok", f"{settings.gamma_url} reachable (keyset and slug routes, no deprecation notice)")
 
 
 def _check_key(

@@ -14,6 +14,9 @@ Contract
   after applying them (diagnostic only).
 * A REST snapshot older (venue time) than what the book already holds is ignored
   (``old_snapshots_ignored``), so a slow ``POST /books`` fallback cannot roll a live book back.
+* ``await wait_live(asset_ids, timeout_s)`` waits (bounded) until those books are live (a snapshot
+  applied, not stale). Waiters are woken from the snapshot path only, and only when someone waits
+  (one dict check per snapshot), so the hot path does not pay for it; nothing polls.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from decimal import Decimal
+
+import anyio
 
 from polymarket_realtime.clock import SYSTEM_CLOCK, Clock
 from polymarket_realtime.model.book import OrderBook
@@ -43,6 +48,7 @@ class BookStore:
         self._clock = clock
         self._books: dict[str, OrderBook] = {}
         self._resync: set[str] = set()
+        self._live_waiters: dict[str, set[anyio.Event]] = {}
         self.snapshots = 0
         self.price_changes = 0
         self.tick_size_changes = 0
@@ -89,6 +95,9 @@ class BookStore:
             self._flag_crossed(book)
         else:
             self._resync.discard(snapshot.asset_id)
+            if self._live_waiters:
+                for waiter in self._live_waiters.pop(snapshot.asset_id, ()):
+                    waiter.set()
 
     def _price_change(self, change: PriceChange) -> None:
         book = self._books.get(change.asset_id)
@@ -118,6 +127,33 @@ class BookStore:
 
     def get(self, asset_id: str) -> OrderBook | None:
         return self._books.get(asset_id)
+
+    def is_live(self, asset_id: str) -> bool:
+        """A book exists and is not stale (snapshot applied, connection up, not crossed)."""
+        book = self._books.get(asset_id)
+        return book is not None and not book.stale
+
+    async def wait_live(self, asset_ids: Iterable[str], timeout_s: float) -> list[str]:
+        """Wait up to ``timeout_s`` until every book of ``asset_ids`` is live; returns those still not live."""
+        pending = [a for a in dict.fromkeys(asset_ids) if not self.is_live(a)]
+        if not pending or timeout_s <= 0:
+            return pending
+        with anyio.move_on_after(timeout_s):
+            while pending:
+                wake = anyio.Event()
+                for asset in pending:
+                    self._live_waiters.setdefault(asset, set()).add(wake)
+                try:
+                    await wake.wait()
+                finally:
+                    for asset in pending:
+                        waiters = self._live_waiters.get(asset)
+                        if waiters is not None:
+                            waiters.discard(wake)
+                            if not waiters:
+                                del self._live_waiters[asset]
+                pending = [a for a in pending if not self.is_live(a)]
+        return [a for a in pending if not self.is_live(a)]
 
     def mark_stale(self, asset_ids: Iterable[str], reason: str) -> None:
         """Flag books stale (e.g. their connection dropped); the next snapshot clears the flag."""

@@ -18,7 +18,8 @@ Liveness, per channel (see :class:`ChannelSpec`): a text ``PING`` every ``ping_i
 socket is declared dead when *nothing* (``PONG`` or data) arrived for ``pong_timeout_s``; a data-silence
 watchdog reconnects when no *event* arrived for ``idle_timeout_s``, because the venue's sockets can stay
 open and answer ``PING`` while sending nothing for hours (spec §8.3). The user channel has no watchdog:
-an account can be quiet for days.
+an account can be quiet for days. The timing is :mod:`.keepalive`'s: one loop sleeps exactly until the
+earliest deadline, on the injected clock and ``sleep`` (so tests check the cadence on a virtual clock).
 
 The backoff resets once a connection proved healthy: its first event arrived (for channels without a
 data watchdog, its first ``PONG``). A socket closed abruptly before that, right after the initial
@@ -43,6 +44,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
 from ..venues.polymarket.parsing import ParsedFrame
 from .backoff import Backoff, is_retryable
+from .keepalive import KeepalivePolicy, KeepaliveSchedule, Sleep, run_keepalive
 
 __all__ = [
     "Channel",
@@ -75,7 +77,8 @@ class ChannelSpec:
 
     channel: Channel
     url: str
-    ping_interval_s: float
+    ping_interval_s: float | None
+    """Client ping cadence; None = the client never pings (the server pings and the reader answers)."""
     pong_timeout_s: float
     idle_timeout_s: float | None
     """Data-silence watchdog; None = pong-based liveness only."""
@@ -83,10 +86,22 @@ class ChannelSpec:
     authenticates: bool = False
     rejected_advice: str = ""
     """What to do when the credentials are rejected again after the one refresh (authenticating sockets)."""
+    ping_frame: str = "PING"
+    ping_on_open: bool = False
+    """Ping right after the initial frames: on an authenticating socket the answer proves the credentials."""
     answers: Mapping[str, str] = field(default_factory=dict)
     """Control frame -> text sent back at once, for servers that ping us (sports: ``ping`` -> ``pong``).
-    Such channels set ``ping_interval_s=math.inf`` (we never ping) and ``pong_timeout_s`` is then the
+    Such channels set ``ping_interval_s=None`` (we never ping) and ``pong_timeout_s`` is then the
     longest silence (no heartbeat, no data) before the socket is presumed dead."""
+
+    def keepalive(self) -> KeepalivePolicy:
+        return KeepalivePolicy(
+            ping_interval_s=self.ping_interval_s,
+            pong_timeout_s=self.pong_timeout_s,
+            idle_timeout_s=self.idle_timeout_s,
+            ping_frame=self.ping_frame,
+            ping_on_open=self.ping_on_open,
+        )
 
 
 FrameHandler = Callable[["FeedConnection", ParsedFrame, int], None]
@@ -106,6 +121,7 @@ class FeedConnection:
         on_connected / on_disconnected: lifecycle hooks (mark books stale, schedule resyncs).
         taps: raw-frame callbacks shared with the manager (the list object is kept, not copied).
         backoff: reconnect delays (inject a seeded RNG in tests).
+        clock / sleep: time for the keepalive timing (inject a virtual clock and its sleep in tests).
         start_delay_s: wait before the first attempt (staggers opening many shards: 429s otherwise).
     """
 
@@ -122,6 +138,7 @@ class FeedConnection:
         taps: list[RawTap] | None = None,
         backoff: Backoff,
         clock: Clock = SYSTEM_CLOCK,
+        sleep: Sleep = anyio.sleep,
         start_delay_s: float = 0.0,
         assets: Callable[[], int] | None = None,
     ) -> None:
@@ -135,6 +152,7 @@ class FeedConnection:
         self._on_disconnected = on_disconnected
         self._taps = taps if taps is not None else []
         self._clock = clock
+        self._sleep = sleep
         self._start_delay_s = start_delay_s
         self._assets = assets
         self._ws: ClientConnection | None = None
@@ -163,6 +181,7 @@ class FeedConnection:
         self._last_rx = 0.0
         self._last_event = 0.0
         self._healthy = False
+        self._attempt_rejected = False
         self._refresh_next = False
         self._refreshed_in_streak = False
         self._pending_reason: str | None = None
@@ -170,6 +189,13 @@ class FeedConnection:
         self._last_log = 0.0
         self.auth_problem: str | None = None
         """Why authentication keeps failing (with advice); None once a connection proved healthy."""
+        self.rejected = False
+        """The last attempt's credentials were refused (the socket closed right after auth)."""
+        self.first_attempt_settled = anyio.Event()
+        """Set once the first attempt has an outcome: healthy, or over (closed, refused, unreachable)."""
+        self.pings_sent = 0
+        self.last_ping_at: float | None = None
+        """Monotonic time (the injected clock's) of the last keepalive ping sent."""
 
     # --- control ----------------------------------------------------------------------------------
 
@@ -180,6 +206,11 @@ class FeedConnection:
     @property
     def connected(self) -> bool:
         return self._ws is not None and self.state == "connected"
+
+    @property
+    def healthy(self) -> bool:
+        """Connected, and the connection proved itself (first event, or first PONG without a watchdog)."""
+        return self._healthy and self.connected
 
     async def send(self, frame: str) -> bool:
         """Send an operation frame if connected; False when not (the next initial frame covers it)."""
@@ -224,8 +255,11 @@ class FeedConnection:
                         self.state = "failed"
                         self.last_error = f"{type(exc).__name__}: {exc}"
                         logger.exception("%s: fatal error, connection stopped", self.connection_id)
+                        self.first_attempt_settled.set()
                         return
                     self._record_error(exc)
+                self.rejected = self._attempt_rejected  # changes only when an attempt is over
+                self.first_attempt_settled.set()
                 if self.stopped:
                     break
                 delay = self.backoff.next_delay()
@@ -239,6 +273,7 @@ class FeedConnection:
     async def _attempt(self) -> None:
         self.state = "connecting"
         self.attempts += 1
+        self._attempt_rejected = False
         self._healthy = False
         refresh = self._refresh_next
         self._refresh_next = False
@@ -358,35 +393,39 @@ class FeedConnection:
 
     def _mark_healthy(self, now: float) -> None:
         self._healthy = True
+        self.rejected = False
+        self.first_attempt_settled.set()
         self._refreshed_in_streak = False
         self.auth_problem = None
         self.first_event_at_monotonic = now
         self.backoff.reset()
 
     async def _keepalive(self) -> None:
-        spec = self.spec
         ws = self._ws
         assert ws is not None
-        step = spec.ping_interval_s
-        if spec.idle_timeout_s is not None:
-            step = min(step, spec.idle_timeout_s / 4)
-        step = min(step, spec.pong_timeout_s / 4)
-        next_ping = self._clock.monotonic() + spec.ping_interval_s
-        while True:
-            await anyio.sleep(step)
-            now = self._clock.monotonic()
-            if now - self._last_rx > spec.pong_timeout_s:
-                self._die(f"no PONG or data for {spec.pong_timeout_s:g}s: socket presumed dead")
-                return
-            if spec.idle_timeout_s is not None and now - self._last_event > spec.idle_timeout_s:
-                self._die(f"no data for {spec.idle_timeout_s:g}s while subscribed: silent socket, reconnecting")
-                return
-            if now >= next_ping:
-                next_ping = now + spec.ping_interval_s
-                try:
-                    await ws.send("PING")
-                except ConnectionClosed:
-                    return
+
+        async def send_ping(frame: str) -> bool:
+            try:
+                await ws.send(frame)
+            except ConnectionClosed:
+                return False
+            return True
+
+        def on_ping(now: float) -> None:
+            self.pings_sent += 1
+            self.last_ping_at = now
+
+        opened = self.opened_at_monotonic if self.opened_at_monotonic is not None else self._clock.monotonic()
+        await run_keepalive(
+            KeepaliveSchedule(self.spec.keepalive(), opened),
+            clock=self._clock,
+            sleep=self._sleep,
+            last_rx=lambda: self._last_rx,
+            last_event=lambda: self._last_event,
+            send_ping=send_ping,
+            on_ping=on_ping,
+            on_failure=self._die,
+        )
 
     def _die(self, reason: str) -> None:
         logger.warning("%s: %s", self.connection_id, reason)
@@ -399,6 +438,7 @@ class FeedConnection:
             return
         if exc.rcvd is None and self._clock.monotonic() - sent_at <= _REJECT_WINDOW_S:
             # The venue resets the socket on bad credentials instead of answering (spec §1).
+            self._attempt_rejected = True
             if not self._refreshed_in_streak:
                 self._pending_reason = (
                     "user channel rejected the credentials (socket closed right after auth); "

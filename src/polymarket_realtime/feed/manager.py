@@ -34,7 +34,8 @@ from anyio.abc import TaskGroup
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
-from ..errors import AuthError, InvalidInputError, PolymarketRealtimeError, StateError
+from ..errors import AuthError, PolymarketRealtimeError, StateError
+from ..model.conditions import condition_key, normalize_condition_id
 from ..model.events import (
     BestBidAsk,
     BookSnapshot,
@@ -53,9 +54,11 @@ from ..venues.polymarket.rest import ClobRestClient
 from .backoff import Backoff
 from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
+from .keepalive import Sleep
 from .shards import RefCounts, ShardAssigner
 from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
+from .user_gap import UserGapReconciler, UserRestSource
 
 __all__ = ["STAGGER_S", "USER_REJECTED_ADVICE", "CredentialsProvider", "UserCredentials", "WebSocketManager"]
 
@@ -100,7 +103,9 @@ class WebSocketManager:
         router: the shared :class:`EventRouter` (events routed inline).
         clob_rest: REST client for snapshot fallback and resync.
         rng: randomness of the reconnect jitter (seed it in tests).
-        clock: monotonic and wall time (the connection timers use ``anyio.sleep`` regardless).
+        clock: monotonic and wall time.
+        sleep: the keepalive timers' sleep (with ``clock``, a virtual clock drives the ping cadence in tests;
+            reconnect backoff and REST fallbacks use ``anyio.sleep`` regardless).
     """
 
     receives_raw_frames = True
@@ -114,6 +119,7 @@ class WebSocketManager:
         clob_rest: ClobRestClient,
         rng: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        sleep: Sleep = anyio.sleep,
     ) -> None:
         self.settings = settings
         self.books = books
@@ -122,6 +128,7 @@ class WebSocketManager:
         self.stats = FeedStatistics(clock)
         self._rng = rng if rng is not None else random.Random()
         self._clock = clock
+        self._sleep = sleep
         self._tg: TaskGroup | None = None
         self._lock = anyio.Lock()
         self._taps: list[RawTap] = []
@@ -146,6 +153,10 @@ class WebSocketManager:
         self._user_all = 0
         self._user_conn: FeedConnection | None = None
         self._user_provider: CredentialsProvider | None = None
+        self._user_gap: UserGapReconciler | None = None
+        # The user socket that reconnected and owes a reconciliation once it proves alive (first frame):
+        # a socket closed right after auth (rejected credentials) must not trigger REST reads.
+        self._user_gap_due: FeedConnection | None = None
         # RTDS.
         self._rtds_refs: RefCounts[tuple[str, str]] = RefCounts()
         self._rtds_conn: FeedConnection | None = None
@@ -204,6 +215,7 @@ class WebSocketManager:
             taps=self._taps,
             backoff=Backoff(self.settings.reconnect_base_s, self.settings.reconnect_max_s, self._rng),
             clock=self._clock,
+            sleep=self._sleep,
             start_delay_s=start_delay_s,
             assets=assets,
         )
@@ -315,16 +327,46 @@ class WebSocketManager:
     def set_user_credentials_provider(self, provider: CredentialsProvider | None) -> None:
         self._user_provider = provider
 
+    def set_user_rest(self, source: UserRestSource | None) -> None:
+        """Account reads used to recover what the user socket missed while it was down (None: no recovery)."""
+        self._user_gap = UserGapReconciler(source) if source is not None else None
+
     def user_auth_problem(self) -> str | None:
         """Why the user socket cannot authenticate (with advice), or None when no problem is known."""
         return self._user_conn.auth_problem if self._user_conn is not None else None
 
+    async def wait_user_first_attempt(self, timeout_s: float) -> None:
+        """Wait (bounded) until the user socket's first attempt has an outcome: accepted, refused or failed."""
+        conn = self._user_conn
+        if conn is None or timeout_s <= 0:
+            return
+        with anyio.move_on_after(timeout_s):
+            await conn.first_attempt_settled.wait()
+
+    def user_channel_state(self) -> tuple[str, str]:
+        """``(status, detail)`` of the user socket for a subscription's answer.
+
+        ``active`` (the venue answered: credentials accepted), ``rejected`` (the last attempt's credentials
+        were refused, or they keep being refused), ``retrying`` (the last attempt failed otherwise) or
+        ``connecting`` (no outcome yet).
+        """
+        conn = self._user_conn
+        if conn is None:
+            return "connecting", ""
+        if conn.auth_problem:
+            return "rejected", conn.auth_problem
+        if conn.healthy:
+            return "active", ""
+        if conn.rejected:
+            return "rejected", conn.last_error or "the venue refused the credentials"
+        if conn.first_attempt_settled.is_set() and conn.last_error:
+            return "retrying", f"the user socket's last attempt failed ({conn.last_error}); retrying with backoff"
+        return "connecting", "the user socket has not been answered yet; events arrive once it is up"
+
     async def subscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
         """Watch the account's orders/trades in these markets (empty = all markets). Ref-counted."""
-        ids = list(dict.fromkeys(condition_ids))
-        for cid in ids:
-            if not protocol.is_condition_id(cid):
-                raise InvalidInputError(f"{cid!r} is not a condition id (0x followed by 64 hex characters).")
+        # The user channel takes the CLOB's 64-hex form; a 62-hex V2 id is padded here.
+        ids = list(dict.fromkeys(normalize_condition_id(cid) for cid in condition_ids))
         if self._user_provider is None:
             raise AuthError(
                 "The user channel needs API credentials: set POLYGON_PRIVATE_KEY (credentials are derived) or "
@@ -348,7 +390,7 @@ class WebSocketManager:
                 await conn.send(protocol.user_subscribe_frame(fresh))
 
     async def unsubscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
-        ids = list(dict.fromkeys(condition_ids))
+        ids = list(dict.fromkeys(condition_key(cid) for cid in condition_ids))
         async with self._lock:
             if not ids:
                 if self._user_all == 0:
@@ -380,6 +422,9 @@ class WebSocketManager:
             parse=parse_user_frame,
             authenticates=True,
             rejected_advice=USER_REJECTED_ADVICE,
+            # The venue answers nothing to a good auth frame and resets the socket on a bad one: the first
+            # PONG is the earliest proof the credentials were accepted (the first user subscription waits on it).
+            ping_on_open=True,
         )
 
     async def _user_frames(self, refresh: bool) -> list[str]:
@@ -475,15 +520,25 @@ class WebSocketManager:
     def _on_frame(self, conn: FeedConnection, frame: ParsedFrame, ts_recv_ns: int) -> None:
         stats = self.stats
         stats.record_frame(frame)
+        if self._user_gap_due is conn and self._user_gap is not None:
+            self._user_gap_due = None
+            self._spawn(self._reconcile_user, conn, self._user_gap)
         events = frame.events
         if not events:
             return
         if conn.spec.channel != "market":
             route = self.router.route
+            gap = self._user_gap if conn.spec.channel == "user" else None
+            delivered = 0
             for event in events:
+                if gap is not None:
+                    if gap.duplicate(event):
+                        continue
+                    gap.observe(event)
                 stats.count_type(event.type)
                 route(event)
-            stats.record_events(len(events))
+                delivered += 1
+            stats.record_events(delivered)
             return
         wanted = self._wanted
         awaiting = self._awaiting
@@ -543,6 +598,8 @@ class WebSocketManager:
         elif conn.connection_id in self._recovering:
             self._recovering.discard(conn.connection_id)
             self._status(conn, "resynced", "reconnected", ())
+            if conn.spec.channel == "user" and self._user_gap is not None:
+                self._user_gap_due = conn
 
     async def _reconcile_shard(self, conn: FeedConnection, shard_id: int) -> None:
         """Send operation frames for assets added or removed while the shard's socket was connecting."""
@@ -573,6 +630,8 @@ class WebSocketManager:
             return
         if assets:
             self.books.mark_stale(assets, reason)
+        if conn.spec.channel == "user" and self._user_gap is not None:
+            self._user_gap.disconnected(self._clock.time_ns() / 1e9)
         self._recovering.add(conn.connection_id)
         self._status(conn, "stale" if assets else "disconnected", reason, assets)
 
@@ -691,6 +750,32 @@ class WebSocketManager:
         finally:
             self._resyncing = False
 
+    async def _reconcile_user(self, conn: FeedConnection, gap: UserGapReconciler) -> None:
+        """After a user-socket reconnect: emit the order/trade changes the socket did not replay."""
+        markets = None if self._user_all else sorted(self._user_refs.wanted())
+        try:
+            events = await gap.reconcile(markets, self._clock.time_ns())
+        except PolymarketRealtimeError as exc:
+            gap.errors += 1
+            self.stats.rest_errors += 1
+            logger.warning("%s: could not re-read orders and trades after reconnecting: %s", conn.connection_id, exc)
+            return
+        except Exception:
+            # A bug here must not take the feed's task group (and every socket) down with it.
+            gap.errors += 1
+            logger.exception("%s: user-channel gap reconciliation failed", conn.connection_id)
+            return
+        for event in events:
+            self.stats.count_type(event.type)
+            self.router.route(event)
+        self.stats.record_events(len(events))
+        if events:
+            logger.info(
+                "%s: %d order/trade change(s) made while disconnected, recovered over REST",
+                conn.connection_id,
+                len(events),
+            )
+
     # --- control and status ---------------------------------------------------------------------
 
     async def force_reconnect(self, channel: Literal["market", "user", "rtds", "sports"] = "market") -> int:
@@ -702,6 +787,32 @@ class WebSocketManager:
 
     def connections(self) -> list[FeedConnection]:
         return self._all_connections()
+
+    def asset_feed_state(self, asset_id: str) -> str:
+        """One sentence on what the feed is doing for ``asset_id`` (why its book may not be live yet)."""
+        if asset_id not in self._wanted:
+            return "not subscribed"
+        shard = self._shards.shard_of(asset_id)
+        conn = self._market.get(shard) if shard is not None else None
+        if conn is None:
+            return "subscribed, no market socket assigned yet"
+        text = f"socket {conn.connection_id} {conn.state} (attempt {conn.attempts})"
+        if conn.state == "connected":
+            if self._awaiting.get(asset_id) == conn.connection_id:
+                text += (
+                    f", book snapshot requested and not received yet (REST fallback after "
+                    f"{self.settings.snapshot_fallback_s:g}s)"
+                )
+            elif asset_id not in self.books:
+                text += ", the venue sent no book for this token (neither on the socket nor via REST)"
+        elif conn.state == "backoff" and conn.last_delay_s is not None:
+            text += f", next attempt within {conn.last_delay_s:.2f}s"
+        if conn.last_error and conn.state != "connected":
+            text += f"; last error: {conn.last_error}"
+        book = self.books.get(asset_id)
+        if book is not None and book.stale:
+            text += f"; book stale: {book.stale_reason}"
+        return text
 
     @property
     def wanted_assets(self) -> frozenset[str]:
@@ -720,14 +831,20 @@ class WebSocketManager:
             "sports": _aggregate(self.settings.sports_ws_url, [self._sports_conn] if self._sports_conn else [], None),
         }
         states = {c.connection_id: c.state for c in self._all_connections()}
-        return {
-            "connections": connections,
-            "statistics": self.stats.snapshot(
-                reconnect_count=self.reconnect_count(),
-                dropped_events=self.router.sink_dropped,
-                connections=states,
-            ),
-        }
+        statistics = self.stats.snapshot(
+            reconnect_count=self.reconnect_count(),
+            dropped_events=self.router.sink_dropped,
+            connections=states,
+        )
+        gap = self._user_gap
+        if gap is not None and gap.reconciliations:
+            statistics["user_gap"] = {
+                "reconciliations": gap.reconciliations,
+                "recovered_events": gap.recovered,
+                "duplicates_dropped": gap.duplicates_dropped,
+                "errors": gap.errors,
+            }
+        return {"connections": connections, "statistics": statistics}
 
 
 def _aggregate(url: str, conns: list[FeedConnection], assets: int | None) -> dict[str, Any]:

@@ -10,8 +10,6 @@ without a heartbeat or an update.
 
 from __future__ import annotations
 
-import math
-
 from ..config import Settings
 from ..venues.polymarket.sports import PONG, parse_sports_frame
 from .connection import ChannelSpec
@@ -25,7 +23,7 @@ def sports_spec(settings: Settings) -> ChannelSpec:
     return ChannelSpec(
         channel="sports",
         url=settings.sports_ws_url,
-        ping_interval_s=math.inf,  # the server pings us
+        ping_interval_s=None,  # the server pings us
         pong_timeout_s=settings.sports_silence_timeout_s,
         # Games can be hours apart (no game live): the server's ping is the liveness signal, not data.
         idle_timeout_s=None,

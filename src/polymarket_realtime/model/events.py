@@ -165,6 +165,8 @@ class UserOrder(_Event, frozen=True, tag="user_order"):
     outcome: str = ""
     order_type: str = ""
     created_at_ms: int = 0
+    source: Literal["ws", "rest_reconcile"] = "ws"
+    """``rest_reconcile``: read over REST after a user-socket reconnect (a change the socket did not replay)."""
 
 
 class MakerOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -195,6 +197,8 @@ class UserTrade(_Event, frozen=True, tag="user_trade"):
     transaction_hash: str = ""
     taker_order_id: str = ""
     maker_orders: tuple[MakerOrder, ...] = ()
+    source: Literal["ws", "rest_reconcile"] = "ws"
+    """``rest_reconcile``: read over REST after a user-socket reconnect (a change the socket did not replay)."""
 
 
 # --- RTDS ----------------------------------------------------------------------------------

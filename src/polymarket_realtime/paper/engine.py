@@ -38,6 +38,7 @@ __all__ = [
     "FillPlan",
     "Liquidity",
     "OrderType",
+    "check_order_shape",
     "cross_levels",
     "cross_resting",
     "cross_trade",
@@ -162,16 +163,7 @@ def validate_order(
     limit_price: Decimal | None,
 ) -> None:
     """Check an order before any state changes. Fails closed on an unknown or stale book."""
-    if side not in ("BUY", "SELL"):
-        raise InvalidInputError(f"side must be 'BUY' or 'SELL', not {side!r}.")
-    if order_type not in ("market", "limit"):
-        raise InvalidInputError(f"order_type must be 'market' or 'limit', not {order_type!r}.")
-    if not size.is_finite() or size <= 0:
-        raise InvalidInputError(f"size must be a positive number of shares, not {size}.")
-    if order_type == "limit" and limit_price is None:
-        raise InvalidInputError("a limit order needs limit_price (a price strictly between 0 and 1, on the tick).")
-    if order_type == "market" and limit_price is not None:
-        raise InvalidInputError("a market order takes no limit_price; use order_type='limit' to set a price.")
+    check_order_shape(side=side, size=size, order_type=order_type, limit_price=limit_price)
     if book is None:
         raise StaleDataError(
             f"No live book for token {token_id} yet (subscription warming up or unknown token); order refused. "
@@ -185,6 +177,20 @@ def validate_order(
     minimum = book.min_order_size
     if minimum is not None and size < minimum:
         raise InvalidInputError(f"size {size} is below this market's minimum order size {minimum}.")
+
+
+def check_order_shape(*, side: Side, size: Decimal, order_type: OrderType, limit_price: Decimal | None) -> None:
+    """The checks that need no book (run before waiting for one, so bad input is refused at once)."""
+    if side not in ("BUY", "SELL"):
+        raise InvalidInputError(f"side must be 'BUY' or 'SELL', not {side!r}.")
+    if order_type not in ("market", "limit"):
+        raise InvalidInputError(f"order_type must be 'market' or 'limit', not {order_type!r}.")
+    if not size.is_finite() or size <= 0:
+        raise InvalidInputError(f"size must be a positive number of shares, not {size}.")
+    if order_type == "limit" and limit_price is None:
+        raise InvalidInputError("a limit order needs limit_price (a price strictly between 0 and 1, on the tick).")
+    if order_type == "market" and limit_price is not None:
+        raise InvalidInputError("a market order takes no limit_price; use order_type='limit' to set a price.")
 
 
 def walk_book(levels: Sequence[Level], size: Decimal, *, limit_price: Decimal | None = None, side: Side) -> FillPlan:

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from .warmup import BookWarmup
+
 __all__ = [
     "BulkStateResult",
     "FillView",
@@ -109,6 +111,10 @@ class SessionDetail(SessionSummary):
     orders: list[OrderView] = Field(description="Open (resting) orders.")
     recent_fills: list[FillView] = Field(description="Newest first.")
     tokens: list[TokenStatus]
+    warmup: BookWarmup | None = Field(
+        default=None,
+        description="create_paper_session only: how long it waited for live books and which are ready or warming.",
+    )
 
 
 class SessionList(BaseModel):

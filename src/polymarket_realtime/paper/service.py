@@ -15,6 +15,10 @@ Contract
   callers wait for a state (a fill, a halt, a settlement, :attr:`PaperService.idle`) without polling.
 * The market fee schedule of each token is captured at creation and stored in the session row, so
   fees are the same after a restart whether or not Gamma answers then.
+* Books warm up before trading (:mod:`.warmup`): ``create_session`` waits up to ``book_warmup_s`` for its
+  tokens' live books and reports which are ready; ``place_order`` on a token whose book is not live yet
+  waits up to ``order_book_wait_s`` (outside the service lock, on the book store's readiness signal)
+  before refusing, and the refusal says how long it waited and what the feed is doing.
 * :attr:`PaperService.system_gate` (the master switch) is checked before creating, resuming and any
   BUY; pausing, stopping, cancelling and SELLs never are, so exposure can always be reduced.
 """
@@ -32,7 +36,7 @@ import anyio
 import anyio.abc
 
 from ..clock import SYSTEM_CLOCK, Clock
-from ..errors import InvalidInputError, NotFoundError, StateError
+from ..errors import InvalidInputError, NotFoundError, StaleDataError, StateError
 from ..model.events import Side
 from ..model.markets import MarketInfo
 from ..storage import repository as repo
@@ -63,6 +67,7 @@ from .session import (
     write_change,
 )
 from .states import Action, SessionState, accepts_order, transition
+from .warmup import feed_state, wait_live, warm_up
 
 __all__ = ["BookSource", "FeedSubscriber", "MarketLookup", "PaperService"]
 
@@ -98,6 +103,8 @@ class PaperService(EventReactions):
         markets: MarketLookup | None = None,
         clock: Clock = SYSTEM_CLOCK,
         resolution_poll_s: float = 60.0,
+        book_warmup_s: float = 0.0,
+        order_book_wait_s: float = 0.0,
     ) -> None:
         self._db = db
         self._activity = activity
@@ -106,6 +113,8 @@ class PaperService(EventReactions):
         self._markets = markets
         self._clock = clock
         self._resolution_poll_s = resolution_poll_s
+        self._book_warmup_s = book_warmup_s
+        self._order_book_wait_s = order_book_wait_s
         self._lock = anyio.Lock()
         self._sessions: dict[str, LiveSession] = {}
         self._market_info: dict[str, MarketInfo] = {}
@@ -357,7 +366,10 @@ class PaperService(EventReactions):
         self._activity.published()
         self.changed.notify()
         await self._subscribe(tokens)
-        return self._detail(sess, [])
+        warmup = await warm_up(self._books, self._feed, tokens, self._book_warmup_s, self._clock)
+        result = self._detail(sess, [])
+        result.warmup = warmup
+        return result
 
     async def _resolve_tokens(self, token_ids: Sequence[str], market_ids: Sequence[str]) -> list[str]:
         tokens: dict[str, None] = {}
@@ -380,6 +392,11 @@ class PaperService(EventReactions):
                 info = await self._markets.get_market(ref)
             except NotFoundError:
                 raise NotFoundError(f"Unknown market {ref!r}. Use search_markets to find one.") from None
+            if not info.outcomes:
+                raise InvalidInputError(
+                    f"market {ref!r} is not streamable yet: {info.unsupported_reason or 'it has no outcome ids'}; "
+                    "pick another market (search_markets)."
+                )
             for outcome in info.outcomes:
                 self._market_info[outcome.token_id] = info
                 tokens[outcome.token_id] = None
@@ -486,9 +503,38 @@ class PaperService(EventReactions):
         size: Decimal,
         order_type: OrderType = "market",
         limit_price: Decimal | None = None,
+        *,
+        wait_s: float | None = None,
     ) -> OrderResult:
+        """Place an order; on a book still warming up wait up to ``wait_s`` (default ``order_book_wait_s``)."""
+        bound = self._order_book_wait_s if wait_s is None else wait_s
+        waited: float | None = None
+        sess = self._sessions.get(session_id)
+        if (
+            bound > 0
+            and sess is not None
+            and accepts_order(sess.state, increases_exposure=side == "BUY")
+            and token_id in sess.rec.token_ids
+            and not self._live(token_id)
+        ):
+            engine.check_order_shape(side=side, size=size, order_type=order_type, limit_price=limit_price)
+            # Outside the lock: fills and other sessions' orders go on while this one waits.
+            start = self._clock.monotonic()
+            await wait_live(self._books, [token_id], bound)
+            waited = self._clock.monotonic() - start
         async with self._lock:
-            return await self._place(session_id, token_id, side, size, order_type, limit_price)
+            try:
+                return await self._place(session_id, token_id, side, size, order_type, limit_price)
+            except StaleDataError as exc:
+                state = feed_state(self._feed, self._books, token_id)
+                how_long = f"Waited {waited:.1f}s for a live book" if waited is not None else "Did not wait"
+                raise StaleDataError(
+                    f"{exc} {how_long} (limit {bound:g}s, POLYMARKET_ORDER_BOOK_WAIT_S); feed: {state}."
+                ) from None
+
+    def _live(self, token_id: str) -> bool:
+        book = self._books.get(token_id)
+        return book is not None and not book.stale
 
     async def _place(
         self,

@@ -219,6 +219,10 @@ class RecordingService:
             if self._markets is None:
                 raise InvalidInputError("market_ids need the Gamma client; pass token_ids instead")
             info = await self._markets.get_market(ref)
+            if not info.outcomes:
+                raise InvalidInputError(
+                    f"market {ref!r} is not streamable yet: {info.unsupported_reason or 'it has no outcome ids'}"
+                )
             conditions.append(info.condition_id)
             metadata.append(info.to_dict())
             tokens.extend(info.token_ids)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import NotFoundError
+from ..model.conditions import condition_key
 from ..model.events import Event
 from .eventlog import EventLog, LogEntry
 from .sinks import Sink
@@ -230,7 +231,8 @@ class EventRouter:
                     found, parts = (hit, 1) if found is None else ([*found, *hit], parts + 1)
         market = getattr(event, "market", None)
         if market is not None and self._by_market:
-            hit = self._by_market.get(market)
+            # Keys are canonical (64-hex lowercase); an event naming a 62-hex V2 id still joins.
+            hit = self._by_market.get(market) or self._by_market.get(condition_key(market))
             if hit:
                 found, parts = (hit, 1) if found is None else ([*found, *hit], parts + 1)
         if found is None:

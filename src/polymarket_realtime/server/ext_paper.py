@@ -22,6 +22,7 @@ from ..agents.system import SystemService
 from ..paper.service import PaperService
 from ..storage.activity import ACTIVITY_URI, ActivityFeed
 from ..storage.db import Database
+from ..storage.retention import Retention, RetentionPolicy
 from . import tools_agents, tools_paper, tools_system
 from .context import AppContext
 
@@ -77,11 +78,32 @@ class PaperExtension:
             feed=app.feed,
             markets=app.gamma,
             resolution_poll_s=app.settings.resolution_poll_s,
+            book_warmup_s=app.settings.book_warmup_s,
+            order_book_wait_s=app.settings.order_book_wait_s,
         )
         await paper.start(task_group, router=app.router)
-        agents = AgentService(db, activity, app.books, router=app.router, feed=app.feed, paper=paper, markets=app.gamma)
+        agents = AgentService(
+            db,
+            activity,
+            app.books,
+            router=app.router,
+            feed=app.feed,
+            paper=paper,
+            markets=app.gamma,
+            book_warmup_s=app.settings.book_warmup_s,
+        )
         agents.add_alert_listener(notifier.push_message)
         await agents.start(task_group)
+        settings = app.settings
+        retention = Retention(
+            db,
+            RetentionPolicy(
+                max_age_days=settings.retention_days,
+                agent_log_rows=settings.retention_agent_log_rows,
+                activity_rows=settings.retention_activity_rows,
+                interval_s=settings.retention_interval_s,
+            ),
+        )
         system = SystemService(
             db,
             activity,
@@ -91,8 +113,10 @@ class PaperExtension:
             router=app.router,
             books=app.books,
             started_monotonic=app.started_monotonic,
+            retention=retention,
         )
         await system.load()
+        task_group.start_soon(retention.run, name="history-retention")
         for service in (db, activity, paper, agents, system):
             app.add_service(service)
         self._system = system

@@ -50,6 +50,7 @@ class SubscriptionResult(BaseModel):
         "feed (Redis) is unreachable: kept, and data starts when it returns."
     )
     next_step: str = Field(description="What to call next to read events.")
+    poll_interval_s: float | None = Field(default=None, description="Seconds between polls when polled (comments).")
 
 
 class EventEntry(BaseModel):
@@ -113,6 +114,11 @@ class StatusResult(BaseModel):
         default=None,
         description="Shared-feed (Redis) mode only: Redis link, lag behind the stream heads, the active feed process.",
     )
+    rate_limits: dict[str, Any] = Field(
+        default_factory=dict,
+        description="This process's REST rate limiting: requests, throttled (waited for the client-side per-family "
+        "limit), throttled_wait_s, retries, http_429, http_503, gave_up (429/503 passed on), throttled_by_family.",
+    )
 
 
 class UnsubscribeResult(BaseModel):
@@ -164,6 +170,8 @@ class MarketResult(BaseModel):
     last_trade_price: str | None = None
     event_slug: str = ""
     winning_outcome: str | None = None
+    version: str = Field(default="v1", description="v1, or v2 (Protocol V2: 75-digit outcome ids).")
+    not_streamable: str | None = Field(default=None, description="Why it cannot be streamed yet (no outcomes).")
     outcomes: list[OutcomeResult]
 
     @classmethod
@@ -186,6 +194,8 @@ class MarketResult(BaseModel):
             last_trade_price=dec_str(m.last_trade_price),
             event_slug=m.event_slug,
             winning_outcome=m.winning_outcome,
+            version=m.version,
+            not_streamable=m.unsupported_reason,
             outcomes=[OutcomeResult(name=o.name, token_id=o.token_id, price=dec_str(o.price)) for o in m.outcomes],
         )
 

@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 
 from ..errors import InvalidInputError
+from ..model.conditions import condition_key
 from ..model.events import Event
 from ..routing.eventlog import EventLog
 from ..routing.router import Subscription
@@ -59,7 +60,10 @@ async def resolve_markets(app: AppContext, market_ids: list[str]) -> tuple[list[
     for ref in market_ids:
         market = await app.gamma.get_market(ref)
         if not market.outcomes:
-            raise InvalidInputError(f"market {ref!r} has no order book (no CLOB token ids); pick another market")
+            raise InvalidInputError(
+                f"market {ref!r} is not streamable yet: {market.unsupported_reason or 'it has no outcome ids'}. "
+                "Nothing was subscribed; pick another market (search_markets)."
+            )
         conditions[market.condition_id] = None
         for token in market.token_ids:
             tokens[token] = None
@@ -94,7 +98,7 @@ async def create_subscription(
         subscription_id=sub_id,
         kind=kind,
         token_ids=frozenset(token_ids),
-        market_ids=frozenset(market_ids),
+        market_ids=frozenset(condition_key(m) for m in market_ids),  # joins use the canonical 64-hex form
         event_types=event_types,
         depth=depth,
         callback_type=callback_type,
@@ -124,7 +128,7 @@ async def create_subscription(
             done["sports"] = True
         if user_markets is not None:
             # User channel (issue 4): condition ids; an empty list means every market of the account.
-            markets = list(dict.fromkeys(user_markets))
+            markets = list(dict.fromkeys(condition_key(m) for m in user_markets))
             await app.feed.subscribe_user_markets(markets)
             done["user_markets"] = markets
             sub.meta["feed"]["user_markets"] = markets

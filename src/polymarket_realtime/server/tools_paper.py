@@ -34,8 +34,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "token ids and/or markets (condition id or slug: all its outcomes). Orders fill against the live "
             "Polymarket order book. Optional `risk` limits: max_order_usd, max_position_usd, max_total_exposure_usd "
             "(orders breaking them are rejected), max_daily_loss_usd, max_drawdown_pct (breaching them halts the "
-            "session). `fee_bps` is used when the market's fee schedule is unknown (default 0). Returns the session; "
-            "books stream in within a second or two (see tokens[].book)."
+            "session). `fee_bps` is used when the market's fee schedule is unknown (default 0). Returns the session "
+            "after waiting up to 5 s for live books (warmup: which tokens are ready or still warming)."
         ),
     )
     async def create_paper_session(
@@ -59,7 +59,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
     @mcp.tool(
         title="List paper sessions",
         annotations=_READ,
-        description="Every paper session with state, cash, equity (marked to the live mid) and P&L; counts per state.",
+        description="Every paper session with state, cash, equity (marked to the live mid) and P&L; counts per state. "
+        "Details: get_paper_session(session_id).",
     )
     def list_paper_sessions(ctx: Context[AppContext]) -> SessionList:
         return _paper(ctx).list_sessions()
@@ -70,7 +71,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description=(
             "One session in full: cash, equity, positions with average price and realized/unrealized P&L marked to "
             "the live mid, open (resting) orders, recent fills, risk limits, state and why, the allowed state "
-            "actions, and each token's live book status."
+            "actions, and each token's live book status. Trade with place_paper_order; wait for fills with "
+            "get_activity(wait_s=10)."
         ),
     )
     async def get_paper_session(ctx: Context[AppContext], session_id: SessionId) -> SessionDetail:
@@ -136,7 +138,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "what crosses now and rest the remainder, filling later when the live book or a trade crosses the limit. "
             "BUY increases exposure (refused while paused/halted, checked against risk limits and free cash); SELL "
             "reduces a held position (no short selling: buy the other outcome instead). Size is in shares; "
-            "limit_price in (0, 1) on the market's tick. Refused when the book is stale or not yet received."
+            "limit_price in (0, 1) on the market's tick. Waits up to 3 s for a book not live yet, then refuses."
         ),
     )
     async def place_paper_order(

@@ -17,8 +17,10 @@ from pydantic import Field
 from ..errors import InvalidInputError
 from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
+from ..venues.polymarket.ratelimit import shared_limiter
 from . import tools_sports
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
+from .comments import CommentsPoller
 from .context import AppContext, app_context
 from .results import (
     ConnectionStatus,
@@ -48,19 +50,16 @@ __all__ = ["build_status", "register"]
 CallbackType = Literal["notification", "log"]
 CHANNELS = ("market", "user", "rtds", "sports")
 RTDS_TOPICS = {"binance": ("crypto_prices", "update"), "chainlink": ("crypto_prices_chainlink", "*")}
-COMMENTS_TOPIC = ("comments", "*")
 _SYMBOL = re.compile(r"^[a-z0-9]{2,12}(/[a-z]{2,5}|usdt)?$")
 
 
 _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
-_CALLBACK_DOC = (
-    "'notification' (default) also pushes MCP log/resource notifications to clients that show them; "
-    "'log' writes events to the server log only. Either way, read events with get_events."
-)
+_CALLBACK_DOC = "'log': no MCP notifications, events go to the server log. Read events with get_events either way."
 
 TokenIds = Annotated[list[str], Field(description="Outcome token ids (decimal strings) from get_market.")]
 MarketIds = Annotated[
-    list[str], Field(description="Condition ids (0x + 64 hex) or market slugs; every outcome token is included.")
+    list[str],
+    Field(description="Condition ids (0x + 62 or 64 hex) or market slugs; every outcome token is included."),
 ]
 Callback = Annotated[CallbackType, Field(description=_CALLBACK_DOC)]
 
@@ -175,6 +174,7 @@ def build_status(app: AppContext) -> StatusResult:
         subscriptions=SubscriptionsSummary(total=len(active), active=active),
         statistics=StatisticsResult(**{k: v for k, v in stats.items() if v is not None}),
         shared_feed=raw.get("shared_feed"),
+        rate_limits=shared_limiter().status(),
     )
 
 
@@ -196,8 +196,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "Start streaming price events for outcome tokens: `price_change` (book level changes with best bid/ask), "
             "`last_trade_price` (trades: price, size in shares, side), `best_bid_ask`, `tick_size_change`, and "
             "`feed_status` when the live connection drops or recovers. Prices are USDC per share (0..1) as decimal "
-            "strings. Pass token_ids and/or market_ids (slugs or condition ids: all outcomes). Returns "
-            "{subscription_id, kind, token_ids, status}. " + _FOLLOW_UP
+            "strings. Pass token_ids and/or market_ids (slugs or condition ids: all outcomes). " + _FOLLOW_UP
         ),
     )
     async def subscribe_market_prices(
@@ -218,7 +217,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "levels per side best-first ({price, size} decimal strings; price USDC per share, size shares), "
             "best_bid, best_ask, mid, spread, tick_size, last_trade_price, `age_s` and `stale` (true while the feed "
             "reconnects). Types: book (full snapshot), price_change, last_trade_price, best_bid_ask, "
-            "tick_size_change, feed_status. Returns {subscription_id, kind, token_ids, status}. " + _FOLLOW_UP
+            "tick_size_change, feed_status. " + _FOLLOW_UP
         ),
     )
     async def subscribe_orderbook_updates(
@@ -326,13 +325,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
         return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
-        title="Subscribe to comments (RTDS)",
+        title="Subscribe to comments (polled)",
         annotations=_SUBSCRIBE,
         description=(
-            "Stream comments and reactions on one Polymarket event page: `comment` events {kind "
-            "(comment_created|comment_removed|reaction_created|reaction_removed), entity_id, comment_id, body, "
-            "user_address}. event_id is the numeric Gamma event id (see get_market's event, or the event page). "
-            + _FOLLOW_UP
+            "Watch new comments on one event. POLLED, not streamed (the live stream is retired): Gamma's comments "
+            "API every poll_interval_s (POLYMARKET_COMMENTS_POLL_S, default 10 s); each new comment once as a "
+            "`comment` event {comment_id, body, user_address, entity_id}; earlier ones are not replayed. event_id: "
+            "numeric Gamma event id (unknown = error). At most 10 events. " + _FOLLOW_UP
         ),
     )
     async def subscribe_comments(
@@ -342,13 +341,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
     ) -> SubscriptionResult:
         app = app_context(ctx)
         entity = str(event_id).strip()
-        if not entity.isdigit():
+        if not entity.isdigit() or len(entity) > 12:
             raise InvalidInputError(f"event_id {event_id!r} must be the numeric Gamma event id, e.g. '18396'")
+        poller = app.service(CommentsPoller)
+        await poller.prepare(entity)  # raises (nothing registered) for an unknown event
 
         def predicate(event: Event) -> bool:
-            if event.type == "feed_status":
-                return getattr(event, "channel", "") == "rtds"
-            return str(getattr(event, "entity_id", "")) == entity
+            return event.type == "comment" and str(getattr(event, "entity_id", "")) == entity
 
         sub = await create_subscription(
             app,
@@ -357,10 +356,15 @@ def register(mcp: MCPServer[AppContext]) -> None:
             event_types=COMMENT_TYPES,
             callback_type=callback_type,
             predicate=predicate,
-            rtds=COMMENTS_TOPIC,
-            meta={"event_id": entity},
+            meta={"event_id": entity, "poll_interval_s": poller.interval_s},
         )
-        return _sub_result(sub, feed=app.feed)
+        result = _sub_result(
+            sub,
+            f"Comments are polled every {poller.interval_s:g} s (not streamed), so new ones appear with up to "
+            "that delay. " + _FOLLOW_UP,
+        )
+        result.poll_interval_s = poller.interval_s
+        return result
 
     @mcp.tool(
         title="Read subscription events",
@@ -407,10 +411,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Real-time status",
         annotations=_READ_LOCAL,
         description=(
-            "Health of the live feed: per connection (market, user, rtds, sports) its state, url, "
-            "connected_since (Unix s), reconnects, last_error, last_message_age_s and subscribed assets; every "
-            "active subscription with events delivered/dropped and last_event_age_s; and statistics (total_events, "
-            "events_by_type, malformed_frames, unknown_events, reconnect_count, uptime_s, events_per_s)."
+            "Health of the live feed: each socket (market, user, rtds, sports) with state, reconnects, last_error "
+            "and last_message_age_s; each subscription with events delivered/dropped and last_event_age_s; feed "
+            "statistics. Call it when events stop arriving."
         ),
     )
     async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
@@ -426,8 +429,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         annotations=_UNSUBSCRIBE,
         description=(
             "Stop a subscription (its event log is discarded and the venue subscription released when no other "
-            "subscription needs it). Pass subscription_id, or all=true to stop every subscription. Returns "
-            "{removed, remaining}."
+            "subscription needs it). Pass subscription_id, or all=true to stop every subscription."
         ),
     )
     async def unsubscribe_realtime(

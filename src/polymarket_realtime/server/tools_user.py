@@ -37,7 +37,7 @@ _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and 
 
 MarketIds = Annotated[
     list[str],
-    Field(description="Condition ids (0x + 64 hex) or market slugs; empty = every market of the account."),
+    Field(description="Condition ids (0x + 62 or 64 hex) or market slugs; empty = every market of the account."),
 ]
 CallbackType = Literal["notification", "log"]
 
@@ -47,10 +47,12 @@ class UserSubscriptionResult(BaseModel):
     kind: str = Field(description="user_orders | user_trades")
     market_ids: list[str] = Field(description="Condition ids watched; empty = all markets of the account.")
     status: str = Field(
-        description="'active': the user socket is open or opening; events arrive as they happen. 'rejected': the "
-        "venue keeps refusing these credentials (see detail); the socket retries with backoff."
+        description="The user socket after its first attempt was answered (waited for, briefly): 'active' "
+        "(credentials accepted; events arrive as they happen), 'rejected' (the venue refused these credentials, "
+        "see detail; it retries with backoff), 'retrying' (the attempt failed otherwise, see detail) or "
+        "'connecting' (no answer yet)."
     )
-    detail: str = Field(default="", description="With status 'rejected': what is wrong and what to do.")
+    detail: str = Field(default="", description="Unless 'active': what is wrong and what to do.")
     address: str | None = Field(description="Signer address the credentials belong to.")
     credentials: str | None = Field(description="Where the API credentials came from: env, file or derived.")
     credentials_file: str | None = Field(
@@ -147,7 +149,7 @@ def _service(app: AppContext) -> UserService:
 async def _condition_ids(app: AppContext, market_ids: list[str]) -> list[str]:
     found: dict[str, None] = {}
     for ref in check_market_refs(market_ids):
-        found[ref.lower() if is_condition_id(ref) else (await app.gamma.get_market(ref)).condition_id] = None
+        found[ref if is_condition_id(ref) else (await app.gamma.get_market(ref)).condition_id] = None
     return list(found)
 
 
@@ -203,19 +205,28 @@ async def _subscribe(app: AppContext, kind: str, market_ids: list[str], callback
         for entry in sub.log.read(0, sub.log.capacity).entries:  # anything routed before the hook was set
             if isinstance(entry.event, UserTrade):
                 service.on_trade(entry.event)
+    # The answer reports the socket's first attempt (bounded wait), so refused credentials show here.
+    wait = getattr(app.feed, "wait_user_first_attempt", None)  # absent on a shared (Redis) feed
+    if wait is not None:
+        await wait(app.settings.user_first_status_s)
     return sub
 
 
 def _sub_result(app: AppContext, sub: Subscription) -> UserSubscriptionResult:
     manager, _ = _service(app).require()
-    problem = _auth_problem(app)
+    state = getattr(app.feed, "user_channel_state", None)
+    if state is not None:
+        status, detail = state()
+    else:
+        problem = _auth_problem(app)
+        status, detail = ("rejected" if problem else "active"), problem or ""
     path = manager.file_path if manager.source in ("file", "derived") else None
     return UserSubscriptionResult(
         subscription_id=sub.subscription_id,
         kind=sub.kind,
         market_ids=sorted(sub.meta.get("condition_ids", ())),
-        status="rejected" if problem else "active",
-        detail=problem or "",
+        status=status,
+        detail=detail,
         address=manager.address,
         credentials=manager.source,
         credentials_file=str(path) if path is not None else None,

@@ -58,6 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sports-port", type=_port, default=0, help="sports socket port (default: ephemeral)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--markets", type=_positive_int, default=8)
+    parser.add_argument(
+        "--v2-every", type=int, default=3, help="every Nth market is a Protocol V2 market (0 = none; default 3)"
+    )
     parser.add_argument("--rate", type=_non_negative, default=50.0, help="market events per second")
     parser.add_argument("--sports-rate", type=_non_negative, default=2.0, help="sports game updates per second")
     parser.add_argument(
@@ -78,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     config = SimulatorConfig(
         seed=args.seed,
         markets=args.markets,
+        v2_every=max(0, args.v2_every),
         rate_per_s=args.rate,
         resolve_after_s=args.resolve_after,
         account=SimAccount(lifecycle_every_s=args.account_every),

@@ -358,7 +358,8 @@ def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int =
 class RecordedGamma:
     """Gamma's market routes answered from recorded metadata (``MarketInfo.to_dict()`` dicts).
 
-    Handles ``/markets`` (``id``, ``slug``, ``condition_ids``, ``clob_token_ids`` filters),
+    Handles ``/markets/keyset`` and ``/markets`` (``id``, ``slug``, ``condition_ids``, ``clob_token_ids``
+    filters; one page),
     ``/markets/slug/<slug>``, ``/markets/<id>`` and ``/public-search``; returns None (the caller falls back
     to the simulator's model) when no recorded market matches.
     """
@@ -369,7 +370,7 @@ class RecordedGamma:
     def __call__(self, request: HttpRequest) -> HttpResponse | None:
         parts = [p for p in request.path.split("/") if p]
         found: list[dict[str, Any]]
-        if parts == ["markets"]:
+        if parts in (["markets"], ["markets", "keyset"]):
             ids, slugs = set(request.args("id")), set(request.args("slug"))
             conditions = {c.lower() for c in request.args("condition_ids")}
             tokens = set(request.args("clob_token_ids"))
@@ -379,12 +380,14 @@ class RecordedGamma:
                 if (not ids or m["id"] in ids)
                 and (not slugs or m["slug"] in slugs)
                 and (not conditions or str(m["conditionId"]).lower() in conditions)
-                and (not tokens or tokens.intersection(json.loads(m["clobTokenIds"])))
+                and (not tokens or tokens.intersection(json.loads(m.get("clobTokenIds") or "[]")))
             ]
             closed = request.arg("closed")
             if closed:
                 found = [m for m in found if m["closed"] == (closed.lower() in ("true", "1"))]
-            return json_response(found) if found else None
+            if not found:
+                return None
+            return json_response({"markets": found} if parts[-1] == "keyset" else found)
         if len(parts) == 3 and parts[:2] == ["markets", "slug"]:
             found = [m for m in self.markets if m["slug"] == parts[2]]
         elif len(parts) == 2 and parts[0] == "markets":
@@ -410,15 +413,23 @@ def _gamma_market(info: dict[str, object]) -> dict[str, Any]:
         value = info.get(key)
         return None if value is None else str(value)
 
+    v2 = info.get("version") == "v2"
+    condition = text("condition_id") or ""
+    ids = [str(o.get("token_id", "")) for o in outcomes]
     body: dict[str, Any] = {
         "id": text("market_id") or "",
         "question": text("question") or "",
-        "conditionId": text("condition_id") or "",
+        # Gamma shows a V2 condition id without its padding byte (the recording keeps the 64-hex form).
+        "conditionId": condition[:-2] if v2 and len(condition) == 66 else condition,
         "slug": text("slug") or "",
         "endDate": text("end_date"),
         "outcomes": json.dumps([str(o.get("name", "")) for o in outcomes]),
         "outcomePrices": json.dumps([str(o.get("price") or "") for o in outcomes]),
-        "clobTokenIds": json.dumps([str(o.get("token_id", "")) for o in outcomes]),
+        "clobTokenIds": None if v2 else json.dumps(ids),
+        "version": text("version"),
+        "positionIds": ids if v2 else None,
+        "resolutionStatus": text("resolution_status"),
+        "umaResolutionStatus": text("uma_resolution_status"),
         "active": bool(info.get("active", True)),
         "closed": bool(info.get("closed", False)),
         "volume": text("volume"),

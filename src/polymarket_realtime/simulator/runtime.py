@@ -53,7 +53,9 @@ class Simulator:
     def __init__(self, config: SimulatorConfig | None = None, *, source: BookSource | None = None) -> None:
         self.config = config or SimulatorConfig()
         cfg = self.config
-        self.model = MarketModel(seed=cfg.seed, markets=cfg.markets, book_depth=cfg.book_depth, now_ms=_now_ms)
+        self.model = MarketModel(
+            seed=cfg.seed, markets=cfg.markets, book_depth=cfg.book_depth, now_ms=_now_ms, v2_every=cfg.v2_every
+        )
         self.model_source = ModelSource(self.model, rate_per_s=cfg.rate_per_s, tick_interval_s=cfg.tick_interval_s)
         self.source: BookSource = source if source is not None else self.model_source
         self.observed = Observations()

@@ -126,6 +126,23 @@ class Database:
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await anyio.to_thread.run_sync(self.read_sync, fn)
 
+    async def size(self) -> dict[str, int]:
+        """Bytes on disk: the file, its write-ahead log, both together, and the free pages inside the file
+        (left by deletes and reused before the file grows)."""
+
+        def measure(conn: sqlite3.Connection) -> dict[str, int]:
+            page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            free_pages = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+            file_bytes, wal_bytes = _file_size(self.path), _file_size(self.path.with_name(self.path.name + "-wal"))
+            return {
+                "file_bytes": file_bytes,
+                "wal_bytes": wal_bytes,
+                "total_bytes": file_bytes + wal_bytes,
+                "free_bytes": free_pages * page_size,
+            }
+
+        return await self.read(measure)
+
     async def health(self) -> dict[str, object]:
         """``PRAGMA quick_check`` plus a write probe; never raises."""
 
@@ -141,3 +158,10 @@ class Database:
             return {"ok": check == "ok", "quick_check": check, "path": str(self.path), "schema": SCHEMA_VERSION}
         except Exception as exc:  # health is a boundary: report, never raise
             return {"ok": False, "error": str(exc), "path": str(self.path), "schema": SCHEMA_VERSION}
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0

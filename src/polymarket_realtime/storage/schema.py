@@ -134,5 +134,14 @@ MIGRATIONS: Final[tuple[str, ...]] = (
     """
     ALTER TABLE sessions ADD COLUMN fee_schedules_json TEXT NOT NULL DEFAULT '{}';
     """,
+    # 4: indexes for retention (storage/retention.py): delete by age, and find each owner's oldest rows
+    # beyond its count limit, without scanning the tables.
+    """
+    CREATE INDEX agent_logs_ts ON agent_logs(ts_ns);
+    CREATE INDEX alerts_agent ON alerts(agent_id, id);
+    CREATE INDEX alerts_ts ON alerts(ts_ns);
+    CREATE INDEX activity_ts ON activity(ts_ns);
+    CREATE INDEX activity_subject ON activity(subject, seq);
+    """,
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)

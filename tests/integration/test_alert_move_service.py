@@ -1,0 +1,44 @@
+"""Repeating move alerts through AgentService (real SQLite, BookStore, EventRouter): reference kept across restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ._paper_kit import YES, kit, snapshot
+
+pytestmark = pytest.mark.anyio
+
+
+def _mid(mid_cents: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    return [(f"0.{mid_cents - 1:02d}", "100")], [(f"0.{mid_cents + 1:02d}", "100")]
+
+
+async def test_repeating_move_alert_measures_from_its_last_firing_across_a_restart(tmp_path: Path) -> None:
+    async with kit(tmp_path) as k:
+        await k.push(snapshot(YES, *_mid(50)))
+        view = await k.agents.start_agent("price_alert", {"token_id": YES, "move": "0.02", "repeat": True})
+        aid = view.agent_id
+        assert view.stats["reference"] == "0.50"  # the live mid when start_agent ran
+
+        async def mid(cents: int) -> None:
+            await k.push(snapshot(YES, *_mid(cents)))
+            await k.settled()
+
+        await mid(51)
+        assert k.agents.view(aid).stats["fired"] == 0
+        await mid(53)  # 3 cents up from 0.50: fires, and the next move is measured from 0.53
+        assert k.agents.view(aid).stats["fired"] == 1 and k.agents.view(aid).stats["reference"] == "0.53"
+        await k.agents.stop_agent(aid)
+        await mid(40)  # while stopped: not seen
+        restarted = await k.agents.restart_agent(aid, "again")
+        assert restarted.stats["reference"] == "0.53"  # kept from memory, not replaced by the book now
+        await mid(52)  # 1 cent from 0.53
+        assert k.agents.view(aid).stats["fired"] == 1
+        await mid(51)  # 2 cents down from 0.53
+        assert k.agents.view(aid).stats["fired"] == 2
+        alerts = await k.agents.alerts(aid)
+        assert [str(a.price) for a in alerts] == ["0.51", "0.53"]  # newest first
+        assert "moved down 0.02 (threshold 0.02) from 0.53" in alerts[0].message
+        assert k.agents.view(aid).state == "running"
