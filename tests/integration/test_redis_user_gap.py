@@ -8,6 +8,7 @@ import httpx2
 import pytest
 from mcp import Client
 
+from polymarket_realtime.config import TOOLSETS
 from polymarket_realtime.secrets import Secret
 from polymarket_realtime.server.app import create_server
 from polymarket_realtime.server.ext_user import EXTENSION
@@ -28,7 +29,8 @@ async def test_feed_process_recovers_trades_missed_while_the_user_socket_was_dow
         base = sim_settings_for(sim, tmp_path / "feed").replace(private_key=Secret(KEY))
         async with feeds_running(base, redis_server.url) as feeds, httpx2.AsyncClient(timeout=10.0) as http:
             await feeds.start()
-            server = create_server(server_settings(base, redis_server, tmp_path / "s1"), extensions=[EXTENSION])
+            settings = server_settings(base, redis_server, tmp_path / "s1").replace(toolsets=frozenset(TOOLSETS))
+            server = create_server(settings, extensions=[EXTENSION])
             async with Client(server) as client:
                 sub = (await call(client, "subscribe_user_trades", {}))["subscription_id"]
                 await sim.wait_until(lambda: bool(sim.ws.user_connections()))
