@@ -27,6 +27,7 @@ CORE_TOOLS = {
     "subscribe_market_resolution",
     "subscribe_crypto_prices",
     "subscribe_comments",
+    "subscribe_sports_scores",
     "get_events",
     "get_realtime_status",
     "unsubscribe_realtime",

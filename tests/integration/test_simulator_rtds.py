@@ -89,7 +89,7 @@ async def test_cli_simulate_prints_exports_and_serves() -> None:
         exports: dict[str, str] = {}
         buffer = b""
         with anyio.fail_after(20):
-            while len(exports) < 4:
+            while len(exports) < 5:
                 buffer += await process.stdout.receive()
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
@@ -99,6 +99,7 @@ async def test_cli_simulate_prints_exports_and_serves() -> None:
         assert set(exports) == {
             "POLYMARKET_CLOB_WS_URL",
             "POLYMARKET_RTDS_WS_URL",
+            "POLYMARKET_SPORTS_WS_URL",
             "POLYMARKET_CLOB_URL",
             "POLYMARKET_GAMMA_URL",
         }

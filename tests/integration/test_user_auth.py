@@ -221,6 +221,7 @@ async def test_doctor_all_ok_and_without_credentials(
         "market socket": "ok",
         "user socket": "ok",
         "RTDS socket": "ok",
+        "sports socket": "ok",
         "signature type / funder": "ok",
         "chain id": "ok",
     }
@@ -241,6 +242,7 @@ async def test_doctor_reports_unreachable_endpoints(tmp_path: Path) -> None:
             "POLYMARKET_GAMMA_URL": "http://127.0.0.1:9",
             "POLYMARKET_CLOB_WS_URL": "ws://127.0.0.1:9/ws",
             "POLYMARKET_RTDS_WS_URL": "ws://127.0.0.1:9",
+            "POLYMARKET_SPORTS_WS_URL": "ws://127.0.0.1:9/ws",
             "POLYMARKET_MCP_DATA_DIR": str(tmp_path),
         },
         env_file=Path(os.devnull),
@@ -251,6 +253,8 @@ async def test_doctor_reports_unreachable_endpoints(tmp_path: Path) -> None:
         assert check.status == "fail", name
         assert check.fix, name
     assert report.get("clock skew").status == "skip" and not report.ok
+    sports = report.get("sports socket")
+    assert sports.status == "warn" and "POLYMARKET_SPORTS_WS_URL" in sports.fix
 
 
 def test_doctor_cli_json_exit_code(

@@ -56,6 +56,7 @@ from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .keepalive import Sleep
 from .shards import RefCounts, ShardAssigner
+from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
 from .user_gap import UserGapReconciler, UserRestSource
 
@@ -159,6 +160,9 @@ class WebSocketManager:
         # RTDS.
         self._rtds_refs: RefCounts[tuple[str, str]] = RefCounts()
         self._rtds_conn: FeedConnection | None = None
+        # Sports socket (no subscription frame: one connection, opened while anyone wants scores).
+        self._sports_refs = 0
+        self._sports_conn: FeedConnection | None = None
         self._closed_reconnects = 0  # reconnects of connections that were closed since
 
     # --- lifecycle ------------------------------------------------------------------------------
@@ -187,6 +191,8 @@ class WebSocketManager:
     def _all_connections(self) -> list[FeedConnection]:
         conns = list(self._market.values())
         conns.extend(c for c in (self._events_conn, self._user_conn, self._rtds_conn) if c is not None)
+        if self._sports_conn is not None:
+            conns.append(self._sports_conn)
         return conns
 
     def _new_connection(
@@ -489,6 +495,26 @@ class WebSocketManager:
         subs = sorted(self._rtds_refs.wanted())
         return [protocol.rtds_subscribe_frame(subs)] if subs else []
 
+    # --- sports ---------------------------------------------------------------------------------
+
+    async def subscribe_sports(self) -> None:
+        """Receive every game update of the sports socket (ref-counted; filtering is local)."""
+        async with self._lock:
+            self._sports_refs += 1
+            if self._sports_conn is None:
+                spec = sports_spec(self.settings)
+                refs = lambda: self._sports_refs  # noqa: E731 - status shows the holders as "assets"
+                self._sports_conn = self._new_connection(SPORTS_CONNECTION_ID, spec, no_initial_frames, assets=refs)
+
+    async def unsubscribe_sports(self) -> None:
+        async with self._lock:
+            if self._sports_refs == 0:
+                return
+            self._sports_refs -= 1
+            if self._sports_refs == 0 and self._sports_conn is not None:
+                self._close_connection(self._sports_conn)
+                self._sports_conn = None
+
     # --- the pipeline ---------------------------------------------------------------------------
 
     def _on_frame(self, conn: FeedConnection, frame: ParsedFrame, ts_recv_ns: int) -> None:
@@ -752,7 +778,7 @@ class WebSocketManager:
 
     # --- control and status ---------------------------------------------------------------------
 
-    async def force_reconnect(self, channel: Literal["market", "user", "rtds"] = "market") -> int:
+    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "sports"] = "market") -> int:
         """Drop the channel's sockets into their reconnect loops; returns how many were dropped."""
         conns = [c for c in self._all_connections() if c.spec.channel == channel]
         for conn in conns:
@@ -796,12 +822,13 @@ class WebSocketManager:
         return self._closed_reconnects + sum(c.reconnects for c in self._all_connections())
 
     def status(self) -> dict[str, Any]:
-        """``{"connections": {market, user, rtds}, "statistics": {...}}`` for ``get_realtime_status``."""
+        """``{"connections": {market, user, rtds, sports}, "statistics": {...}}`` for ``get_realtime_status``."""
         market = [*self._market.values(), *([self._events_conn] if self._events_conn else [])]
         connections = {
             "market": _aggregate(self.settings.market_ws_url, market, len(self._asset_refs)),
             "user": _aggregate(self.settings.user_ws_url, [self._user_conn] if self._user_conn else [], None),
             "rtds": _aggregate(self.settings.rtds_ws_url, [self._rtds_conn] if self._rtds_conn else [], None),
+            "sports": _aggregate(self.settings.sports_ws_url, [self._sports_conn] if self._sports_conn else [], None),
         }
         states = {c.connection_id: c.state for c in self._all_connections()}
         statistics = self.stats.snapshot(

@@ -1,4 +1,4 @@
-"""``polymarket-realtime-mcp record --tokens ... | --markets ... [--rtds TOPIC[:TYPE] ...] --out FILE``.
+"""``polymarket-realtime-mcp record --tokens ... | --markets ... [--rtds TOPIC[:TYPE] ...] [--sports] --out FILE``.
 
 Connects to the venue (or whatever ``POLYMARKET_*_URL`` points at), subscribes the tokens, and streams
 every raw frame to ``FILE`` until ``--duration`` seconds passed or Ctrl-C / SIGTERM; the file is closed
@@ -34,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--rtds", nargs="+", default=[], metavar="TOPIC[:TYPE]", help="RTDS topics, e.g. crypto_prices:update"
     )
+    what.add_argument("--sports", action="store_true", help="the sports socket's game updates (every game)")
     parser.add_argument("--out", type=Path, default=None, help=f"output file (*{SUFFIX}); default in data_dir")
     parser.add_argument("--name", default="", help="recording name (used for the default file name)")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
@@ -57,6 +58,7 @@ async def record(
     markets: list[str],
     rtds: list[tuple[str, str]],
     out: Path | None,
+    sports: bool = False,
     name: str = "",
     duration_s: float | None = None,
     max_part_bytes: int = 64 << 20,
@@ -88,7 +90,7 @@ async def record(
             source=settings.market_ws_url.split("?", 1)[0],
         )
         await service.start(tg)
-        info = await service.start_recording(tokens, markets, name, rtds=rtds, path=out)
+        info = await service.start_recording(tokens, markets, name, rtds=rtds, path=out, sports=sports)
         print(f"recording {len(info.token_ids)} tokens to {info.path}", file=sys.stderr)
         stop = anyio.Event()
 
@@ -126,8 +128,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     configure_logging(settings)
-    if not (args.tokens or args.markets or args.rtds):
-        print("record: give --tokens, --markets and/or --rtds", file=sys.stderr)
+    if not (args.tokens or args.markets or args.rtds or args.sports):
+        print("record: give --tokens, --markets, --rtds and/or --sports", file=sys.stderr)
         return 2
     try:
         final = anyio.run(
@@ -137,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
                 markets=args.markets,
                 rtds=_rtds(args.rtds),
                 out=args.out,
+                sports=args.sports,
                 name=args.name,
                 duration_s=args.duration,
                 max_part_bytes=int(args.max_part_mb * (1 << 20)),

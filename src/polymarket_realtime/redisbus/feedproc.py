@@ -230,6 +230,7 @@ class FeedProcess:
         have = self.interest
         assets, market_events = set(have.assets), have.market_events
         user, user_all, rtds = set(have.user_markets), have.user_all, set(have.rtds)
+        sports = have.sports
         try:
             if add := sorted(want.assets - assets):
                 await manager.subscribe_assets(add)
@@ -251,6 +252,12 @@ class FeedProcess:
             for topic, kind in sorted(rtds - want.rtds) if not keep else ():
                 await manager.unsubscribe_rtds(topic, kind)
                 rtds.discard((topic, kind))
+            if want.sports and not sports:
+                await manager.subscribe_sports()
+                sports = True
+            elif sports and not want.sports and not keep:
+                await manager.unsubscribe_sports()
+                sports = False
             if add := sorted(want.user_markets - user):
                 await manager.subscribe_user_markets(add)
                 user.update(add)
@@ -275,6 +282,7 @@ class FeedProcess:
                 user_markets=frozenset(user),
                 user_all=user_all,
                 rtds=frozenset(rtds),
+                sports=sports,
             )
 
     def status(self) -> dict[str, object]:
@@ -286,6 +294,7 @@ class FeedProcess:
                 "assets": len(self.interest.assets),
                 "market_events": self.interest.market_events,
                 "rtds": sorted(f"{t}:{k}" for t, k in self.interest.rtds),
+                "sports": self.interest.sports,
             },
             "publisher": self.publisher.stats() if self.publisher is not None else None,
         }

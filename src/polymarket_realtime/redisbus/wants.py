@@ -24,6 +24,7 @@ class Wants:
         self.rtds: Counter[tuple[str, str]] = Counter()
         self.user: Counter[str] = Counter()
         self.user_all = 0
+        self.sports = 0
 
     def add_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Returns the tokens new to this server."""
@@ -70,6 +71,16 @@ class Wants:
         del self.rtds[key]
         return True
 
+    def add_sports(self) -> bool:
+        self.sports += 1
+        return self.sports == 1
+
+    def remove_sports(self) -> bool:
+        if self.sports == 0:
+            return False
+        self.sports -= 1
+        return self.sports == 0
+
     def add_user(self, condition_ids: Iterable[str]) -> bool:
         """Empty = all markets."""
         ids = list(dict.fromkeys(condition_ids))
@@ -105,6 +116,7 @@ class Wants:
             user_markets=frozenset(self.user),
             user_all=self.user_all > 0,
             rtds=frozenset(self.rtds),
+            sports=self.sports > 0,
         )
 
     def summary(self) -> dict[str, object]:
@@ -112,6 +124,7 @@ class Wants:
             "assets": len(self.assets),
             "market_events": self.market_events > 0,
             "rtds_topics": len(self.rtds),
+            "sports": self.sports > 0,
             "user_markets": len(self.user),
             "user_all_markets": self.user_all > 0,
         }

@@ -41,7 +41,7 @@ def dec_str(value: Decimal | str | int | None) -> str | None:
 
 class SubscriptionResult(BaseModel):
     subscription_id: str = Field(description="Pass to get_events / unsubscribe_realtime.")
-    kind: str = Field(description="prices | orderbook | resolution | crypto_prices | comments")
+    kind: str = Field(description="prices | orderbook | resolution | crypto_prices | comments | sports_scores")
     token_ids: list[str] = Field(description="Token ids covered (empty = all markets for resolution).")
     market_ids: list[str] = Field(default_factory=list, description="Condition ids covered, when known.")
     callback_type: Literal["notification", "log"] = "notification"
@@ -107,7 +107,7 @@ class StatisticsResult(BaseModel):
 
 
 class StatusResult(BaseModel):
-    connections: dict[str, ConnectionStatus] = Field(description="market, user and rtds sockets.")
+    connections: dict[str, ConnectionStatus] = Field(description="market, user, rtds and sports sockets.")
     subscriptions: SubscriptionsSummary
     statistics: StatisticsResult
     shared_feed: dict[str, Any] | None = Field(

@@ -31,6 +31,7 @@ __all__ = [
     "ORDERBOOK_TYPES",
     "PRICE_TYPES",
     "RESOLUTION_TYPES",
+    "SPORTS_TYPES",
     "create_subscription",
     "remove_subscription",
     "resolve_markets",
@@ -45,9 +46,11 @@ ORDERBOOK_TYPES = frozenset(
 RESOLUTION_TYPES = frozenset({"market_resolved", "new_market", "feed_status"})
 CRYPTO_TYPES = frozenset({"crypto_price", "feed_status"})
 COMMENT_TYPES = frozenset({"comment", "feed_status"})
+SPORTS_TYPES = frozenset({"sports_score", "feed_status"})
 
 _PREFIX = {"prices": "px", "orderbook": "ob", "resolution": "res", "crypto_prices": "cx", "comments": "cm"}
 _PREFIX.update({"user_orders": "uo", "user_trades": "ut"})  # issue 4 (user channel)
+_PREFIX["sports_scores"] = "sp"
 
 
 async def resolve_markets(app: AppContext, market_ids: list[str]) -> tuple[list[str], list[str]]:
@@ -82,6 +85,7 @@ async def create_subscription(
     rtds: tuple[str, str] | None = None,
     meta: dict[str, Any] | None = None,
     user_markets: Iterable[str] | None = None,
+    sports: bool = False,
 ) -> Subscription:
     """Register a subscription with the router, then ask the feed for the data it needs.
 
@@ -102,7 +106,10 @@ async def create_subscription(
         predicate=predicate,
         on_event=app.notifier.on_subscription_event,
         created_ns=time.time_ns(),
-        meta={**(meta or {}), "feed": {"assets": asset_list, "market_events": market_events, "rtds": rtds}},
+        meta={
+            **(meta or {}),
+            "feed": {"assets": asset_list, "market_events": market_events, "rtds": rtds, "sports": sports},
+        },
     )
     app.router.add(sub)
     done: dict[str, Any] = {"assets": [], "market_events": False, "rtds": None}
@@ -116,6 +123,9 @@ async def create_subscription(
         if rtds is not None:
             await app.feed.subscribe_rtds(*rtds)
             done["rtds"] = rtds
+        if sports:
+            await app.feed.subscribe_sports()
+            done["sports"] = True
         if user_markets is not None:
             # User channel (issue 4): condition ids; an empty list means every market of the account.
             markets = list(dict.fromkeys(condition_key(m) for m in user_markets))
@@ -148,6 +158,8 @@ async def _release(app: AppContext, sub: Subscription, *, strict: bool) -> None:
         user_markets = feed_meta.get("user_markets")
         if user_markets is not None:
             await app.feed.unsubscribe_user_markets(user_markets)
+        if feed_meta.get("sports"):
+            await app.feed.unsubscribe_sports()
         rtds = feed_meta.get("rtds")
         if rtds:
             await app.feed.unsubscribe_rtds(*rtds)

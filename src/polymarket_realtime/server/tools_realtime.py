@@ -18,6 +18,7 @@ from ..errors import InvalidInputError
 from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
 from ..venues.polymarket.ratelimit import shared_limiter
+from . import tools_sports
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
 from .comments import CommentsPoller
 from .context import AppContext, app_context
@@ -47,7 +48,7 @@ from .validation import check_depth, check_limit, check_market_refs, check_token
 __all__ = ["build_status", "register"]
 
 CallbackType = Literal["notification", "log"]
-CHANNELS = ("market", "user", "rtds")
+CHANNELS = ("market", "user", "rtds", "sports")
 RTDS_TOPICS = {"binance": ("crypto_prices", "update"), "chainlink": ("crypto_prices_chainlink", "*")}
 _SYMBOL = re.compile(r"^[a-z0-9]{2,12}(/[a-z]{2,5}|usdt)?$")
 
@@ -410,8 +411,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Real-time status",
         annotations=_READ_LOCAL,
         description=(
-            "Health of the live feed: each socket (market, user, rtds) with state, reconnects, last_error and "
-            "last_message_age_s; each subscription with events delivered/dropped and last_event_age_s; feed "
+            "Health of the live feed: each socket (market, user, rtds, sports) with state, reconnects, last_error "
+            "and last_message_age_s; each subscription with events delivered/dropped and last_event_age_s; feed "
             "statistics. Call it when events stop arriving."
         ),
     )
@@ -445,6 +446,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
             raise InvalidInputError("pass subscription_id (see get_realtime_status for the active ones) or all=true")
         removed = [(await remove_subscription(app, sid)).subscription_id for sid in ids]
         return UnsubscribeResult(removed=removed, remaining=[s.subscription_id for s in app.router.list()])
+
+    tools_sports.register(mcp)  # subscribe_sports_scores: same toolset, its own module
 
 
 def _market_channel_only(event: Event) -> bool:

@@ -117,7 +117,9 @@ class ReplaySource:
             channels.add("market")
         if self.header.rtds:
             channels.add("rtds")
-        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user"))
+        if self.header.sports:
+            channels.add("sports")
+        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user", "sports"))
         """A subscription on one of these channels starts the clock (``first_subscribe``)."""
         self._books: dict[str, _WireBook] = {}
         self.frames_replayed = 0
@@ -230,6 +232,9 @@ class ReplaySource:
             value = msgspec.json.decode(text)
         except msgspec.DecodeError:
             return []  # non-JSON control text (INVALID OPERATION ...): nothing to replay
+        if frame.channel == "sports":
+            # Game updates go to every sports connection as recorded (the socket has no subscriptions).
+            return [OutFrame(channel="sports", text=text, event_type="sports")]
         if frame.channel == "rtds":
             items = value if isinstance(value, list) else [value]
             return [
@@ -328,7 +333,7 @@ def parse_speed(text: str | float | None) -> float | None:
 
 
 def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int = 1) -> Simulator:
-    """A :class:`Simulator` serving ``path`` on its market socket (no random walk, no RTDS generator).
+    """A :class:`Simulator` serving ``path`` on its sockets (no random walk, no RTDS or sports generator).
 
     Gamma answers from the recorded market metadata first (:class:`RecordedGamma`), then from the market
     model (seed ``seed``): a recording made from the simulator with the same seed gets matching metadata.
@@ -341,7 +346,9 @@ def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int =
     from .runtime import Simulator
 
     source = ReplaySource(path, speed=speed)
-    config = SimulatorConfig(seed=seed, rate_per_s=0.0, rtds_rate_per_s=0.0, resolve_after_s=None)
+    config = SimulatorConfig(
+        seed=seed, rate_per_s=0.0, rtds_rate_per_s=0.0, sports_rate_per_s=0.0, resolve_after_s=None
+    )
     sim = Simulator(config, source=source)
     if source.markets:
         set_gamma_override(sim.model, RecordedGamma(source.markets))
