@@ -55,6 +55,8 @@ class Settings:
     """RTDS keeps only what has no PolyBolt channel (``activity``); no price topic goes there."""
     polybolt_ws_url: str = "wss://ws-live-v2.polymarket.com/ws"
     """PolyBolt: authenticated reference prices (crypto, equity, their 60 s TWAPs)."""
+    sports_ws_url: str = "wss://sports-api.polymarket.com/ws"
+    """Sports scores socket (public; the server pings us every 5 s, we answer ``pong``)."""
     clob_url: str = "https://clob.polymarket.com"
     gamma_url: str = "https://gamma-api.polymarket.com"
     data_dir: Path = DEFAULT_DATA_DIR
@@ -67,6 +69,8 @@ class Settings:
     market_idle_timeout_s: float = 60.0
     rtds_ping_interval_s: float = 5.0
     rtds_idle_timeout_s: float = 60.0
+    sports_silence_timeout_s: float = 20.0
+    """Sports socket: no server ``ping`` and no game update for this long -> reconnect."""
     snapshot_fallback_s: float = 5.0
     """After (re)subscribing, fetch ``POST /books`` for assets with no ``book`` within this time."""
     resolution_poll_s: float = 60.0
@@ -306,6 +310,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
         clob_ws_url=_get(env, "POLYMARKET_CLOB_WS_URL", ws, d.clob_ws_url),
         rtds_ws_url=_get(env, "POLYMARKET_RTDS_WS_URL", ws, d.rtds_ws_url),
         polybolt_ws_url=_get(env, "POLYMARKET_POLYBOLT_WS_URL", ws, d.polybolt_ws_url),
+        sports_ws_url=_get(env, "POLYMARKET_SPORTS_WS_URL", ws, d.sports_ws_url),
         clob_url=_get(env, "POLYMARKET_CLOB_URL", http, d.clob_url),
         gamma_url=_get(env, "POLYMARKET_GAMMA_URL", http, d.gamma_url),
         data_dir=_get(env, "POLYMARKET_MCP_DATA_DIR", lambda s: Path(s).expanduser(), d.data_dir),
@@ -316,6 +321,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         market_idle_timeout_s=_get(env, "POLYMARKET_MARKET_IDLE_TIMEOUT_S", _positive_float, d.market_idle_timeout_s),
         rtds_ping_interval_s=_get(env, "POLYMARKET_RTDS_PING_INTERVAL_S", _positive_float, d.rtds_ping_interval_s),
         rtds_idle_timeout_s=_get(env, "POLYMARKET_RTDS_IDLE_TIMEOUT_S", _positive_float, d.rtds_idle_timeout_s),
+        sports_silence_timeout_s=_get(
+            env, "POLYMARKET_SPORTS_SILENCE_TIMEOUT_S", _positive_float, d.sports_silence_timeout_s
+        ),
         snapshot_fallback_s=_get(env, "POLYMARKET_SNAPSHOT_FALLBACK_S", _positive_float, d.snapshot_fallback_s),
         resolution_poll_s=_get(env, "POLYMARKET_RESOLUTION_POLL_S", _positive_float, d.resolution_poll_s),
         book_warmup_s=_get(env, "POLYMARKET_BOOK_WARMUP_S", _non_negative_float, d.book_warmup_s),
@@ -355,6 +363,11 @@ def _parse(env: Mapping[str, str]) -> Settings:
         raise ConfigError("POLYMARKET_RECONNECT_MAX_S", "must be >= POLYMARKET_RECONNECT_BASE_S")
     if settings.pong_timeout_s <= settings.ping_interval_s:
         raise ConfigError("POLYMARKET_PONG_TIMEOUT_S", "must be greater than POLYMARKET_PING_INTERVAL_S")
+    if settings.sports_silence_timeout_s <= 5.0:
+        raise ConfigError(
+            "POLYMARKET_SPORTS_SILENCE_TIMEOUT_S",
+            "must be greater than 5 (the sports server pings every 5 s; 20 is a good value)",
+        )
     if settings.max_assets_per_connection > 500:
         raise ConfigError(
             "POLYMARKET_MAX_ASSETS_PER_CONNECTION",

@@ -28,6 +28,7 @@ CORE_TOOLS = {
     "subscribe_reference_prices",
     "subscribe_crypto_prices",
     "subscribe_comments",
+    "subscribe_sports_scores",
     "get_events",
     "get_realtime_status",
     "unsubscribe_realtime",

@@ -86,6 +86,7 @@ async def test_cli_simulate_prints_exports_and_serves() -> None:
             "POLYMARKET_CLOB_WS_URL",
             "POLYMARKET_RTDS_WS_URL",
             "POLYMARKET_POLYBOLT_WS_URL",
+            "POLYMARKET_SPORTS_WS_URL",
             "POLYMARKET_CLOB_URL",
             "POLYMARKET_GAMMA_URL",
         }

@@ -222,6 +222,7 @@ async def test_doctor_all_ok_and_without_credentials(
         "user socket": "ok",
         "RTDS socket": "ok",
         "PolyBolt socket": "ok",
+        "sports socket": "ok",
         "signature type / funder": "ok",
         "chain id": "ok",
     }
@@ -244,6 +245,7 @@ async def test_doctor_reports_unreachable_endpoints(tmp_path: Path) -> None:
             "POLYMARKET_CLOB_WS_URL": "ws://127.0.0.1:9/ws",
             "POLYMARKET_RTDS_WS_URL": "ws://127.0.0.1:9",
             "POLYMARKET_POLYBOLT_WS_URL": "ws://127.0.0.1:9/ws",
+            "POLYMARKET_SPORTS_WS_URL": "ws://127.0.0.1:9/ws",
             "POLYMARKET_MCP_DATA_DIR": str(tmp_path),
         },
         env_file=Path(os.devnull),
@@ -254,6 +256,8 @@ async def test_doctor_reports_unreachable_endpoints(tmp_path: Path) -> None:
         assert check.status == "fail", name
         assert check.fix, name
     assert report.get("clock skew").status == "skip" and not report.ok
+    sports = report.get("sports socket")
+    assert sports.status == "warn" and "POLYMARKET_SPORTS_WS_URL" in sports.fix
 
 
 def test_doctor_cli_json_exit_code(

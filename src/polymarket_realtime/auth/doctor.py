@@ -3,9 +3,10 @@
 :func:`diagnose` runs every check and returns a :class:`DoctorReport`; each :class:`Check` is ``ok``,
 ``warn``, ``fail`` or ``skip`` with a detail line and, unless ok, one sentence on what to do. Checks:
 CLOB REST and clock skew (``GET /time``), Gamma, the market / user / RTDS sockets (open, subscribe,
-``PING`` answered), PolyBolt (open, ``auth`` accepted), the private key and ``POLYGON_ADDRESS``, whether
-the API credentials authenticate (``GET /data/orders``), signature type / funder sanity and the chain id.
-Read-only; secrets never appear in the report (the API key is shown masked).
+``PING`` answered), PolyBolt (open, ``auth`` accepted), the sports socket (open; a warning only), the
+private key and ``POLYGON_ADDRESS``, whether the API credentials authenticate (``GET /data/orders``),
+signature type / funder sanity and the chain id. Read-only; secrets never appear in the report (the API
+key is shown masked).
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ async def diagnose(
             tg.start_soon(run_socket, lambda: _check_user_socket(settings, user_auth, timeout_s))
             tg.start_soon(run_socket, lambda: _check_rtds_socket(settings, timeout_s))
             tg.start_soon(run_socket, lambda: check_polybolt_socket(settings, user_auth, timeout_s))
-        order = {"market socket": 0, "user socket": 1, "RTDS socket": 2, "PolyBolt socket": 3}
+            tg.start_soon(run_socket, lambda: _check_sports_socket(settings, timeout_s))
+        order = {"market socket": 0, "user socket": 1, "RTDS socket": 2, "PolyBolt socket": 3, "sports socket": 4}
         report.checks.extend(sorted(sockets, key=lambda c: order.get(c.name, 9)))
         report.checks.append(_check_wallet(settings, manager))
         report.checks.append(_check_chain(settings))
@@ -407,6 +409,23 @@ async def _check_rtds_socket(settings: Settings, timeout_s: float) -> Check:
             "Check that websockets to POLYMARKET_RTDS_WS_URL are not blocked by a proxy/firewall.",
         )
     return Check("RTDS socket", "ok", f"{url}: open")
+
+
+async def _check_sports_socket(settings: Settings, timeout_s: float) -> Check:
+    url = settings.sports_ws_url
+    try:
+        with anyio.fail_after(timeout_s):
+            async with connect(url, open_timeout=timeout_s, compression=None, proxy=_proxy(url), logger=_WS_LOGGER):
+                pass
+    except (TimeoutError, OSError, WebSocketException) as exc:
+        return Check(
+            "sports socket",
+            "warn",  # only the sports scores tool needs it: not a reason to call the setup broken
+            f"{url}: cannot connect ({type(exc).__name__})",
+            "Check that websockets to POLYMARKET_SPORTS_WS_URL are not blocked by a proxy/firewall "
+            "(only subscribe_sports_scores needs it).",
+        )
+    return Check("sports socket", "ok", f"{url}: open")
 
 
 def _check_wallet(settings: Settings, manager: CredentialManager | None) -> Check:

@@ -57,6 +57,7 @@ from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .keepalive import Sleep
 from .polybolt_feed import PolyBoltFeed
 from .shards import RefCounts, ShardAssigner
+from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
 from .user_gap import UserGapReconciler, UserRestSource
 
@@ -162,6 +163,9 @@ class WebSocketManager:
         # RTDS.
         self._rtds_refs: RefCounts[tuple[str, str]] = RefCounts()
         self._rtds_conn: FeedConnection | None = None
+        # Sports socket (no subscription frame: one connection, opened while anyone wants scores).
+        self._sports_refs = 0
+        self._sports_conn: FeedConnection | None = None
         self._closed_reconnects = 0  # reconnects of connections that were closed since
         # PolyBolt reference prices (feed/polybolt.py); ``polybolt_sleep`` waits out its reconnect delays.
         self.polybolt = PolyBoltFeed(
@@ -201,6 +205,8 @@ class WebSocketManager:
     def _all_connections(self) -> list[FeedConnection]:
         conns = list(self._market.values())
         conns.extend(c for c in (self._events_conn, self._user_conn, self._rtds_conn) if c is not None)
+        if self._sports_conn is not None:
+            conns.append(self._sports_conn)
         return conns
 
     def _new_connection(
@@ -522,6 +528,26 @@ class WebSocketManager:
             self.stats.record_events(1)
         self.router.route(event)
 
+    # --- sports ---------------------------------------------------------------------------------
+
+    async def subscribe_sports(self) -> None:
+        """Receive every game update of the sports socket (ref-counted; filtering is local)."""
+        async with self._lock:
+            self._sports_refs += 1
+            if self._sports_conn is None:
+                spec = sports_spec(self.settings)
+                refs = lambda: self._sports_refs  # noqa: E731 - status shows the holders as "assets"
+                self._sports_conn = self._new_connection(SPORTS_CONNECTION_ID, spec, no_initial_frames, assets=refs)
+
+    async def unsubscribe_sports(self) -> None:
+        async with self._lock:
+            if self._sports_refs == 0:
+                return
+            self._sports_refs -= 1
+            if self._sports_refs == 0 and self._sports_conn is not None:
+                self._close_connection(self._sports_conn)
+                self._sports_conn = None
+
     # --- the pipeline ---------------------------------------------------------------------------
 
     def _on_frame(self, conn: FeedConnection, frame: ParsedFrame, ts_recv_ns: int) -> None:
@@ -785,7 +811,7 @@ class WebSocketManager:
 
     # --- control and status ---------------------------------------------------------------------
 
-    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "polybolt"] = "market") -> int:
+    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "polybolt", "sports"] = "market") -> int:
         """Drop the channel's sockets into their reconnect loops; returns how many were dropped."""
         if channel == "polybolt":
             pconns = list(self.polybolt.connections.values())
@@ -838,13 +864,14 @@ class WebSocketManager:
         )
 
     def status(self) -> dict[str, Any]:
-        """``{"connections": {market, user, rtds}, "statistics": {...}}`` for ``get_realtime_status``."""
+        """``{"connections": {market, user, rtds, polybolt, sports}, "statistics": {...}}`` (status tool)."""
         market = [*self._market.values(), *([self._events_conn] if self._events_conn else [])]
         connections = {
             "market": _aggregate(self.settings.market_ws_url, market, len(self._asset_refs)),
             "user": _aggregate(self.settings.user_ws_url, [self._user_conn] if self._user_conn else [], None),
             "rtds": _aggregate(self.settings.rtds_ws_url, [self._rtds_conn] if self._rtds_conn else [], None),
             "polybolt": self.polybolt.status(),
+            "sports": _aggregate(self.settings.sports_ws_url, [self._sports_conn] if self._sports_conn else [], None),
         }
         states = {c.connection_id: c.state for c in self._all_connections()}
         states.update({c.connection_id: c.state for c in self.polybolt.connections.values()})

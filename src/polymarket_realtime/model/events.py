@@ -39,6 +39,7 @@ __all__ = [
     "PriceChange",
     "ReferencePrice",
     "Side",
+    "SportsScore",
     "TickSizeChange",
     "UserOrder",
     "UserTrade",
@@ -251,6 +252,38 @@ class Comment(_Event, frozen=True, tag="comment"):
     reaction_type: str = ""
 
 
+# --- sports socket -----------------------------------------------------------------------------
+
+
+class SportsScore(_Event, frozen=True, tag="sports_score"):
+    """One game update from the sports socket (WEBSOCKET_INTEGRATION.md, "Sports socket").
+
+    The socket has two documented shapes, one keyed by a numeric ``gameId`` (with league and teams), one
+    keyed by ``slug``; ``game_key`` is the ``gameId`` as a string when present, else the slug. ``status`` and
+    ``period`` are kept as the venue's strings (their vocabularies differ per sport and change over time).
+    ``home_score``/``away_score`` are ``score`` split on its first ``-`` (empty when the venue sent none).
+    """
+
+    type: ClassVar[str] = "sports_score"
+    game_key: str
+    game_id: str = ""
+    slug: str = ""
+    league: str = ""
+    home_team: str = ""
+    away_team: str = ""
+    score: str = ""
+    home_score: str = ""
+    away_score: str = ""
+    status: str = ""
+    period: str = ""
+    elapsed: str = ""
+    live: bool | None = None
+    ended: bool | None = None
+    turn: str = ""
+    finished_ms: int = 0
+    """When the game finished (Unix ms; 0 = not given)."""
+
+
 # --- ours ----------------------------------------------------------------------------------
 
 
@@ -258,7 +291,7 @@ class FeedStatus(_Event, frozen=True, tag="feed_status"):
     """A connection changed state. ``asset_ids`` lists the books it affects (stale or fresh again)."""
 
     type: ClassVar[str] = "feed_status"
-    channel: Literal["market", "user", "rtds", "polybolt"]
+    channel: Literal["market", "user", "rtds", "polybolt", "sports"]
     connection_id: str
     state: Literal["connecting", "connected", "disconnected", "stale", "resynced", "lossy", "auth_failed", "failed"]
     """``lossy``: PolyBolt frames were lost (``seq`` gap or ``dropped``); ``auth_failed``: credentials missing or
@@ -281,6 +314,7 @@ Event = (
     | EquityPrice
     | ReferencePrice
     | Comment
+    | SportsScore
     | FeedStatus
 )
 
@@ -298,6 +332,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "equity_price",
     "reference_price",
     "comment",
+    "sports_score",
     "feed_status",
 )
 

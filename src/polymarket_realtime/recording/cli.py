@@ -1,4 +1,6 @@
-"""``polymarket-realtime-mcp record --tokens ... | --markets ... | --reference CH:SYM ... [--rtds T[:TYPE]] --out F``.
+"""``polymarket-realtime-mcp record --tokens ... | --markets ... | --reference CH:SYM ... | --sports --out F``.
+
+``--rtds TOPIC[:TYPE]`` adds RTDS topics.
 
 Connects to the venue (or whatever ``POLYMARKET_*_URL`` points at), subscribes the tokens, and streams
 every raw frame to ``FILE`` until ``--duration`` seconds passed or Ctrl-C / SIGTERM; the file is closed
@@ -42,6 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="CHANNEL:SYMBOL",
         help="PolyBolt reference prices, e.g. crypto:btcusd equity:aapl (needs API credentials)",
     )
+    what.add_argument("--sports", action="store_true", help="the sports socket's game updates (every game)")
     parser.add_argument("--out", type=Path, default=None, help=f"output file (*{SUFFIX}); default in data_dir")
     parser.add_argument("--name", default="", help="recording name (used for the default file name)")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
@@ -78,6 +81,7 @@ async def record(
     rtds: list[tuple[str, str]],
     out: Path | None,
     reference: list[str] | None = None,
+    sports: bool = False,
     name: str = "",
     duration_s: float | None = None,
     max_part_bytes: int = 64 << 20,
@@ -113,7 +117,9 @@ async def record(
         await service.start(tg)
         if reference:
             await install_polybolt_credentials(settings, manager, stack)
-        info = await service.start_recording(tokens, markets, name, rtds=rtds, reference=reference or (), path=out)
+        info = await service.start_recording(
+            tokens, markets, name, rtds=rtds, reference=reference or (), path=out, sports=sports
+        )
         print(f"recording {len(info.token_ids)} tokens to {info.path}", file=sys.stderr)
         stop = anyio.Event()
 
@@ -151,8 +157,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     configure_logging(settings)
-    if not (args.tokens or args.markets or args.rtds or args.reference):
-        print("record: give --tokens, --markets, --rtds and/or --reference", file=sys.stderr)
+    if not (args.tokens or args.markets or args.rtds or args.reference or args.sports):
+        print("record: give --tokens, --markets, --rtds, --reference and/or --sports", file=sys.stderr)
         return 2
     try:
         reference = _reference(args.reference)
@@ -168,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
                 rtds=_rtds(args.rtds),
                 reference=reference,
                 out=args.out,
+                sports=args.sports,
                 name=args.name,
                 duration_s=args.duration,
                 max_part_bytes=int(args.max_part_mb * (1 << 20)),

@@ -11,9 +11,10 @@ Contract:
 
 * Every line is one JSON value. A frame line is an array ``[ts_recv_ns, channel, data]``; a binary
   frame (rare) is ``[ts_recv_ns, channel, base64, true]``. Header and footer lines are objects.
-* ``data`` is the frame **exactly as received** (text), ``channel`` is ``market``, ``user``, ``rtds``
-  or ``snapshot`` (a synthetic ``book`` frame written at start when the book was already live, because
-  a shared socket does not send a second initial dump), ``ts_recv_ns`` the local wall-clock receive time.
+* ``data`` is the frame **exactly as received** (text), ``channel`` is ``market``, ``user``, ``rtds``,
+  ``sports`` (game updates; the server's ``ping`` heartbeats are not kept) or ``snapshot`` (a synthetic
+  ``book`` frame written at start when the book was already live, because a shared socket does not send
+  a second initial dump), ``ts_recv_ns`` the local wall-clock receive time.
 * Each flush writes one complete gzip member (with its own CRC), so a crash mid-write damages only the
   last member: every earlier member stays readable. ``zcat file`` prints plain JSON lines.
 * Readers verify each member's CRC before yielding any of its lines (see :mod:`.reader`).
@@ -90,6 +91,8 @@ class RecordingHeader(msgspec.Struct, kw_only=True, omit_defaults=True):
     rtds: list[dict[str, str]] = msgspec.field(default_factory=list)
     reference: list[str] = msgspec.field(default_factory=list)
     """PolyBolt reference-price subscriptions (``"crypto:btcusd"``...); their frames have channel ``polybolt``."""
+    sports: bool = False
+    """The recording holds the sports socket's game updates."""
     markets: list[dict[str, object]] = msgspec.field(default_factory=list)
     source: str = ""
     """Where the frames came from (the market socket URL with any query string removed)."""
@@ -188,6 +191,7 @@ class FrameFilter:
         rtds_topics: keep RTDS frames of these topics (``"*"`` keeps all RTDS frames).
         keep_all_market: keep every market-channel data frame (no token filter).
         reference: keep PolyBolt data frames of these ``"channel:symbol[:provider]"`` keys.
+        keep_sports: keep the sports socket's game updates (never its ``ping`` heartbeats).
     """
 
     def __init__(
@@ -198,6 +202,7 @@ class FrameFilter:
         *,
         keep_all_market: bool = False,
         reference: frozenset[str] | set[str] = frozenset(),
+        keep_sports: bool = False,
     ) -> None:
         self.keys = frozenset(token_ids) | frozenset(market_ids)
         self.rtds_topics = frozenset(rtds_topics)
@@ -208,6 +213,7 @@ class FrameFilter:
             for k in reference
             if k.split(":")[0] in polybolt.CHANNELS
         )
+        self.keep_sports = keep_sports
 
     def __call__(self, channel: str, frame: str | bytes) -> bool:
         text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
@@ -218,6 +224,8 @@ class FrameFilter:
         if channel == "user":
             # User frames carry the account's API key (``owner``): credentials never go to disk.
             return False
+        if channel == "sports":
+            return self.keep_sports and stripped[:1] in ("{", "[")
         if channel == "rtds":
             if not self.rtds_topics:
                 return False

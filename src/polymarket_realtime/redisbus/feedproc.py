@@ -232,6 +232,7 @@ class FeedProcess:
         assets, market_events = set(have.assets), have.market_events
         user, user_all, rtds = set(have.user_markets), have.user_all, set(have.rtds)
         reference = set(have.reference)
+        sports = have.sports
         try:
             if add := sorted(want.assets - assets):
                 await manager.subscribe_assets(add)
@@ -259,6 +260,12 @@ class FeedProcess:
             if not keep and (drop := sorted(reference - want.reference)):
                 await manager.unsubscribe_reference_prices(drop)
                 reference.difference_update(drop)
+            if want.sports and not sports:
+                await manager.subscribe_sports()
+                sports = True
+            elif sports and not want.sports and not keep:
+                await manager.unsubscribe_sports()
+                sports = False
             if add := sorted(want.user_markets - user):
                 await manager.subscribe_user_markets(add)
                 user.update(add)
@@ -284,6 +291,7 @@ class FeedProcess:
                 user_all=user_all,
                 rtds=frozenset(rtds),
                 reference=frozenset(reference),
+                sports=sports,
             )
 
     def status(self) -> dict[str, object]:
@@ -296,6 +304,7 @@ class FeedProcess:
                 "market_events": self.interest.market_events,
                 "rtds": sorted(f"{t}:{k}" for t, k in self.interest.rtds),
                 "reference_prices": len(self.interest.reference),
+                "sports": self.interest.sports,
             },
             "publisher": self.publisher.stats() if self.publisher is not None else None,
         }

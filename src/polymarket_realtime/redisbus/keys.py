@@ -9,6 +9,7 @@ Every key starts with a namespace prefix (default ``pmrt:``) so one Redis can ho
 * ``{p}stream:user``              user_order / user_trade (the account the feed process is logged in as);
 * ``{p}stream:rtds``              crypto_price / equity_price / comment (legacy RTDS events);
 * ``{p}stream:polybolt``          reference_price (PolyBolt);
+* ``{p}stream:sports``            sports_score (every game update of the sports socket);
 * ``{p}stream:status``            every ``feed_status`` once, with all the tokens it affects;
 * ``{p}lastbook:{token_id}``      stream id of the newest ``book`` entry of that token's stream;
 * ``{p}leases`` (set) + ``{p}lease:{server_id}`` (JSON, PX TTL)  what each live server wants;
@@ -45,6 +46,7 @@ _CHANNEL_OF_TYPE: Final = {
     "equity_price": "rtds",
     "comment": "rtds",
     "reference_price": "polybolt",
+    "sports_score": "sports",
     "feed_status": "status",
 }
 

@@ -37,6 +37,8 @@ class Interest(msgspec.Struct, frozen=True, kw_only=True):
     rtds: frozenset[tuple[str, str]] = frozenset()
     reference: frozenset[str] = frozenset()
     """PolyBolt reference-price keys (``"crypto:btcusd"``...)."""
+    sports: bool = False
+    """Game updates of the sports socket (one socket, no filter upstream)."""
 
     def union(self, other: Interest) -> Interest:
         return Interest(
@@ -46,12 +48,19 @@ class Interest(msgspec.Struct, frozen=True, kw_only=True):
             user_all=self.user_all or other.user_all,
             rtds=self.rtds | other.rtds,
             reference=self.reference | other.reference,
+            sports=self.sports or other.sports,
         )
 
     @property
     def empty(self) -> bool:
         return not (
-            self.assets or self.market_events or self.user_markets or self.user_all or self.rtds or self.reference
+            self.assets
+            or self.market_events
+            or self.user_markets
+            or self.user_all
+            or self.rtds
+            or self.reference
+            or self.sports
         )
 
 

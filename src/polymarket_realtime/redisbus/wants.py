@@ -25,6 +25,7 @@ class Wants:
         self.user: Counter[str] = Counter()
         self.user_all = 0
         self.reference: Counter[str] = Counter()
+        self.sports = 0
 
     def add_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Returns the tokens new to this server."""
@@ -91,6 +92,16 @@ class Wants:
                 gone.append(k)
         return gone
 
+    def add_sports(self) -> bool:
+        self.sports += 1
+        return self.sports == 1
+
+    def remove_sports(self) -> bool:
+        if self.sports == 0:
+            return False
+        self.sports -= 1
+        return self.sports == 0
+
     def add_user(self, condition_ids: Iterable[str]) -> bool:
         """Empty = all markets."""
         ids = list(dict.fromkeys(condition_ids))
@@ -127,6 +138,7 @@ class Wants:
             user_all=self.user_all > 0,
             rtds=frozenset(self.rtds),
             reference=frozenset(self.reference),
+            sports=self.sports > 0,
         )
 
     def summary(self) -> dict[str, object]:
@@ -135,6 +147,7 @@ class Wants:
             "market_events": self.market_events > 0,
             "rtds_topics": len(self.rtds),
             "reference_prices": len(self.reference),
+            "sports": self.sports > 0,
             "user_markets": len(self.user),
             "user_all_markets": self.user_all > 0,
         }

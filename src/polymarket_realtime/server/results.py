@@ -41,7 +41,9 @@ def dec_str(value: Decimal | str | int | None) -> str | None:
 
 class SubscriptionResult(BaseModel):
     subscription_id: str = Field(description="Pass to get_events / unsubscribe_realtime.")
-    kind: str = Field(description="prices | orderbook | resolution | reference_prices | comments | user_*")
+    kind: str = Field(
+        description="prices | orderbook | resolution | reference_prices | comments | sports_scores | user_*"
+    )
     token_ids: list[str] = Field(description="Token ids covered (empty = all markets for resolution).")
     market_ids: list[str] = Field(default_factory=list, description="Condition ids covered, when known.")
     callback_type: Literal["notification", "log"] = "notification"
@@ -114,7 +116,7 @@ class StatisticsResult(BaseModel):
 
 
 class StatusResult(BaseModel):
-    connections: dict[str, ConnectionStatus] = Field(description="market, user, rtds and polybolt sockets.")
+    connections: dict[str, ConnectionStatus] = Field(description="market, user, rtds, polybolt and sports sockets.")
     subscriptions: SubscriptionsSummary
     statistics: StatisticsResult
     shared_feed: dict[str, Any] | None = Field(

@@ -31,6 +31,7 @@ __all__ = [
     "PRICE_TYPES",
     "REFERENCE_TYPES",
     "RESOLUTION_TYPES",
+    "SPORTS_TYPES",
     "create_subscription",
     "remove_subscription",
     "resolve_markets",
@@ -45,10 +46,12 @@ ORDERBOOK_TYPES = frozenset(
 RESOLUTION_TYPES = frozenset({"market_resolved", "new_market", "feed_status"})
 REFERENCE_TYPES = frozenset({"reference_price", "feed_status"})
 COMMENT_TYPES = frozenset({"comment", "feed_status"})
+SPORTS_TYPES = frozenset({"sports_score", "feed_status"})
 
 _PREFIX = {"prices": "px", "orderbook": "ob", "resolution": "res", "comments": "cm"}
 _PREFIX.update({"user_orders": "uo", "user_trades": "ut"})  # issue 4 (user channel)
 _PREFIX["reference_prices"] = "rp"  # PolyBolt
+_PREFIX["sports_scores"] = "sp"
 
 
 async def resolve_markets(app: AppContext, market_ids: list[str]) -> tuple[list[str], list[str]]:
@@ -84,6 +87,7 @@ async def create_subscription(
     meta: dict[str, Any] | None = None,
     user_markets: Iterable[str] | None = None,
     reference: Iterable[str] = (),
+    sports: bool = False,
 ) -> Subscription:
     """Register a subscription with the router, then ask the feed for the data it needs.
 
@@ -104,7 +108,10 @@ async def create_subscription(
         predicate=predicate,
         on_event=app.notifier.on_subscription_event,
         created_ns=time.time_ns(),
-        meta={**(meta or {}), "feed": {"assets": asset_list, "market_events": market_events, "rtds": rtds}},
+        meta={
+            **(meta or {}),
+            "feed": {"assets": asset_list, "market_events": market_events, "rtds": rtds, "sports": sports},
+        },
     )
     app.router.add(sub)
     done: dict[str, Any] = {"assets": [], "market_events": False, "rtds": None}
@@ -118,6 +125,9 @@ async def create_subscription(
         if rtds is not None:
             await app.feed.subscribe_rtds(*rtds)
             done["rtds"] = rtds
+        if sports:
+            await app.feed.subscribe_sports()
+            done["sports"] = True
         if user_markets is not None:
             # User channel (issue 4): condition ids; an empty list means every market of the account.
             markets = list(dict.fromkeys(condition_key(m) for m in user_markets))
@@ -159,6 +169,8 @@ async def _release(app: AppContext, sub: Subscription, *, strict: bool) -> None:
         reference = feed_meta.get("reference")
         if reference:
             await app.feed.unsubscribe_reference_prices(reference)
+        if feed_meta.get("sports"):
+            await app.feed.unsubscribe_sports()
         rtds = feed_meta.get("rtds")
         if rtds:
             await app.feed.unsubscribe_rtds(*rtds)

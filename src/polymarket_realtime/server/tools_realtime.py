@@ -17,6 +17,7 @@ from ..errors import InvalidInputError
 from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
 from ..venues.polymarket.ratelimit import shared_limiter
+from . import tools_sports
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
 from .comments import CommentsPoller
 from .context import AppContext, app_context
@@ -45,7 +46,7 @@ from .validation import check_depth, check_limit, check_market_refs, check_token
 __all__ = ["build_status", "register"]
 
 CallbackType = Literal["notification", "log"]
-CHANNELS = ("market", "user", "rtds", "polybolt")
+CHANNELS = ("market", "user", "rtds", "polybolt", "sports")
 
 
 _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
@@ -364,9 +365,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Real-time status",
         annotations=_READ_LOCAL,
         description=(
-            "Health of the live feed: each socket (market, user, rtds) with state, reconnects, last_error and "
-            "last_message_age_s; each subscription with events delivered/dropped and last_event_age_s; feed "
-            "statistics. Call it when events stop arriving."
+            "Health of the live feed: each socket (market, user, rtds, polybolt, sports) with state, reconnects, "
+            "last_error and last_message_age_s; each subscription with events delivered/dropped and "
+            "last_event_age_s; feed statistics. Call it when events stop arriving."
         ),
     )
     async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
@@ -399,6 +400,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
             raise InvalidInputError("pass subscription_id (see get_realtime_status for the active ones) or all=true")
         removed = [(await remove_subscription(app, sid)).subscription_id for sid in ids]
         return UnsubscribeResult(removed=removed, remaining=[s.subscription_id for s in app.router.list()])
+
+    tools_sports.register(mcp)  # subscribe_sports_scores: same toolset, its own module
 
 
 def _market_channel_only(event: Event) -> bool:

@@ -372,7 +372,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Diagnose the Polymarket connection",
         annotations=_READ_VENUE,
         description=(
-            "Check what works: CLOB REST, Gamma, the market/user/RTDS sockets, clock skew against the server, "
+            "Check what works: CLOB REST, Gamma, the market/user/RTDS/sports sockets, clock skew against the server, "
             "whether POLYGON_PRIVATE_KEY matches POLYGON_ADDRESS, whether the API credentials authenticate, and "
             "signature type / funder sanity. Each check is ok/warn/fail/skip with one sentence on what to do."
         ),

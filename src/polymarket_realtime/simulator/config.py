@@ -54,10 +54,17 @@ class SimulatorConfig:
     """Accepted distance between a request's POLY_TIMESTAMP and the simulator clock."""
     tick_override_s: float | None = None
     """Broadcast-loop tick instead of the rate-derived one (e.g. a fast tick for as-fast-as-possible replay)."""
+    sports_rate_per_s: float = 2.0
+    """Sports game updates per second across all games (0 = only on demand)."""
+    sports_ping_interval_s: float = 5.0
+    """The sports server's ``ping`` cadence (the venue's is 5 s)."""
+    sports_pong_timeout_s: float = 10.0
+    """The sports server closes a connection whose ``pong`` is this late (the venue's limit is 10 s)."""
     host: str = "127.0.0.1"
     ws_port: int = 0
     rest_port: int = 0
     polybolt_port: int = 0
+    sports_port: int = 0
 
     @property
     def tick_interval_s(self) -> float:

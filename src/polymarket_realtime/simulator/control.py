@@ -50,6 +50,7 @@ def _state(sim: Simulator) -> dict[str, Any]:
     return {
         "ws_url": sim.ws_url,
         "rtds_url": sim.rtds_url,
+        "sports_url": sim.sports_url,
         "rest_url": sim.rest_url,
         "paused": sim.paused,
         "rate_per_s": sim.model_source.rate_per_s,

@@ -119,7 +119,9 @@ class ReplaySource:
             channels.add("rtds")
         if self.header.reference:
             channels.add("polybolt")
-        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user", "polybolt"))
+        if self.header.sports:
+            channels.add("sports")
+        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user", "polybolt", "sports"))
         """A subscription on one of these channels starts the clock (``first_subscribe``)."""
         self._books: dict[str, _WireBook] = {}
         self.frames_replayed = 0
@@ -235,6 +237,9 @@ class ReplaySource:
         if frame.channel == "polybolt":
             # Re-sequenced and re-snapshotted per connection by the simulated PolyBolt server.
             return [OutFrame(channel="polybolt", text=text)] if isinstance(value, dict) else []
+        if frame.channel == "sports":
+            # Game updates go to every sports connection as recorded (the socket has no subscriptions).
+            return [OutFrame(channel="sports", text=text, event_type="sports")]
         if frame.channel == "rtds":
             items = value if isinstance(value, list) else [value]
             return [
@@ -333,7 +338,7 @@ def parse_speed(text: str | float | None) -> float | None:
 
 
 def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int = 1) -> Simulator:
-    """A :class:`Simulator` serving ``path`` on its market socket (no random walk, no RTDS generator).
+    """A :class:`Simulator` serving ``path`` on its sockets (no random walk, no RTDS or sports generator).
 
     Gamma answers from the recorded market metadata first (:class:`RecordedGamma`), then from the market
     model (seed ``seed``): a recording made from the simulator with the same seed gets matching metadata.
@@ -347,7 +352,12 @@ def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int =
 
     source = ReplaySource(path, speed=speed)
     config = SimulatorConfig(
-        seed=seed, rate_per_s=0.0, rtds_rate_per_s=0.0, polybolt_rate_per_s=0.0, resolve_after_s=None
+        seed=seed,
+        rate_per_s=0.0,
+        rtds_rate_per_s=0.0,
+        polybolt_rate_per_s=0.0,
+        sports_rate_per_s=0.0,
+        resolve_after_s=None,
     )
     sim = Simulator(config, source=source)
     sim.polybolt.seed_history = False  # snapshots hold recorded points only
