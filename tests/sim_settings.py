@@ -15,6 +15,7 @@ def fast_settings(sim: Simulator, tmp_path: Path, **overrides: object) -> Settin
     base = Settings(
         clob_ws_url=sim.ws_url,
         rtds_ws_url=sim.rtds_url,
+        polybolt_ws_url=sim.polybolt_url,
         sports_ws_url=sim.sports_url,
         clob_url=sim.rest_url,
         gamma_url=sim.rest_url,

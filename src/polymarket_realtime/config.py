@@ -52,6 +52,9 @@ class Settings:
     clob_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws"
     """Base of the CLOB sockets; the client appends ``/market`` and ``/user``."""
     rtds_ws_url: str = "wss://ws-live-data.polymarket.com"
+    """RTDS keeps only what has no PolyBolt channel (``activity``); no price topic goes there."""
+    polybolt_ws_url: str = "wss://ws-live-v2.polymarket.com/ws"
+    """PolyBolt: authenticated reference prices (crypto, equity, their 60 s TWAPs)."""
     sports_ws_url: str = "wss://sports-api.polymarket.com/ws"
     """Sports scores socket (public; the server pings us every 5 s, we answer ``pong``)."""
     clob_url: str = "https://clob.polymarket.com"
@@ -306,6 +309,7 @@ def _parse(env: Mapping[str, str]) -> Settings:
     settings = Settings(
         clob_ws_url=_get(env, "POLYMARKET_CLOB_WS_URL", ws, d.clob_ws_url),
         rtds_ws_url=_get(env, "POLYMARKET_RTDS_WS_URL", ws, d.rtds_ws_url),
+        polybolt_ws_url=_get(env, "POLYMARKET_POLYBOLT_WS_URL", ws, d.polybolt_ws_url),
         sports_ws_url=_get(env, "POLYMARKET_SPORTS_WS_URL", ws, d.sports_ws_url),
         clob_url=_get(env, "POLYMARKET_CLOB_URL", http, d.clob_url),
         gamma_url=_get(env, "POLYMARKET_GAMMA_URL", http, d.gamma_url),

@@ -25,6 +25,7 @@ CORE_TOOLS = {
     "subscribe_market_prices",
     "subscribe_orderbook_updates",
     "subscribe_market_resolution",
+    "subscribe_reference_prices",
     "subscribe_crypto_prices",
     "subscribe_comments",
     "subscribe_sports_scores",
@@ -112,7 +113,7 @@ async def test_bad_inputs_are_actionable_errors(tmp_path: Path) -> None:
         text = await h.call_error("unsubscribe_realtime", {})
         assert "all=true" in text
         text = await h.call_error("subscribe_crypto_prices", {"symbols": ["not a symbol!"]})
-        assert "crypto symbol" in text
+        assert "unknown crypto symbol" in text and "btcusd" in text
         text = await h.call_error("get_market", {"market": "x" * 5000})
         assert "at most 200 characters" in text and "x" * 300 not in text
 
@@ -271,23 +272,6 @@ async def test_resolution_from_the_venue_and_the_gamma_fallback(tmp_path: Path) 
         assert app.router.route(late) == 0  # every resolution subscription already announced m0
         page = await h.call("get_events", {"subscription_id": sub0["subscription_id"], "after_seq": events[-1]["seq"]})
         assert not [e for e in page["events"] if e["type"] == "market_resolved"]
-
-
-async def test_crypto_prices_and_comments_filter_locally(tmp_path: Path) -> None:
-    async with running(tmp_path) as h:
-        sub = await h.call("subscribe_crypto_prices", {"symbols": ["btc"], "source": "binance"})
-        events, _ = await h.events_until(
-            sub["subscription_id"], lambda evs: sum(e["type"] == "crypto_price" for e in evs) >= 2
-        )
-        prices = [e for e in events if e["type"] == "crypto_price"]
-        assert {e["data"]["symbol"] for e in prices} == {"btcusdt"}
-        assert all(Decimal(e["data"]["value"]) > 0 for e in prices)
-        chain = await h.call("subscribe_crypto_prices", {"symbols": ["eth"], "source": "chainlink"})
-        events, _ = await h.events_until(
-            chain["subscription_id"], lambda evs: any(e["type"] == "crypto_price" for e in evs)
-        )
-        assert {e["data"]["symbol"] for e in events if e["type"] == "crypto_price"} == {"eth/usd"}
-        # Comments are polled from Gamma now: tests/integration/test_mcp_comments.py.
 
 
 async def test_domain_errors_are_redacted_is_error_results(tmp_path: Path) -> None:

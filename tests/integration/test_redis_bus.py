@@ -27,6 +27,7 @@ from polymarket_realtime.model.events import (
     MarketResolved,
     NewMarket,
     PriceChange,
+    ReferencePrice,
     SportsScore,
     TickSizeChange,
     UserOrder,
@@ -62,6 +63,7 @@ ALL_TYPES = frozenset(
         "user_trade",
         "crypto_price",
         "equity_price",
+        "reference_price",
         "comment",
         "sports_score",
         "feed_status",
@@ -132,6 +134,9 @@ def every_event_type() -> list[Event]:
         ),
         CryptoPrice(ts_event_ms=10, symbol="btcusdt", value=d("65000.5"), source="binance"),
         EquityPrice(ts_event_ms=11, symbol="AAPL", value=d("190.1")),
+        ReferencePrice(
+            ts_event_ms=14, symbol="xauusd", channel="equity", value=d("2650.12345678"), source="pyth", snapshot=True
+        ),
         Comment(ts_event_ms=12, kind="comment_created", entity_type="Event", entity_id="1", comment_id="c", body="hi"),
         SportsScore(ts_event_ms=14, game_key="5127839", game_id="5127839", league="NBA", score="98-94"),
         FeedStatus(ts_event_ms=13, channel="market", connection_id="market-0", state="stale", asset_ids=(A,)),
@@ -172,6 +177,7 @@ async def test_every_event_type_round_trips_through_redis(redis_server: RedisSer
         async with consumer(redis_server, books, router, prefix="t1:") as backend:
             await backend.subscribe_assets([A])
             await backend.subscribe_rtds("crypto_prices", "update")
+            await backend.subscribe_reference_prices(["equity:xauusd"])
             await backend.subscribe_user_markets([MKT])
             await backend.subscribe_sports()
             await backend.wait_joined()

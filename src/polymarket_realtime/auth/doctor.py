@@ -3,9 +3,10 @@
 :func:`diagnose` runs every check and returns a :class:`DoctorReport`; each :class:`Check` is ``ok``,
 ``warn``, ``fail`` or ``skip`` with a detail line and, unless ok, one sentence on what to do. Checks:
 CLOB REST and clock skew (``GET /time``), Gamma, the market / user / RTDS sockets (open, subscribe,
-``PING`` answered), the sports socket (open; a warning only), the private key and ``POLYGON_ADDRESS``,
-whether the API credentials authenticate (``GET /data/orders``), signature type / funder sanity and the
-chain id. Read-only; secrets never appear in the report (the API key is shown masked).
+``PING`` answered), PolyBolt (open, ``auth`` accepted), the sports socket (open; a warning only), the
+private key and ``POLYGON_ADDRESS``, whether the API credentials authenticate (``GET /data/orders``),
+signature type / funder sanity and the chain id. Read-only; secrets never appear in the report (the API
+key is shown masked).
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ async def diagnose(
     timeout_s: float = 5.0,
 ) -> DoctorReport:
     """Run every check against the endpoints in ``settings`` (production or the simulator)."""
+    from .doctor_polybolt import check_polybolt_socket  # it imports Check from here
+
     report = DoctorReport()
     async with httpx2.AsyncClient(timeout=timeout_s) if http is None else _borrowed(http) as client:
         await _check_clob(settings, client, report)
@@ -118,8 +121,9 @@ async def diagnose(
             tg.start_soon(run_socket, lambda: _check_market_socket(settings, timeout_s))
             tg.start_soon(run_socket, lambda: _check_user_socket(settings, user_auth, timeout_s))
             tg.start_soon(run_socket, lambda: _check_rtds_socket(settings, timeout_s))
+            tg.start_soon(run_socket, lambda: check_polybolt_socket(settings, user_auth, timeout_s))
             tg.start_soon(run_socket, lambda: _check_sports_socket(settings, timeout_s))
-        order = {"market socket": 0, "user socket": 1, "RTDS socket": 2, "sports socket": 3}
+        order = {"market socket": 0, "user socket": 1, "RTDS socket": 2, "PolyBolt socket": 3, "sports socket": 4}
         report.checks.extend(sorted(sockets, key=lambda c: order.get(c.name, 9)))
         report.checks.append(_check_wallet(settings, manager))
         report.checks.append(_check_chain(settings))

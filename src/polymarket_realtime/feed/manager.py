@@ -55,6 +55,7 @@ from .backoff import Backoff
 from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .keepalive import Sleep
+from .polybolt_feed import PolyBoltFeed
 from .shards import RefCounts, ShardAssigner
 from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
@@ -95,7 +96,7 @@ CredentialsProvider = Callable[[bool], Awaitable[UserCredentials]]
 
 
 class WebSocketManager:
-    """Owns the market shards, the user socket and the RTDS socket.
+    """Owns the market shards, the user socket, the RTDS socket and the PolyBolt sockets (:attr:`polybolt`).
 
     Args:
         settings: endpoints, timings, limits.
@@ -106,6 +107,7 @@ class WebSocketManager:
         clock: monotonic and wall time.
         sleep: the keepalive timers' sleep (with ``clock``, a virtual clock drives the ping cadence in tests;
             reconnect backoff and REST fallbacks use ``anyio.sleep`` regardless).
+        polybolt_sleep: how PolyBolt waits out its reconnect delays (default ``anyio.sleep``; tests record them).
     """
 
     receives_raw_frames = True
@@ -120,6 +122,7 @@ class WebSocketManager:
         rng: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
         sleep: Sleep = anyio.sleep,
+        polybolt_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.books = books
@@ -164,6 +167,16 @@ class WebSocketManager:
         self._sports_refs = 0
         self._sports_conn: FeedConnection | None = None
         self._closed_reconnects = 0  # reconnects of connections that were closed since
+        # PolyBolt reference prices (feed/polybolt.py); ``polybolt_sleep`` waits out its reconnect delays.
+        self.polybolt = PolyBoltFeed(
+            settings,
+            spawn=self._spawn,
+            route=self._route_polybolt,
+            taps=self._taps,
+            rng=self._rng,
+            clock=clock,
+            sleep=polybolt_sleep,
+        )
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -177,6 +190,7 @@ class WebSocketManager:
     ) -> bool | None:
         for conn in self._all_connections():
             conn.stop()
+        self.polybolt.stop_all()
         tg, self._tg = self._tg, None
         if tg is None:
             return None
@@ -495,6 +509,25 @@ class WebSocketManager:
         subs = sorted(self._rtds_refs.wanted())
         return [protocol.rtds_subscribe_frame(subs)] if subs else []
 
+    # --- PolyBolt reference prices ------------------------------------------------------------------
+
+    def set_polybolt_credentials_provider(self, provider: CredentialsProvider | None) -> None:
+        """The L2 trio for PolyBolt's ``auth`` frame (the user channel's provider fits)."""
+        self.polybolt.provider = provider
+
+    async def subscribe_reference_prices(self, keys: Iterable[str]) -> list[str]:
+        """Hold reference-price subscriptions (``"crypto:btcusd"`` keys, ref-counted); AuthError without credentials."""
+        return await self.polybolt.subscribe(keys)
+
+    async def unsubscribe_reference_prices(self, keys: Iterable[str]) -> list[str]:
+        return await self.polybolt.unsubscribe(keys)
+
+    def _route_polybolt(self, event: Any) -> None:
+        self.stats.count_type(event.type)
+        if event.type != "feed_status":
+            self.stats.record_events(1)
+        self.router.route(event)
+
     # --- sports ---------------------------------------------------------------------------------
 
     async def subscribe_sports(self) -> None:
@@ -778,8 +811,13 @@ class WebSocketManager:
 
     # --- control and status ---------------------------------------------------------------------
 
-    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "sports"] = "market") -> int:
+    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "polybolt", "sports"] = "market") -> int:
         """Drop the channel's sockets into their reconnect loops; returns how many were dropped."""
+        if channel == "polybolt":
+            pconns = list(self.polybolt.connections.values())
+            for pconn in pconns:
+                pconn.force_reconnect("reconnect requested for the polybolt channel")
+            return len(pconns)
         conns = [c for c in self._all_connections() if c.spec.channel == channel]
         for conn in conns:
             conn.force_reconnect(f"reconnect requested for the {channel} channel")
@@ -819,18 +857,24 @@ class WebSocketManager:
         return self._asset_refs.wanted()
 
     def reconnect_count(self) -> int:
-        return self._closed_reconnects + sum(c.reconnects for c in self._all_connections())
+        return (
+            self._closed_reconnects
+            + sum(c.reconnects for c in self._all_connections())
+            + self.polybolt.reconnect_count()
+        )
 
     def status(self) -> dict[str, Any]:
-        """``{"connections": {market, user, rtds, sports}, "statistics": {...}}`` for ``get_realtime_status``."""
+        """``{"connections": {market, user, rtds, polybolt, sports}, "statistics": {...}}`` (status tool)."""
         market = [*self._market.values(), *([self._events_conn] if self._events_conn else [])]
         connections = {
             "market": _aggregate(self.settings.market_ws_url, market, len(self._asset_refs)),
             "user": _aggregate(self.settings.user_ws_url, [self._user_conn] if self._user_conn else [], None),
             "rtds": _aggregate(self.settings.rtds_ws_url, [self._rtds_conn] if self._rtds_conn else [], None),
+            "polybolt": self.polybolt.status(),
             "sports": _aggregate(self.settings.sports_ws_url, [self._sports_conn] if self._sports_conn else [], None),
         }
         states = {c.connection_id: c.state for c in self._all_connections()}
+        states.update({c.connection_id: c.state for c in self.polybolt.connections.values()})
         statistics = self.stats.snapshot(
             reconnect_count=self.reconnect_count(),
             dropped_events=self.router.sink_dropped,

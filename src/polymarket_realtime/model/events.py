@@ -37,6 +37,7 @@ __all__ = [
     "MarketResolved",
     "NewMarket",
     "PriceChange",
+    "ReferencePrice",
     "Side",
     "SportsScore",
     "TickSizeChange",
@@ -217,6 +218,28 @@ class EquityPrice(_Event, frozen=True, tag="equity_price"):
     value: Decimal
 
 
+class ReferencePrice(_Event, frozen=True, tag="reference_price"):
+    """One PolyBolt reference price point (crypto, equity, or their 60 s TWAPs): one type for all four.
+
+    ``value`` is the exact ``full_accuracy_value`` string as a Decimal (never the float ``value``);
+    ``ts_event_ms`` is the point's own timestamp. ``snapshot`` marks points that came in the one snapshot
+    sent after each (re)subscription (the preceding ~2 minutes); live points have it False.
+    """
+
+    type: ClassVar[str] = "reference_price"
+    symbol: str
+    """Lowercase PolyBolt symbol, e.g. ``btcusd``, ``aapl``, ``eurusd``."""
+    channel: Literal["crypto", "equity", "crypto_twap", "equity_twap"]
+    value: Decimal
+    source: str
+    """The producer named by the venue (``pyth``, ``chainlink``, ``massive``...)."""
+    snapshot: bool = False
+    window_seconds: int | None = None
+    """60 on the TWAP channels, None on spot."""
+    is_carried_forward: bool = False
+    """Equity only: the value is carried over from the last session (market closed)."""
+
+
 class Comment(_Event, frozen=True, tag="comment"):
     type: ClassVar[str] = "comment"
     kind: str
@@ -268,9 +291,11 @@ class FeedStatus(_Event, frozen=True, tag="feed_status"):
     """A connection changed state. ``asset_ids`` lists the books it affects (stale or fresh again)."""
 
     type: ClassVar[str] = "feed_status"
-    channel: Literal["market", "user", "rtds", "sports"]
+    channel: Literal["market", "user", "rtds", "polybolt", "sports"]
     connection_id: str
-    state: Literal["connecting", "connected", "disconnected", "stale", "resynced"]
+    state: Literal["connecting", "connected", "disconnected", "stale", "resynced", "lossy", "auth_failed", "failed"]
+    """``lossy``: PolyBolt frames were lost (``seq`` gap or ``dropped``); ``auth_failed``: credentials missing or
+    refused (``detail`` says which and what to do); ``failed``: stopped for good (e.g. a policy close)."""
     detail: str = ""
     asset_ids: tuple[str, ...] = ()
 
@@ -287,6 +312,7 @@ Event = (
     | UserTrade
     | CryptoPrice
     | EquityPrice
+    | ReferencePrice
     | Comment
     | SportsScore
     | FeedStatus
@@ -304,6 +330,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "user_trade",
     "crypto_price",
     "equity_price",
+    "reference_price",
     "comment",
     "sports_score",
     "feed_status",

@@ -190,6 +190,7 @@ class FeedProcess:
                 return await credentials.get(refresh=refresh)
 
             manager.set_user_credentials_provider(provide)
+            manager.set_polybolt_credentials_provider(provide)  # PolyBolt takes the same L2 trio
             manager.set_user_rest(UserRestClient(self.settings.clob_url, credentials, http))
 
     async def _keep_lock(self) -> None:
@@ -230,6 +231,7 @@ class FeedProcess:
         have = self.interest
         assets, market_events = set(have.assets), have.market_events
         user, user_all, rtds = set(have.user_markets), have.user_all, set(have.rtds)
+        reference = set(have.reference)
         sports = have.sports
         try:
             if add := sorted(want.assets - assets):
@@ -252,6 +254,12 @@ class FeedProcess:
             for topic, kind in sorted(rtds - want.rtds) if not keep else ():
                 await manager.unsubscribe_rtds(topic, kind)
                 rtds.discard((topic, kind))
+            if add := sorted(want.reference - reference):
+                await manager.subscribe_reference_prices(add)
+                reference.update(add)
+            if not keep and (drop := sorted(reference - want.reference)):
+                await manager.unsubscribe_reference_prices(drop)
+                reference.difference_update(drop)
             if want.sports and not sports:
                 await manager.subscribe_sports()
                 sports = True
@@ -282,6 +290,7 @@ class FeedProcess:
                 user_markets=frozenset(user),
                 user_all=user_all,
                 rtds=frozenset(rtds),
+                reference=frozenset(reference),
                 sports=sports,
             )
 
@@ -294,6 +303,7 @@ class FeedProcess:
                 "assets": len(self.interest.assets),
                 "market_events": self.interest.market_events,
                 "rtds": sorted(f"{t}:{k}" for t, k in self.interest.rtds),
+                "reference_prices": len(self.interest.reference),
                 "sports": self.interest.sports,
             },
             "publisher": self.publisher.stats() if self.publisher is not None else None,

@@ -24,6 +24,7 @@ class Wants:
         self.rtds: Counter[tuple[str, str]] = Counter()
         self.user: Counter[str] = Counter()
         self.user_all = 0
+        self.reference: Counter[str] = Counter()
         self.sports = 0
 
     def add_assets(self, asset_ids: Iterable[str]) -> list[str]:
@@ -71,6 +72,26 @@ class Wants:
         del self.rtds[key]
         return True
 
+    def add_reference(self, keys: Iterable[str]) -> bool:
+        """PolyBolt keys; True when one is new to this server."""
+        ids = list(dict.fromkeys(keys))
+        new = any(self.reference[k] == 0 for k in ids)
+        self.reference.update(ids)
+        return new
+
+    def remove_reference(self, keys: Iterable[str]) -> list[str]:
+        """Returns the keys nobody here holds any more."""
+        gone: list[str] = []
+        for k in dict.fromkeys(keys):
+            if self.reference[k] <= 0:
+                self.reference.pop(k, None)
+                continue
+            self.reference[k] -= 1
+            if self.reference[k] == 0:
+                del self.reference[k]
+                gone.append(k)
+        return gone
+
     def add_sports(self) -> bool:
         self.sports += 1
         return self.sports == 1
@@ -116,6 +137,7 @@ class Wants:
             user_markets=frozenset(self.user),
             user_all=self.user_all > 0,
             rtds=frozenset(self.rtds),
+            reference=frozenset(self.reference),
             sports=self.sports > 0,
         )
 
@@ -124,6 +146,7 @@ class Wants:
             "assets": len(self.assets),
             "market_events": self.market_events > 0,
             "rtds_topics": len(self.rtds),
+            "reference_prices": len(self.reference),
             "sports": self.sports > 0,
             "user_markets": len(self.user),
             "user_all_markets": self.user_all > 0,

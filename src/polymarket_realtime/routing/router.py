@@ -7,7 +7,7 @@ that match, not to the number that exist:
 * by **asset id** (token-filtered subscriptions: prices, order books, resolution of given tokens);
 * by **market** (condition-id-filtered subscriptions: user orders/trades per market);
 * by **event type** for subscriptions without any token/market filter (resolution for all markets, the
-  user channel for all markets, RTDS prices or comments, narrowed by a local ``predicate``).
+  user channel for all markets, PolyBolt reference prices or polled comments, narrowed by a local ``predicate``).
 
 A subscription receives an event when the type is in its ``event_types``, one of its filters matches
 (token id, condition id, or one of the event's ``asset_ids``), and its predicate (if any) accepts it.

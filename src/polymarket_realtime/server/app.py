@@ -41,6 +41,7 @@ from .comments import CommentsPoller
 from .context import AppContext
 from .extensions import Extension, load_extensions
 from .notify import Notifier, install_legacy_handlers
+from .polybolt_credentials import install_polybolt_credentials
 from .resolution import ResolutionWatcher
 from .strict_args import check_arguments
 from .tool_schemas import compact_tool_list
@@ -61,14 +62,17 @@ How to use it:
    (0..1, the implied probability); sizes are shares. Numbers are decimal strings.
 2. One-off look: get_order_book(token_id).
 3. Live data: subscribe_market_prices / subscribe_orderbook_updates / subscribe_market_resolution /
-   subscribe_crypto_prices / subscribe_comments return a subscription_id. Read its events with
-   get_events(subscription_id, after_seq=0, wait_s=10), then call get_events again with
+   subscribe_reference_prices / subscribe_crypto_prices / subscribe_comments return a subscription_id.
+   Read its events with get_events(subscription_id, after_seq=0, wait_s=10), then call get_events again with
    after_seq=next_seq. Sequence numbers are dense, so passing next_seq back gets every event exactly
    once; `dropped` > 0 means the bounded buffer overflowed before you read (read more often).
    wait_s (max 25) long-polls: the call returns as soon as an event arrives.
 4. get_realtime_status shows connections, subscriptions and counters; unsubscribe_realtime stops a
    subscription (or all=true). `feed_status` events tell you when the live connection dropped and
    recovered (books are `stale` meanwhile).
+5. Reference prices (crypto, equity, forex, metals, 60 s TWAPs) come from Polymarket's PolyBolt socket:
+   subscribe_reference_prices(symbols, channel) or subscribe_crypto_prices(symbols). They need the
+   server's Polymarket API credentials; without them the tool says which variables to set.
 """
 
 
@@ -208,6 +212,10 @@ def create_server(
             comments = CommentsPoller(app)
             app.add_service(comments)
             task_group.start_soon(comments.run, name="comments-poller")
+            # PolyBolt reference prices need the L2 trio even when the user toolset is off; the user
+            # extension (started now or by enable_toolsets) replaces this provider with its own shared
+            # credential manager.
+            await install_polybolt_credentials(settings, feed, stack)
             starter.started.clear()
             for ext in serving(mcp.enabled_toolsets):
                 await ext.start(app, stack)

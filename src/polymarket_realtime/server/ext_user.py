@@ -221,6 +221,8 @@ class UserExtension:
         if service.setup_error is None and service.credentials is not None and service.credentials.configured:
             app.feed.set_user_credentials_provider(service.provide)
             stack.callback(app.feed.set_user_credentials_provider, None)
+            # PolyBolt takes the same L2 trio: share this manager (one derivation for both sockets).
+            app.feed.set_polybolt_credentials_provider(service.provide)
             # After a user-socket reconnect, re-read orders and trades to emit what the gap hid
             # (absent on a shared Redis feed: its feed process owns the user socket and does this itself).
             set_user_rest = getattr(app.feed, "set_user_rest", None)

@@ -90,6 +90,8 @@ def event_summary(event: Event) -> str:
         return f"resolved {short} winner {getattr(event, 'winning_outcome', '')}"
     if etype == "feed_status":
         return f"feed {getattr(event, 'channel', '')} {getattr(event, 'state', '')} {getattr(event, 'detail', '')}"
+    if etype == "reference_price":
+        return f"{getattr(event, 'channel', '')} {getattr(event, 'symbol', '')} {getattr(event, 'value', '')}"
     if etype == "crypto_price":
         return f"{getattr(event, 'symbol', '')} {getattr(event, 'value', '')}"
     if etype == "sports_score":

@@ -41,7 +41,9 @@ def dec_str(value: Decimal | str | int | None) -> str | None:
 
 class SubscriptionResult(BaseModel):
     subscription_id: str = Field(description="Pass to get_events / unsubscribe_realtime.")
-    kind: str = Field(description="prices | orderbook | resolution | crypto_prices | comments | sports_scores")
+    kind: str = Field(
+        description="prices | orderbook | resolution | reference_prices | comments | sports_scores | user_*"
+    )
     token_ids: list[str] = Field(description="Token ids covered (empty = all markets for resolution).")
     market_ids: list[str] = Field(default_factory=list, description="Condition ids covered, when known.")
     callback_type: Literal["notification", "log"] = "notification"
@@ -78,6 +80,13 @@ class ConnectionStatus(BaseModel):
     last_error: str | None = None
     last_message_age_s: float | None = None
     assets: int = Field(default=0, description="Subscribed assets/markets/topics on this channel.")
+    auth: str | None = Field(
+        default=None,
+        description="PolyBolt only: authed | pending | missing (no credentials) | refused | unavailable (venue side).",
+    )
+    credentials: str | None = Field(default=None, description="PolyBolt only: configured | missing.")
+    seq_gaps: int | None = Field(default=None, description="PolyBolt only: sequence gaps seen (frames lost).")
+    frames_lost: int | None = Field(default=None, description="PolyBolt only: frames lost (gaps plus `dropped`).")
 
 
 class SubscriptionInfo(BaseModel):
@@ -107,7 +116,7 @@ class StatisticsResult(BaseModel):
 
 
 class StatusResult(BaseModel):
-    connections: dict[str, ConnectionStatus] = Field(description="market, user, rtds and sports sockets.")
+    connections: dict[str, ConnectionStatus] = Field(description="market, user, rtds, polybolt and sports sockets.")
     subscriptions: SubscriptionsSummary
     statistics: StatisticsResult
     shared_feed: dict[str, Any] | None = Field(

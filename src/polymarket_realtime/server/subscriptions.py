@@ -27,9 +27,9 @@ from .notify import STATUS_URI
 
 __all__ = [
     "COMMENT_TYPES",
-    "CRYPTO_TYPES",
     "ORDERBOOK_TYPES",
     "PRICE_TYPES",
+    "REFERENCE_TYPES",
     "RESOLUTION_TYPES",
     "SPORTS_TYPES",
     "create_subscription",
@@ -44,12 +44,13 @@ ORDERBOOK_TYPES = frozenset(
     {"book", "price_change", "last_trade_price", "best_bid_ask", "tick_size_change", "feed_status"}
 )
 RESOLUTION_TYPES = frozenset({"market_resolved", "new_market", "feed_status"})
-CRYPTO_TYPES = frozenset({"crypto_price", "feed_status"})
+REFERENCE_TYPES = frozenset({"reference_price", "feed_status"})
 COMMENT_TYPES = frozenset({"comment", "feed_status"})
 SPORTS_TYPES = frozenset({"sports_score", "feed_status"})
 
-_PREFIX = {"prices": "px", "orderbook": "ob", "resolution": "res", "crypto_prices": "cx", "comments": "cm"}
+_PREFIX = {"prices": "px", "orderbook": "ob", "resolution": "res", "comments": "cm"}
 _PREFIX.update({"user_orders": "uo", "user_trades": "ut"})  # issue 4 (user channel)
+_PREFIX["reference_prices"] = "rp"  # PolyBolt
 _PREFIX["sports_scores"] = "sp"
 
 
@@ -85,6 +86,7 @@ async def create_subscription(
     rtds: tuple[str, str] | None = None,
     meta: dict[str, Any] | None = None,
     user_markets: Iterable[str] | None = None,
+    reference: Iterable[str] = (),
     sports: bool = False,
 ) -> Subscription:
     """Register a subscription with the router, then ask the feed for the data it needs.
@@ -132,6 +134,12 @@ async def create_subscription(
             await app.feed.subscribe_user_markets(markets)
             done["user_markets"] = markets
             sub.meta["feed"]["user_markets"] = markets
+        keys = list(dict.fromkeys(reference))
+        if keys:
+            # PolyBolt reference prices: "crypto:btcusd"-style keys; AuthError without credentials.
+            await app.feed.subscribe_reference_prices(keys)
+            done["reference"] = keys
+            sub.meta["feed"]["reference"] = keys
     except BaseException:
         # Release exactly what succeeded (the feed is ref-counted), then report the failure.
         app.router.remove(sub_id)
@@ -158,6 +166,9 @@ async def _release(app: AppContext, sub: Subscription, *, strict: bool) -> None:
         user_markets = feed_meta.get("user_markets")
         if user_markets is not None:
             await app.feed.unsubscribe_user_markets(user_markets)
+        reference = feed_meta.get("reference")
+        if reference:
+            await app.feed.unsubscribe_reference_prices(reference)
         if feed_meta.get("sports"):
             await app.feed.unsubscribe_sports()
         rtds = feed_meta.get("rtds")

@@ -7,7 +7,6 @@ an extra for clients that show them.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Annotated, Any, Literal
 
@@ -35,7 +34,6 @@ from .results import (
 )
 from .subscriptions import (
     COMMENT_TYPES,
-    CRYPTO_TYPES,
     ORDERBOOK_TYPES,
     PRICE_TYPES,
     RESOLUTION_TYPES,
@@ -48,9 +46,7 @@ from .validation import check_depth, check_limit, check_market_refs, check_token
 __all__ = ["build_status", "register"]
 
 CallbackType = Literal["notification", "log"]
-CHANNELS = ("market", "user", "rtds", "sports")
-RTDS_TOPICS = {"binance": ("crypto_prices", "update"), "chainlink": ("crypto_prices_chainlink", "*")}
-_SYMBOL = re.compile(r"^[a-z0-9]{2,12}(/[a-z]{2,5}|usdt)?$")
+CHANNELS = ("market", "user", "rtds", "polybolt", "sports")
 
 
 _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
@@ -178,17 +174,11 @@ def build_status(app: AppContext) -> StatusResult:
     )
 
 
-def _normalize_symbol(symbol: str, source: str) -> str:
-    s = symbol.strip().lower()
-    base = s.removesuffix("usdt").split("/")[0]
-    if not base.isalnum() or not _SYMBOL.match(s):
-        raise InvalidInputError(
-            f"symbol {symbol!r} is not a crypto symbol: send e.g. 'btc', 'eth', 'btcusdt' or 'btc/usd'"
-        )
-    return f"{base}usdt" if source == "binance" else f"{base}/usd"
-
-
 def register(mcp: MCPServer[AppContext]) -> None:
+    from . import tools_reference  # PolyBolt reference prices (subscribe_reference_prices, subscribe_crypto_prices)
+
+    tools_reference.register(mcp)
+
     @mcp.tool(
         title="Subscribe to market prices",
         annotations=_SUBSCRIBE,
@@ -289,42 +279,6 @@ def register(mcp: MCPServer[AppContext]) -> None:
         return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
-        title="Subscribe to crypto prices (RTDS)",
-        annotations=_SUBSCRIBE,
-        description=(
-            "Stream spot crypto prices from Polymarket's real-time data socket: `crypto_price` events "
-            "{symbol, value (USD, decimal string), source}. source 'binance' (symbols like btcusdt) or 'chainlink' "
-            "(btc/usd); bare 'btc' or 'eth' work for either. Empty symbols = every symbol. " + _FOLLOW_UP
-        ),
-    )
-    async def subscribe_crypto_prices(
-        ctx: Context[AppContext],
-        symbols: Annotated[list[str], Field(description="e.g. ['btc', 'eth']; empty = all symbols.")] = [],  # noqa: B006
-        source: Annotated[Literal["binance", "chainlink"], Field(description="Price source.")] = "binance",
-        callback_type: Callback = "notification",
-    ) -> SubscriptionResult:
-        app = app_context(ctx)
-        wanted = frozenset(_normalize_symbol(s, source) for s in symbols)
-
-        def predicate(event: Event) -> bool:
-            if event.type == "feed_status":
-                return getattr(event, "channel", "") == "rtds"
-            symbol = str(getattr(event, "symbol", "")).lower()
-            return getattr(event, "source", source) == source and (not wanted or symbol in wanted)
-
-        sub = await create_subscription(
-            app,
-            kind="crypto_prices",
-            token_ids=(),
-            event_types=CRYPTO_TYPES,
-            callback_type=callback_type,
-            predicate=predicate,
-            rtds=RTDS_TOPICS[source],
-            meta={"symbols": sorted(wanted), "source": source},
-        )
-        return _sub_result(sub, feed=app.feed)
-
-    @mcp.tool(
         title="Subscribe to comments (polled)",
         annotations=_SUBSCRIBE,
         description=(
@@ -411,9 +365,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Real-time status",
         annotations=_READ_LOCAL,
         description=(
-            "Health of the live feed: each socket (market, user, rtds, sports) with state, reconnects, last_error "
-            "and last_message_age_s; each subscription with events delivered/dropped and last_event_age_s; feed "
-            "statistics. Call it when events stop arriving."
+            "Health of the live feed: each socket (market, user, rtds, polybolt, sports) with state, reconnects, "
+            "last_error and last_message_age_s; each subscription with events delivered/dropped and "
+            "last_event_age_s; feed statistics. Call it when events stop arriving."
         ),
     )
     async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:

@@ -121,11 +121,10 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Subscribe to sports scores",
         annotations=_SUBSCRIBE,
         description=(
-            "Stream live game scores from Polymarket's sports socket: `sports_score` events {game_key (gameId or "
-            "slug), league, home_team, away_team, score ('<home>-<away>'), home_score, away_score, status, period, "
-            "elapsed, live, ended}, plus `feed_status` when the sports connection drops or recovers. Filter with "
-            "leagues (e.g. ['NBA']) and/or slugs (game slugs or gameIds); a game matching any filter is delivered; "
-            "both empty = every game. Sports data is informational and may be delayed. " + _FOLLOW_UP
+            "Stream live game scores (sports socket): `sports_score` events {game_key (gameId or slug), league, "
+            "home_team, away_team, score ('<home>-<away>'), home_score, away_score, status, period, elapsed, live, "
+            "ended}, plus `feed_status` when the socket drops or recovers. A game matching any leagues/slugs "
+            "filter is delivered; both empty = every game. Informational, may be delayed. " + _FOLLOW_UP
         ),
     )
     async def subscribe_sports_scores(
@@ -138,7 +137,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ] = [],  # noqa: B006
         callback_type: Annotated[
             Literal["notification", "log"],
-            Field(description="'notification' (default) also pushes MCP notifications; 'log' only logs."),
+            Field(description="'notification' (default) or 'log'."),
         ] = "notification",
     ) -> SportsSubscriptionResult:
         app = app_context(ctx)

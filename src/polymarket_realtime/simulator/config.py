@@ -46,6 +46,8 @@ class SimulatorConfig:
     """EIP-712 ``ClobAuth`` domain chain id the simulator verifies L1 signatures against."""
     rtds_rate_per_s: float = 20.0
     """RTDS messages per second across all topics (0 = none on their own)."""
+    polybolt_rate_per_s: float = 1.0
+    """PolyBolt live points per second per subscribed series (0 = only ``sim.polybolt.publish``)."""
     batch_frames: bool = False
     """Send each tick's events to a connection as one JSON array frame (benchmarks); venue-like is False."""
     auth_window_s: float = 300.0
@@ -61,6 +63,7 @@ class SimulatorConfig:
     host: str = "127.0.0.1"
     ws_port: int = 0
     rest_port: int = 0
+    polybolt_port: int = 0
     sports_port: int = 0
 
     @property

@@ -12,7 +12,8 @@ Control API (JSON bodies, all optional fields):
 ``POST /_sim/step {"n"}``, ``POST /_sim/pause``, ``POST /_sim/resume``, ``POST /_sim/rate {"per_s"}``,
 ``POST /_sim/resolve {"market", "winner"}``, ``POST /_sim/new_market``, ``POST /_sim/move {"market",
 "price"}``, ``POST /_sim/user/trade {"market"}``, ``POST /_sim/user/cancel {"order_id"}``,
-``POST /_sim/auth/revoke``.
+``POST /_sim/auth/revoke``, ``POST /_sim/polybolt {...}`` (PolyBolt faults and points: see
+:meth:`.polybolt.PolyBoltServer.control`).
 """
 
 from __future__ import annotations
@@ -158,6 +159,8 @@ async def _control(sim: Simulator, request: HttpRequest) -> HttpResponse:
             if trade_id is not None:
                 started.append(trade_id)
         return json_response({"ok": bool(started), "trade_ids": started})
+    if path == "/_sim/polybolt":
+        return json_response(sim.polybolt.control(body))
     if path == "/_sim/user/cancel":
         return json_response({"ok": sim.user.cancel(str(body["order_id"]))})
     if path == "/_sim/auth/revoke":

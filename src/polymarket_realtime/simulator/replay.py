@@ -117,9 +117,11 @@ class ReplaySource:
             channels.add("market")
         if self.header.rtds:
             channels.add("rtds")
+        if self.header.reference:
+            channels.add("polybolt")
         if self.header.sports:
             channels.add("sports")
-        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user", "sports"))
+        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user", "polybolt", "sports"))
         """A subscription on one of these channels starts the clock (``first_subscribe``)."""
         self._books: dict[str, _WireBook] = {}
         self.frames_replayed = 0
@@ -232,6 +234,9 @@ class ReplaySource:
             value = msgspec.json.decode(text)
         except msgspec.DecodeError:
             return []  # non-JSON control text (INVALID OPERATION ...): nothing to replay
+        if frame.channel == "polybolt":
+            # Re-sequenced and re-snapshotted per connection by the simulated PolyBolt server.
+            return [OutFrame(channel="polybolt", text=text)] if isinstance(value, dict) else []
         if frame.channel == "sports":
             # Game updates go to every sports connection as recorded (the socket has no subscriptions).
             return [OutFrame(channel="sports", text=text, event_type="sports")]
@@ -347,9 +352,15 @@ def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int =
 
     source = ReplaySource(path, speed=speed)
     config = SimulatorConfig(
-        seed=seed, rate_per_s=0.0, rtds_rate_per_s=0.0, sports_rate_per_s=0.0, resolve_after_s=None
+        seed=seed,
+        rate_per_s=0.0,
+        rtds_rate_per_s=0.0,
+        polybolt_rate_per_s=0.0,
+        sports_rate_per_s=0.0,
+        resolve_after_s=None,
     )
     sim = Simulator(config, source=source)
+    sim.polybolt.seed_history = False  # snapshots hold recorded points only
     if source.markets:
         set_gamma_override(sim.model, RecordedGamma(source.markets))
     return sim

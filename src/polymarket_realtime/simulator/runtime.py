@@ -28,6 +28,7 @@ from .control import build_handler
 from .faults import Faults
 from .market_model import MarketModel
 from .observe import Observations
+from .polybolt import PolyBoltServer
 from .rest_server import RestServer
 from .rtds import RtdsSource
 from .source import BookSource, EventSource, ModelSource
@@ -75,6 +76,14 @@ class Simulator:
             event_ids=sorted({m.event_id for m in self.model.markets})[:3],
             now_ms=_now_ms,
         )
+        self.polybolt = PolyBoltServer(
+            authenticator=self.credentials,
+            observations=self.observed,
+            on_subscribe=getattr(self.source, "on_subscribe", None),
+            seed=cfg.seed,
+            rate_per_s=cfg.polybolt_rate_per_s,
+            now_ms=_now_ms,
+        )
         self.user = UserActivity(
             seed=cfg.seed, model=self.model, account=cfg.account, connections=self.ws.user_connections, now_ms=_now_ms
         )
@@ -110,6 +119,10 @@ class Simulator:
         return f"ws://{self.config.host}:{self.ws.port}"
 
     @property
+    def polybolt_url(self) -> str:
+        return f"ws://{self.config.host}:{self.polybolt.port}/ws"
+
+    @property
     def sports_url(self) -> str:
         return f"ws://{self.config.host}:{self.sports.port}{SPORTS_PATH}"
 
@@ -122,6 +135,7 @@ class Simulator:
         return {
             "POLYMARKET_CLOB_WS_URL": self.ws_url,
             "POLYMARKET_RTDS_WS_URL": self.rtds_url,
+            "POLYMARKET_POLYBOLT_WS_URL": self.polybolt_url,
             "POLYMARKET_SPORTS_WS_URL": self.sports_url,
             "POLYMARKET_CLOB_URL": self.rest_url,
             "POLYMARKET_GAMMA_URL": self.rest_url,
@@ -145,6 +159,7 @@ class Simulator:
     async def start(self) -> None:
         await self.ws.start(self.config.host, self.config.ws_port)
         await self.rest.start(self.config.host, self.config.rest_port)
+        await self.polybolt.start(self.config.host, self.config.polybolt_port)
         await self.sports.start(self.config.host, self.config.sports_port)
         self._task = asyncio.create_task(self._loop(), name="simulator-broadcast")
 
@@ -155,6 +170,7 @@ class Simulator:
                 await self._task
             self._task = None
         await self.ws.stop()
+        await self.polybolt.stop()
         await self.rest.stop()
         await self.sports.stop()
 
@@ -166,6 +182,9 @@ class Simulator:
 
     def publish(self, frames: Sequence[OutFrame]) -> list[OutFrame]:
         """Broadcast frames now (to the connections they concern) and wake waiters."""
+        if any(f.channel == "polybolt" for f in frames):
+            self.frames_dispatched += sum(self.polybolt.replay(f.text) for f in frames if f.channel == "polybolt")
+            frames = [f for f in frames if f.channel != "polybolt"]
         self.frames_dispatched += self.ws.dispatch(frames) + self.sports.dispatch(frames)
         self.observed.notify()
         return list(frames)
@@ -232,6 +251,7 @@ class Simulator:
                     frames.extend(self._scheduled())
                     frames.extend(self.source.poll(self._sim_time))
                     frames.extend(self.rtds.poll(self._sim_time))
+                    self.polybolt.poll(self._sim_time)
                     frames.extend(self.sports_source.poll(self._sim_time))
                     for extra in self.extra_sources:
                         frames.extend(extra.poll(self._sim_time))

@@ -30,7 +30,7 @@ __all__ = [
 PRICE_ONE = 10_000
 """Price units per 1.0 (so tick 0.01 = 100 units, 0.001 = 10, 0.0025 = 25)."""
 
-Channel = Literal["market", "user", "rtds", "sports"]
+Channel = Literal["market", "user", "rtds", "polybolt", "sports"]
 Audience = Literal["assets", "assets_custom", "market_custom", "all_custom", "all"]
 """Who receives a frame: subscribers of ``asset_ids`` (``assets``), only those with custom features on
 (``assets_custom``), custom-feature connections subscribed to the market or to nothing
