@@ -113,6 +113,27 @@ def test_tools_with_the_same_result_share_one_schema() -> None:
     assert tools[1].output_schema == schema  # the registered tool is left alone
 
 
+class BookWithDepth(Book):
+    depth: int = Field(description="Levels per side.")
+
+
+def test_a_result_extending_an_earlier_one_lists_only_its_added_fields() -> None:
+    args = {"type": "object", "properties": {}}
+    tools = [
+        Tool(name="get_book", input_schema=args, output_schema=Book.model_json_schema()),
+        Tool(name="deep_book", input_schema=args, output_schema=BookWithDepth.model_json_schema()),
+        Tool(name="level", input_schema=args, output_schema=Level.model_json_schema()),
+    ]
+    listed = {t.name: t for t in compact_tool_list(tools)}
+    deep = listed["deep_book"].output_schema or {}
+    assert deep["properties"] == {"depth": {"description": "Levels per side."}}
+    assert "Every field of get_book's result, plus these." in deep["description"]
+    # A result that extends no earlier one keeps all its fields.
+    assert set((listed["level"].output_schema or {})["properties"]) == {"price", "size"}
+    result = {"token_id": "1", "bids": [], "best": None, "mid": None, "extra": {}, "depth": 3}
+    jsonschema.validate(result, deep)  # still a loosening of the full schema
+
+
 async def test_every_listed_schema_is_valid_json_schema(tmp_path: Path) -> None:
     for tool in await create_server(Settings(data_dir=tmp_path, toolsets=frozenset(TOOLSETS))).list_tools():
         jsonschema.Draft202012Validator.check_schema(tool.input_schema)

@@ -13,7 +13,9 @@ measures it). Pydantic's schemas are written for validators, not for a model's c
   Types, ``required`` lists, defaults and nested models (``$defs``) go: the result shows them, and a
   tool's description names the nested fields a model needs (e.g. ``outcomes: [{name, token_id, price}]``).
 * Tools returning the same result share one schema: the first listed tool carries it and the others
-  say ``"Same fields as <tool>'s result"`` (e.g. the five paper-session tools).
+  say ``"Same fields as <tool>'s result"`` (e.g. the five paper-session tools). A result that repeats
+  every field of an earlier one and adds a few (the subscription results) lists only the added fields
+  and says ``"Every field of <tool>'s result, plus these."``.
 
 These only change what is listed: arguments are still validated by each tool's pydantic model and
 results are still produced from the full models. Every compacted output schema stays a loosening of
@@ -112,10 +114,25 @@ def compact_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_MIN_SHARED_FIELDS = 4
+"""An extension is written as a reference only when it repeats at least this many fields (else it costs more)."""
+
+
+def _extends(output: dict[str, Any], base: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields ``output`` adds to ``base`` when it repeats every field of ``base`` word for word, else None."""
+    props, base_props = output.get("properties", {}), base.get("properties", {})
+    if len(base_props) < _MIN_SHARED_FIELDS or len(props) <= len(base_props):
+        return None
+    if any(props.get(name) != field for name, field in base_props.items()):
+        return None
+    return {name: field for name, field in props.items() if name not in base_props}
+
+
 def compact_tool_list(tools: list[Tool]) -> list[Tool]:
     """Compacted copies of ``tools`` (see the module docstring); the input list is left alone."""
     compacted: list[Tool] = []
     first_with: dict[str, str] = {}
+    listed: list[tuple[str, dict[str, Any]]] = []
     for tool in tools:
         update: dict[str, Any] = {"input_schema": compact_input_schema(tool.input_schema)}
         if tool.output_schema is not None:
@@ -124,6 +141,28 @@ def compact_tool_list(tools: list[Tool]) -> list[Tool]:
             owner = first_with.setdefault(key, tool.name)
             if owner != tool.name:
                 output = {"type": "object", "description": f"Same fields as {owner}'s result."}
+            else:
+                listed.append((tool.name, output))
+                output = _as_extension(output, listed[:-1])
             update["output_schema"] = output
         compacted.append(tool.model_copy(update=update))
     return compacted
+
+
+def _as_extension(output: dict[str, Any], earlier: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """``output`` written as "<tool>'s result fields plus these" against the largest earlier result it extends."""
+    best: tuple[str, dict[str, Any], dict[str, Any]] | None = None
+    for name, base in earlier:
+        extra = _extends(output, base)
+        if extra is not None and (best is None or len(base["properties"]) > len(best[1]["properties"])):
+            best = (name, base, extra)
+    if best is None:
+        return output
+    name, _base, extra = best
+    note = f"Every field of {name}'s result, plus these."
+    description = output.get("description")
+    return {
+        "type": "object",
+        "description": f"{description} {note}" if description else note,
+        "properties": extra,
+    }
