@@ -25,8 +25,8 @@ import httpx2
 import pytest
 
 from polymarket_realtime.auth import credentials as credentials_module
+from polymarket_realtime.cli.logging import configure_logging
 from polymarket_realtime.secrets import Secret
-from polymarket_realtime.server.entry import configure_logging
 from polymarket_realtime.server.ext_user import EXTENSION
 from polymarket_realtime.simulator import SimAccount, SimulatorConfig
 

@@ -14,8 +14,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from polymarket_realtime.cli.simulate import add_arguments, run
 from polymarket_realtime.simulator import Simulator
-from polymarket_realtime.simulator.cli import add_arguments, run
 
 pytestmark = pytest.mark.anyio
 

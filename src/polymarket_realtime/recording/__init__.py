@@ -2,6 +2,6 @@
 
 * :mod:`.format` the file format (gzip members of JSON lines), :mod:`.writer` the streaming recorder,
   :mod:`.reader` the reader (damage reported at a byte offset), :mod:`.service` start/stop/list;
-* :mod:`.backtest` the deterministic backtest engine (and its CLI); :mod:`.cli` and :mod:`.backtest.cli` the
-  ``record`` and ``backtest`` subcommands. Replay over sockets lives in :mod:`..simulator.replay`.
+* :mod:`.backtest` the deterministic backtest engine. The ``record`` and ``backtest`` subcommands live in
+  :mod:`polymarket_realtime.cli`; replay over sockets lives in :mod:`polymarket_realtime.simulator.replay`.
 """

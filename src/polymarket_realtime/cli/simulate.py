@@ -16,9 +16,9 @@ import sys
 
 import httpx2
 
-from .config import SimAccount, SimulatorConfig
-from .faults import FAULT_KINDS
-from .runtime import Simulator
+from ..simulator.config import SimAccount, SimulatorConfig
+from ..simulator.faults import FAULT_KINDS
+from ..simulator.runtime import Simulator
 
 __all__ = ["add_arguments", "run"]
 

@@ -12,10 +12,10 @@ import sys
 
 import anyio
 
+from ..auth.doctor import diagnose
 from ..config import Settings
 from ..errors import PolymarketRealtimeError
 from ..secrets import RedactingFilter, redactor
-from .doctor import diagnose
 
 __all__ = ["add_arguments", "run"]
 
