@@ -19,9 +19,9 @@ from typing import Any
 
 import anyio
 
+from ..backtest.engine import BacktestResult, run_backtest
 from ..config import Settings
 from ..errors import InvalidInputError, PolymarketRealtimeError
-from ..recording.backtest.engine import BacktestResult, run_backtest
 from ..recording.progress import ProgressBar
 
 __all__ = ["add_arguments", "render_png", "run"]
