@@ -12,8 +12,8 @@ import sys
 
 import anyio
 
-from ..auth.doctor import diagnose
 from ..config import Settings
+from ..diagnostics.doctor import diagnose
 from ..errors import PolymarketRealtimeError
 from ..secrets import RedactingFilter, redactor
 
