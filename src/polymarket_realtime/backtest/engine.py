@@ -363,6 +363,6 @@ async def _call(progress: ProgressFn, done: int, total: int) -> None:
 
 
 def _all_fills(conn: Any, session_id: str) -> list[Any]:
-    from ..storage import repository as repo
+    from ..storage import orders as orders_db
 
-    return repo.load_fills(conn, session_id, 10_000_000)
+    return orders_db.load_fills(conn, session_id, 10_000_000)
