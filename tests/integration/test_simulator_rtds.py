@@ -75,7 +75,7 @@ async def test_cli_simulate_prints_exports_and_serves() -> None:
         exports: dict[str, str] = {}
         buffer = b""
         with anyio.fail_after(20):
-            while len(exports) < 5:
+            while len(exports) < 6:
                 buffer += await process.stdout.receive()
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
