@@ -13,7 +13,7 @@ from pathlib import Path
 from ..config import Settings
 from ..secrets import RedactingFilter
 
-__all__ = ["LOG_FORMAT", "configure_logging"]
+__all__ = ["LOG_FORMAT", "configure_logging", "configure_stderr_logging"]
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +45,15 @@ def configure_logging(settings: Settings, log_file: Path | None = None) -> Path 
     # Per-event lines are useful in the file, too noisy on stderr at INFO.
     logging.getLogger("polymarket_realtime.events").propagate = True
     return path
+
+
+def configure_stderr_logging(level: int | str, fmt: str | None = None) -> None:
+    """stderr only, through the redacting filter, for short-lived commands (``doctor``, ``simulate``).
+
+    A no-op when logging is already set up (``logging.basicConfig`` semantics).
+    """
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    if fmt is not None:
+        handler.setFormatter(logging.Formatter(fmt))
+    logging.basicConfig(level=level, handlers=[handler])
