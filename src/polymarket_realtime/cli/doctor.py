@@ -1,4 +1,6 @@
-"""``polymarket-realtime-mcp doctor``: print the diagnosis of :func:`~.doctor.diagnose` and exit 0 if nothing failed.
+"""``polymarket-realtime-mcp doctor``: print the diagnosis and exit 0 if nothing failed.
+
+The checks are :func:`polymarket_realtime.diagnostics.doctor.diagnose`.
 
 This is a command-line tool, not the MCP server: its report goes to stdout, logs to stderr.
 """
