@@ -35,9 +35,9 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from ingest import Market, book_frame, make_frames  # noqa: E402
+from polymarket_realtime.backtest import run_backtest  # noqa: E402
 from polymarket_realtime.config import Settings  # noqa: E402
 from polymarket_realtime.feed.books import BookStore  # noqa: E402
-from polymarket_realtime.recording.backtest import run_backtest  # noqa: E402
 from polymarket_realtime.recording.format import RecordingHeader, encode_frame_line  # noqa: E402
 from polymarket_realtime.recording.reader import RecordingReader  # noqa: E402
 from polymarket_realtime.recording.writer import RecordingWriter  # noqa: E402

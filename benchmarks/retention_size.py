@@ -21,7 +21,8 @@ from pathlib import Path
 
 import anyio
 
-from polymarket_realtime.storage import repository as repo
+from polymarket_realtime.agents.records import AgentRecord
+from polymarket_realtime.storage import activity as activity_db, agents as agents_db
 from polymarket_realtime.storage.db import Database
 from polymarket_realtime.storage.retention import Retention, RetentionPolicy
 
@@ -78,23 +79,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, Database(Path(tmp) / "state.sqlite3") as db:
         db.write_sync(
             lambda c: [
-                repo.insert_agent(c, repo.AgentRecord(a, "price_alert", {"token_id": TOKEN}, None, "running", ""))
+                agents_db.insert_agent(c, AgentRecord(a, "price_alert", {"token_id": TOKEN}, None, "running", ""))
                 for a in AGENTS
             ]
         )
 
         def insert_log(c: sqlite3.Connection, i: int) -> None:
             level, message = log_line(i)
-            repo.insert_agent_log(c, AGENTS[i % len(AGENTS)], 1_000 + i, level, message)
+            agents_db.insert_agent_log(c, AGENTS[i % len(AGENTS)], 1_000 + i, level, message)
 
         def insert_alert(c: sqlite3.Connection, i: int) -> None:
             from decimal import Decimal
 
-            repo.insert_alert(c, AGENTS[i % len(AGENTS)], 1_000 + i, TOKEN, Decimal("0.52"), log_line(0)[1])
+            agents_db.insert_alert(c, AGENTS[i % len(AGENTS)], 1_000 + i, TOKEN, Decimal("0.52"), log_line(0)[1])
 
         def insert_activity(c: sqlite3.Connection, i: int) -> None:
             kind, subject, message, data = activity_row(i)
-            repo.insert_activity(c, 1_000 + i, kind, subject, message, data)
+            activity_db.insert_activity(c, 1_000 + i, kind, subject, message, data)
 
         per_log = fill(db, rows, insert_log)
         per_alert = fill(db, rows // 10, insert_alert)

@@ -10,7 +10,7 @@ import pytest
 from polymarket_realtime.agents.service import AgentService
 from polymarket_realtime.agents.system import SystemService
 from polymarket_realtime.server.ext_paper import PaperExtension
-from polymarket_realtime.storage import repository as repo
+from polymarket_realtime.storage import activity as activity_db
 from polymarket_realtime.storage.db import Database
 
 from ._mcp_harness import running
@@ -79,8 +79,8 @@ async def test_bad_move_config_is_refused_with_nothing_created(tmp_path: Path) -
 async def test_system_status_reports_database_size_and_startup_prune(tmp_path: Path) -> None:
     with Database(tmp_path / "state.sqlite3") as db:  # history left by an earlier run: 5 entries from 1970
         for i in range(5):
-            db.write_sync(lambda c, i=i: repo.insert_activity(c, 1 + i, "system_started", "system", f"old {i}"))
-        db.write_sync(lambda c: repo.insert_activity(c, time.time_ns(), "system_started", "system", "recent"))
+            db.write_sync(lambda c, i=i: activity_db.insert_activity(c, 1 + i, "system_started", "system", f"old {i}"))
+        db.write_sync(lambda c: activity_db.insert_activity(c, time.time_ns(), "system_started", "system", "recent"))
     async with running(tmp_path, extensions=[PaperExtension()], retention_days=7.0) as h:
         retention = h.server.running_app().service(SystemService).retention
         assert retention is not None and retention.policy.max_age_days == 7.0

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from polymarket_realtime.backtest import run_backtest
+from polymarket_realtime.cli.backtest import add_arguments, run as cli_run
 from polymarket_realtime.errors import InvalidInputError, RecordingError
-from polymarket_realtime.recording.backtest import run_backtest
-from polymarket_realtime.recording.backtest.cli import add_arguments, run as cli_run
 from polymarket_realtime.recording.format import RecordingHeader, encode_frame_line
 from polymarket_realtime.recording.reader import iter_members
 from polymarket_realtime.recording.writer import RecordingWriter

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from polymarket_realtime.auth.doctor import diagnose
+from polymarket_realtime.diagnostics.doctor import diagnose
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
 from polymarket_realtime.simulator.gamma import market_json, set_gamma_override
 from polymarket_realtime.simulator.rest_server import HttpRequest, HttpResponse, json_response

@@ -315,7 +315,7 @@ async def test_more_than_64_subscriptions_are_sharded(tmp_path: Path) -> None:
 
 
 async def test_provider_that_cannot_refresh_reports_refused_with_its_advice(tmp_path: Path) -> None:
-    from polymarket_realtime.auth.credentials import rejected_error
+    from polymarket_realtime.venues.polymarket.credentials import rejected_error
 
     async with rig(tmp_path, creds="bad") as r:
         bad = bad_creds(r.sim)

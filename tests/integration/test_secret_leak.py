@@ -24,11 +24,11 @@ import anyio
 import httpx2
 import pytest
 
-from polymarket_realtime.auth import credentials as credentials_module
+from polymarket_realtime.cli.logging import configure_logging
 from polymarket_realtime.secrets import Secret
-from polymarket_realtime.server.entry import configure_logging
 from polymarket_realtime.server.ext_user import EXTENSION
 from polymarket_realtime.simulator import SimAccount, SimulatorConfig
+from polymarket_realtime.venues.polymarket import credentials as credentials_module
 
 from ._mcp_harness import Harness, running
 

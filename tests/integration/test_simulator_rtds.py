@@ -14,8 +14,8 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from polymarket_realtime.cli.simulate import add_arguments, run
 from polymarket_realtime.simulator import Simulator
-from polymarket_realtime.simulator.cli import add_arguments, run
 
 pytestmark = pytest.mark.anyio
 
@@ -75,7 +75,7 @@ async def test_cli_simulate_prints_exports_and_serves() -> None:
         exports: dict[str, str] = {}
         buffer = b""
         with anyio.fail_after(20):
-            while len(exports) < 5:
+            while len(exports) < 6:
                 buffer += await process.stdout.receive()
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:

@@ -13,11 +13,11 @@ from typing import Any
 import httpx2
 import pytest
 
-from polymarket_realtime.auth.credentials import CredentialManager
-from polymarket_realtime.auth.doctor import diagnose
 from polymarket_realtime.config import Settings
+from polymarket_realtime.diagnostics.doctor import diagnose
 from polymarket_realtime.errors import AuthError
 from polymarket_realtime.simulator import SimAccount, Simulator, SimulatorConfig
+from polymarket_realtime.venues.polymarket.credentials import CredentialManager
 from polymarket_realtime.venues.polymarket.user_rest import UserRestClient
 
 pytestmark = pytest.mark.anyio

@@ -12,15 +12,15 @@ import anyio
 import httpx2
 import pytest
 
-from polymarket_realtime.auth.credentials import CredentialManager
-from polymarket_realtime.auth.doctor import diagnose
 from polymarket_realtime.auth.l2 import ApiCredentials
 from polymarket_realtime.config import Settings
+from polymarket_realtime.diagnostics.doctor import diagnose
 from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.feed.manager import WebSocketManager
 from polymarket_realtime.model.events import FeedStatus, ReferencePrice
 from polymarket_realtime.routing.eventlog import EventLog
 from polymarket_realtime.routing.router import EventRouter, Subscription
+from polymarket_realtime.venues.polymarket.credentials import CredentialManager
 from polymarket_realtime.venues.polymarket.rest import ClobRestClient
 
 pytestmark = [

@@ -12,8 +12,8 @@ import httpx2
 import pytest
 from websockets.asyncio.client import connect
 
-from polymarket_realtime.auth.credentials import CredentialManager
 from polymarket_realtime.config import Settings
+from polymarket_realtime.venues.polymarket.credentials import CredentialManager
 from polymarket_realtime.venues.polymarket.protocol import user_initial_frame
 from polymarket_realtime.venues.polymarket.user_rest import UserRestClient
 

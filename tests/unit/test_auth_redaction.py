@@ -6,9 +6,9 @@ import os
 import secrets
 from pathlib import Path
 
-from polymarket_realtime.auth.credentials import CredentialManager
 from polymarket_realtime.config import Settings
 from polymarket_realtime.secrets import MIN_CREDENTIAL_LENGTH, REDACTED, Redactor, redactor
+from polymarket_realtime.venues.polymarket.credentials import CredentialManager
 
 
 def _settings(**env: str) -> Settings:

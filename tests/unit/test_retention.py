@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from polymarket_realtime.storage import repository as repo
+from polymarket_realtime.agents.records import AgentRecord
+from polymarket_realtime.storage import activity as activity_db, agents as agents_db
 from polymarket_realtime.storage.db import Database
 from polymarket_realtime.storage.retention import Retention, RetentionPolicy
 
@@ -33,7 +34,7 @@ class FixedClock:
 def _db(tmp_path: Path) -> Database:
     db = Database(tmp_path / "state.sqlite3").open()
     db.write_sync(
-        lambda c: [repo.insert_agent(c, repo.AgentRecord(a, "price_alert", {}, None, "running", "")) for a in "AB"]
+        lambda c: [agents_db.insert_agent(c, AgentRecord(a, "price_alert", {}, None, "running", "")) for a in "AB"]
     )
     return db
 
@@ -49,13 +50,13 @@ async def test_prune_by_age_keeps_recent_rows(tmp_path: Path) -> None:
         def fill(c: sqlite3.Connection) -> None:
             for i in range(7):  # ids 1..7 are 40 days old, 8..10 two days old
                 ts = old + i
-                repo.insert_agent_log(c, "A", ts, "info", f"old {i}")
-                repo.insert_alert(c, "A", ts, "1", D("0.5"), f"old alert {i}")
-                repo.insert_activity(c, ts, "alert", "A", f"old entry {i}")
+                agents_db.insert_agent_log(c, "A", ts, "info", f"old {i}")
+                agents_db.insert_alert(c, "A", ts, "1", D("0.5"), f"old alert {i}")
+                activity_db.insert_activity(c, ts, "alert", "A", f"old entry {i}")
             for i in range(3):
-                repo.insert_agent_log(c, "B", recent + i, "info", f"new {i}")
-                repo.insert_alert(c, "B", recent + i, "1", D("0.5"), f"new alert {i}")
-                repo.insert_activity(c, recent + i, "alert", "B", f"new entry {i}")
+                agents_db.insert_agent_log(c, "B", recent + i, "info", f"new {i}")
+                agents_db.insert_alert(c, "B", recent + i, "1", D("0.5"), f"new alert {i}")
+                activity_db.insert_activity(c, recent + i, "alert", "B", f"new entry {i}")
 
         db.write_sync(fill)
         policy = RetentionPolicy(max_age_days=30, agent_log_rows=0, activity_rows=0, batch_rows=3)
@@ -76,7 +77,7 @@ async def test_prune_by_age_keeps_recent_rows(tmp_path: Path) -> None:
         assert _rows(db, "SELECT COUNT(*) FROM agent_logs") == [(0,)]
         # ...except the newest activity entry, so latest_seq never goes backwards for a cursor.
         assert _rows(db, "SELECT message FROM activity") == [("new entry 2",)]
-        assert db.read_sync(lambda c: repo.read_activity(c, 0, 10))[1] == 10
+        assert db.read_sync(lambda c: activity_db.read_activity(c, 0, 10))[1] == 10
 
 
 async def test_prune_by_count_per_owner(tmp_path: Path) -> None:
@@ -84,11 +85,11 @@ async def test_prune_by_count_per_owner(tmp_path: Path) -> None:
 
         def fill(c: sqlite3.Connection) -> None:
             for i in range(25):
-                repo.insert_agent_log(c, "A", NOW_NS + i, "info", f"A{i}")
-                repo.insert_activity(c, NOW_NS + i, "order_filled", "ps-1", f"s{i}")
+                agents_db.insert_agent_log(c, "A", NOW_NS + i, "info", f"A{i}")
+                activity_db.insert_activity(c, NOW_NS + i, "order_filled", "ps-1", f"s{i}")
             for i in range(3):
-                repo.insert_agent_log(c, "B", NOW_NS + i, "info", f"B{i}")
-                repo.insert_activity(c, NOW_NS + i, "system_started", "system", f"y{i}")
+                agents_db.insert_agent_log(c, "B", NOW_NS + i, "info", f"B{i}")
+                activity_db.insert_activity(c, NOW_NS + i, "system_started", "system", f"y{i}")
 
         db.write_sync(fill)
         policy = RetentionPolicy(max_age_days=0, agent_log_rows=10, activity_rows=4, batch_rows=6)
@@ -108,7 +109,7 @@ def _size_on_disk(path: Path) -> int:
 
 async def test_database_size_counts_file_and_wal(tmp_path: Path) -> None:
     with _db(tmp_path) as db:
-        db.write_sync(lambda c: [repo.insert_agent_log(c, "A", i, "info", "x" * 500) for i in range(200)])
+        db.write_sync(lambda c: [agents_db.insert_agent_log(c, "A", i, "info", "x" * 500) for i in range(200)])
         size = await db.size()
         wal = tmp_path / "state.sqlite3-wal"
         assert size["file_bytes"] == _size_on_disk(tmp_path / "state.sqlite3")

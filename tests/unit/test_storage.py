@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from polymarket_realtime.agents.records import AgentRecord
 from polymarket_realtime.errors import StorageError
-from polymarket_realtime.storage import repository as repo
+from polymarket_realtime.paper.records import PositionRecord, SessionRecord
+from polymarket_realtime.storage import activity as activity_db, agents as agents_db, sessions as sessions_db
 from polymarket_realtime.storage.db import Database
 from polymarket_realtime.storage.schema import SCHEMA_VERSION
 
 
-def _session(sid: str = "ps-1") -> repo.SessionRecord:
-    return repo.SessionRecord(
+def _session(sid: str = "ps-1") -> SessionRecord:
+    return SessionRecord(
         id=sid,
         name="n",
         state="running",
@@ -48,17 +50,17 @@ def test_migrations_and_pragmas(tmp_path: Path) -> None:
 
 def test_decimal_round_trip_and_rollback(tmp_path: Path) -> None:
     with Database(tmp_path / "s.sqlite3") as db:
-        db.write_sync(lambda c: repo.insert_session(c, _session()))
+        db.write_sync(lambda c: sessions_db.insert_session(c, _session()))
 
         def half_then_fail(conn: sqlite3.Connection) -> None:
             rec = _session()
             rec.cash = D("1")
-            repo.update_session(conn, rec)
-            repo.insert_session(conn, _session())  # duplicate primary key -> whole transaction rolls back
+            sessions_db.update_session(conn, rec)
+            sessions_db.insert_session(conn, _session())  # duplicate primary key -> whole transaction rolls back
 
         with pytest.raises(StorageError, match="nothing was changed"):
             db.write_sync(half_then_fail)
-        (loaded,) = db.read_sync(repo.load_sessions)
+        (loaded,) = db.read_sync(sessions_db.load_sessions)
         assert loaded.cash == D("999.123456789")
         assert db.read_sync(lambda c: c.execute("SELECT typeof(cash) FROM sessions").fetchone()[0]) == "text"
 
@@ -66,23 +68,23 @@ def test_decimal_round_trip_and_rollback(tmp_path: Path) -> None:
 def test_foreign_keys_enforced(tmp_path: Path) -> None:
     with Database(tmp_path / "s.sqlite3") as db, pytest.raises(StorageError):
         db.write_sync(
-            lambda c: repo.upsert_position(c, "missing", repo.PositionRecord("1", D(1), D("0.5"), D(0), D("0.5")))
+            lambda c: sessions_db.upsert_position(c, "missing", PositionRecord("1", D(1), D("0.5"), D(0), D("0.5")))
         )
 
 
 def test_activity_cursor_and_logs(tmp_path: Path) -> None:
     with Database(tmp_path / "s.sqlite3") as db:
         for i in range(5):
-            db.write_sync(lambda c, i=i: repo.insert_activity(c, i, "k", "s", f"m{i}"))
-        entries, last = db.read_sync(lambda c: repo.read_activity(c, 2, 2))
+            db.write_sync(lambda c, i=i: activity_db.insert_activity(c, i, "k", "s", f"m{i}"))
+        entries, last = db.read_sync(lambda c: activity_db.read_activity(c, 2, 2))
         assert [e.seq for e in entries] == [3, 4] and last == 5
-        agent = repo.AgentRecord("ag-1", "price_alert", {"x": 1}, None, "running", "")
-        db.write_sync(lambda c: repo.insert_agent(c, agent))
+        agent = AgentRecord("ag-1", "price_alert", {"x": 1}, None, "running", "")
+        db.write_sync(lambda c: agents_db.insert_agent(c, agent))
         for level, msg in [("info", "hello"), ("error", "Boom"), ("info", "bye")]:
-            db.write_sync(lambda c, level=level, msg=msg: repo.insert_agent_log(c, "ag-1", 0, level, msg))
-        logs = db.read_sync(lambda c: repo.read_agent_logs(c, "ag-1", lines=2, level=None, contains=None))
+            db.write_sync(lambda c, level=level, msg=msg: agents_db.insert_agent_log(c, "ag-1", 0, level, msg))
+        logs = db.read_sync(lambda c: agents_db.read_agent_logs(c, "ag-1", lines=2, level=None, contains=None))
         assert [r.message for r in logs] == ["Boom", "bye"]
-        errs = db.read_sync(lambda c: repo.read_agent_logs(c, "ag-1", lines=10, level="error", contains="boom"))
+        errs = db.read_sync(lambda c: agents_db.read_agent_logs(c, "ag-1", lines=10, level="error", contains="boom"))
         assert [r.message for r in errs] == ["Boom"]
 
 
@@ -117,9 +119,9 @@ def test_upgrade_from_schema_1_keeps_positions(tmp_path: Path) -> None:
     conn.close()
     with Database(path) as db:
         assert db.schema_version == SCHEMA_VERSION == 4
-        (pos,) = db.read_sync(lambda c: repo.load_positions(c, rec.id))
+        (pos,) = db.read_sync(lambda c: sessions_db.load_positions(c, rec.id))
         assert pos.cost == D("10.0") and pos.size == D("20")
-        (loaded,) = db.read_sync(repo.load_sessions)
+        (loaded,) = db.read_sync(sessions_db.load_sessions)
         assert loaded.fee_schedules == {}  # schema 3 default: no stored market schedule, fee_bps applies
 
 
@@ -127,6 +129,6 @@ def test_session_fee_schedules_roundtrip(tmp_path: Path) -> None:
     with Database(tmp_path / "s.sqlite3") as db:
         rec = _session()
         rec.fee_schedules = {"1": {"rate": "0.07", "exponent": "1", "taker_only": "True"}}
-        db.write_sync(lambda c: repo.insert_session(c, rec))
-        (loaded,) = db.read_sync(repo.load_sessions)
+        db.write_sync(lambda c: sessions_db.insert_session(c, rec))
+        (loaded,) = db.read_sync(sessions_db.load_sessions)
         assert loaded.fee_schedules == rec.fee_schedules

@@ -29,12 +29,13 @@ import anyio.abc
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, StateError
 from ..paper.warmup import warm_up
-from ..storage import repository as repo
+from ..storage import agents as agents_db, presets as presets_db
 from ..storage.activity import ActivityFeed, ChangeSignal
 from ..storage.db import Database
 from .base import Agent, BookSource
 from .models import AgentList, AgentLogLine, AgentLogs, AgentView, PresetList
 from .price_alert import PriceAlertAgent
+from .records import AgentRecord, AlertRecord
 from .scanner import BUILTIN_PRESETS, METRICS, MarketScannerAgent, validate_weights
 from .strategy import StrategyAgent
 
@@ -53,7 +54,7 @@ _PERSIST_EVERY_S = 1.0
 
 @dataclass(eq=False)
 class _Entry:
-    rec: repo.AgentRecord
+    rec: AgentRecord
     agent: Agent | None = None
     scope: anyio.CancelScope | None = None
     sink: Any = None
@@ -146,8 +147,8 @@ class AgentService:
     async def start(self, task_group: anyio.abc.TaskGroup) -> None:
         """Load agents and presets; restart every agent that was running."""
         self._tg = task_group
-        self._presets = await self.db.read(repo.load_presets)
-        for rec in await self.db.read(repo.load_agents):
+        self._presets = await self.db.read(presets_db.load_presets)
+        for rec in await self.db.read(agents_db.load_agents):
             entry = _Entry(rec)
             self._entries[rec.id] = entry
             if rec.state == "running":
@@ -233,7 +234,7 @@ class AgentService:
         entry.rec.memory = dict(entry.agent.memory)
         entry.rec.updated_ns = self.clock.time_ns()
         rec = entry.rec
-        await self.db.write(lambda c: repo.update_agent(c, rec))
+        await self.db.write(lambda c: agents_db.update_agent(c, rec))
         entry.agent.dirty = False
         entry.last_persist = self.clock.monotonic()
 
@@ -244,7 +245,7 @@ class AgentService:
             rec.memory = dict(entry.agent.memory)
 
         def write(conn: sqlite3.Connection) -> None:
-            repo.update_agent(conn, rec)
+            agents_db.update_agent(conn, rec)
             self.activity.add(conn, kind, rec.id, f"agent {rec.kind} {rec.id} {state}: {reason}", {"state": state})
 
         await self.db.write(write)
@@ -313,7 +314,7 @@ class AgentService:
         if running >= MAX_AGENTS:
             raise StateError(f"At most {MAX_AGENTS} running agents; stop one first.", state="full")
         now = self.clock.time_ns()
-        rec = repo.AgentRecord(
+        rec = AgentRecord(
             id="ag-" + secrets.token_hex(5),
             kind=kind,
             config=parsed,
@@ -326,7 +327,7 @@ class AgentService:
         )
 
         def write(conn: sqlite3.Connection) -> None:
-            repo.insert_agent(conn, rec)
+            agents_db.insert_agent(conn, rec)
             self.activity.add(conn, "agent_started", rec.id, f"agent {kind} {rec.id} started", {"config": parsed})
 
         await self.db.write(write)
@@ -447,7 +448,7 @@ class AgentService:
         if contains is not None and len(contains) > 200:
             raise InvalidInputError("contains must be at most 200 characters.")
         rows = await self.db.read(
-            lambda c: repo.read_agent_logs(c, agent_id, lines=lines, level=level, contains=contains)
+            lambda c: agents_db.read_agent_logs(c, agent_id, lines=lines, level=level, contains=contains)
         )
         return AgentLogs(
             agent_id=agent_id,
@@ -457,7 +458,7 @@ class AgentService:
     async def append_log(self, entry: _Entry, level: str, message: str) -> None:
         level = level if level in LOG_LEVELS else "info"
         now = self.clock.time_ns()
-        await self.db.write(lambda c: repo.insert_agent_log(c, entry.rec.id, now, level, message[:8000]))
+        await self.db.write(lambda c: agents_db.insert_agent_log(c, entry.rec.id, now, level, message[:8000]))
         entry.log_lines += 1
 
     async def record_alert(self, entry: _Entry, token_id: str, price: Decimal, message: str) -> None:
@@ -465,8 +466,8 @@ class AgentService:
         agent_id = entry.rec.id
 
         def write(conn: sqlite3.Connection) -> None:
-            repo.insert_alert(conn, agent_id, now, token_id, price, message)
-            repo.insert_agent_log(conn, agent_id, now, "info", message)
+            agents_db.insert_alert(conn, agent_id, now, token_id, price, message)
+            agents_db.insert_agent_log(conn, agent_id, now, "info", message)
             self.activity.add(conn, "alert", agent_id, message, {"token_id": token_id, "price": str(price)})
 
         await self.db.write(write)
@@ -484,9 +485,9 @@ class AgentService:
         """Called synchronously with every fired alert after it is committed (e.g. MCP push)."""
         self._alert_listeners.append(listener)
 
-    async def alerts(self, agent_id: str, limit: int = 20) -> list[repo.AlertRecord]:
+    async def alerts(self, agent_id: str, limit: int = 20) -> list[AlertRecord]:
         self._get(agent_id)
-        return await self.db.read(lambda c: repo.read_alerts(c, agent_id, limit))
+        return await self.db.read(lambda c: agents_db.read_alerts(c, agent_id, limit))
 
     # --- presets -------------------------------------------------------------------------------
 
@@ -511,7 +512,7 @@ class AgentService:
         now = self.clock.time_ns()
 
         def write(conn: sqlite3.Connection) -> None:
-            repo.upsert_preset(conn, name, parsed, now)
+            presets_db.upsert_preset(conn, name, parsed, now)
             self.activity.add(conn, "preset_saved", "system", f"scanner preset {name} saved", {"weights": parsed})
 
         await self.db.write(write)
@@ -526,7 +527,7 @@ class AgentService:
             raise NotFoundError(f"Unknown scanner preset {name!r}.", known=list(self._presets))
 
         def write(conn: sqlite3.Connection) -> None:
-            repo.delete_preset(conn, name)
+            presets_db.delete_preset(conn, name)
             self.activity.add(conn, "preset_deleted", "system", f"scanner preset {name} deleted")
 
         await self.db.write(write)

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
 from ..paper.service import PaperService
-from ..storage import repository as repo
+from ..storage import system as system_db
 from ..storage.activity import ActivityFeed
 from ..storage.db import Database
 from ..storage.retention import Retention
@@ -68,9 +68,9 @@ class SystemService:
     async def load(self) -> None:
         def read(conn: sqlite3.Connection) -> tuple[str | None, str | None, str | None]:
             return (
-                repo.get_system_value(conn, _SWITCH),
-                repo.get_system_value(conn, _SESSIONS),
-                repo.get_system_value(conn, _AGENTS),
+                system_db.get_system_value(conn, _SWITCH),
+                system_db.get_system_value(conn, _SESSIONS),
+                system_db.get_system_value(conn, _AGENTS),
             )
 
         switch, sessions, agents = await self.db.read(read)
@@ -88,9 +88,9 @@ class SystemService:
         agents = self.agents.running_ids()
 
         def write(conn: sqlite3.Connection) -> None:
-            repo.set_system_value(conn, _SWITCH, "stopped")
-            repo.set_system_value(conn, _SESSIONS, json.dumps(sessions))
-            repo.set_system_value(conn, _AGENTS, json.dumps(agents))
+            system_db.set_system_value(conn, _SWITCH, "stopped")
+            system_db.set_system_value(conn, _SESSIONS, json.dumps(sessions))
+            system_db.set_system_value(conn, _AGENTS, json.dumps(agents))
             self.activity.add(
                 conn,
                 "system_stopped",
@@ -145,9 +145,9 @@ class SystemService:
                 log.warning("start_system: agent %s: %s", agent_id, exc)
 
         def write(conn: sqlite3.Connection) -> None:
-            repo.set_system_value(conn, _SWITCH, "running")
-            repo.set_system_value(conn, _SESSIONS, "[]")
-            repo.set_system_value(conn, _AGENTS, "[]")
+            system_db.set_system_value(conn, _SWITCH, "running")
+            system_db.set_system_value(conn, _SESSIONS, "[]")
+            system_db.set_system_value(conn, _AGENTS, "[]")
             self.activity.add(
                 conn,
                 "system_started",

@@ -11,15 +11,15 @@ from decimal import Decimal
 
 from ..errors import RiskLimitError
 from ..model.events import Side
-from ..storage import repository as repo
 from . import risk as risk_mod
 from .engine import ZERO, FeeModel, FillPlan, OrderType
+from .records import FillRecord, OrderRecord
 from .session import Change, LiveSession
 
 __all__ = ["apply_plan", "check_buy", "reserved_cash"]
 
 
-def reserved_cash(order: repo.OrderRecord, fees: FeeModel) -> Decimal:
+def reserved_cash(order: OrderRecord, fees: FeeModel) -> Decimal:
     """Cash a resting BUY holds back: its remaining notional at the limit plus the worst-case fee of that fill."""
     if order.side != "BUY" or order.limit_price is None:
         return ZERO
@@ -80,17 +80,17 @@ def check_buy(
 
 def apply_plan(
     change: Change,
-    order: repo.OrderRecord,
+    order: OrderRecord,
     plan: FillPlan,
     fees: FeeModel,
     now_ns: int,
     mark: Callable[[str], Decimal | None],
-) -> list[repo.FillRecord]:
+) -> list[FillRecord]:
     """Book ``plan`` into ``change`` for ``order`` (mutated); returns the new fills.
 
     Fill ids are ``<order_id>-f<n>``: deterministic and a primary key, so a fill can never be stored twice.
     """
-    fills: list[repo.FillRecord] = []
+    fills: list[FillRecord] = []
     side: Side = "BUY" if order.side == "BUY" else "SELL"
     for price, size in plan.legs:
         fee = fees.fee(price, size, plan.liquidity)
@@ -101,7 +101,7 @@ def apply_plan(
         order.fees += fee
         order.updated_ns = now_ns
         fills.append(
-            repo.FillRecord(
+            FillRecord(
                 id=f"{order.id}-f{order.fill_count}",
                 order_id=order.id,
                 session_id=order.session_id,

@@ -17,11 +17,11 @@ from ..clock import Clock
 from ..errors import PolymarketRealtimeError
 from ..model.events import Event, LastTrade, MarketResolved, Side
 from ..model.markets import settled_winner
-from ..storage import repository as repo
 from . import engine, risk as risk_mod
 from .engine import ZERO, FeeModel
 from .models import dec
 from .orders import apply_plan
+from .records import OrderRecord
 from .session import Change, LiveSession, copy_order, roll_day
 from .states import Action, SessionState, fills_resting
 
@@ -94,7 +94,7 @@ class EventReactions:
         change = self._begin(sess)
         now = self._clock.time_ns()
         fees = self._fee_model(sess, token)
-        touched: list[repo.OrderRecord] = []
+        touched: list[OrderRecord] = []
         trade_left = event.size if isinstance(event, LastTrade) else ZERO
         used: dict[tuple[str, Decimal], Decimal] = {}
         """(side, level price) -> book depth already given to an earlier order in this pass."""

@@ -39,7 +39,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, StaleDataError, StateError
 from ..model.events import Side
 from ..model.markets import MarketInfo
-from ..storage import repository as repo
+from ..storage import orders as orders_db, sessions as sessions_db
 from ..storage.activity import ActivityFeed, ChangeSignal
 from ..storage.db import Database
 from . import engine, risk as risk_mod
@@ -48,6 +48,7 @@ from .ledger import Ledger, Position
 from .models import BulkStateResult, OrderResult, OrderView, SessionDetail, SessionList, dec
 from .orders import apply_plan, check_buy
 from .reactions import EventReactions
+from .records import FillRecord, OrderRecord, PositionRecord, SessionRecord
 from .session import (
     Change,
     LiveSession,
@@ -135,11 +136,11 @@ class PaperService(EventReactions):
     async def load(self) -> None:
         """Restore every session, position and resting order from the database."""
 
-        def read(conn: sqlite3.Connection) -> list[tuple[repo.SessionRecord, list[repo.PositionRecord]]]:
-            return [(s, repo.load_positions(conn, s.id)) for s in repo.load_sessions(conn)]
+        def read(conn: sqlite3.Connection) -> list[tuple[SessionRecord, list[PositionRecord]]]:
+            return [(s, sessions_db.load_positions(conn, s.id)) for s in sessions_db.load_sessions(conn)]
 
         loaded = await self._db.read(read)
-        open_orders = await self._db.read(repo.load_open_orders)
+        open_orders = await self._db.read(orders_db.load_open_orders)
         self._sessions.clear()
         self._by_token.clear()
         for rec, positions in loaded:
@@ -266,10 +267,10 @@ class PaperService(EventReactions):
 
     async def get_session(self, session_id: str, *, fills: int = 20) -> SessionDetail:
         sess = self._get(session_id)
-        recent = await self._db.read(lambda c: repo.load_fills(c, session_id, fills))
+        recent = await self._db.read(lambda c: orders_db.load_fills(c, session_id, fills))
         return self._detail(sess, recent)
 
-    def _detail(self, sess: LiveSession, recent: list[repo.FillRecord]) -> SessionDetail:
+    def _detail(self, sess: LiveSession, recent: list[FillRecord]) -> SessionDetail:
         tokens = [token_status(t, self._books.get(t), self._fee_model(sess, t).describe()) for t in sess.rec.token_ids]
         return detail(sess, self._marks(sess), recent, tokens)
 
@@ -327,7 +328,7 @@ class PaperService(EventReactions):
             if schedule is not None:
                 schedules[token] = schedule_to_dict(schedule)
         now = self._clock.time_ns()
-        rec = repo.SessionRecord(
+        rec = SessionRecord(
             id="ps-" + secrets.token_hex(5),
             name=name,
             state=SessionState.RUNNING.value,
@@ -350,7 +351,7 @@ class PaperService(EventReactions):
         async with self._lock:
 
             def write(conn: sqlite3.Connection) -> None:
-                repo.insert_session(conn, rec)
+                sessions_db.insert_session(conn, rec)
                 self._activity.add(
                     conn,
                     "session_created",
@@ -423,7 +424,7 @@ class PaperService(EventReactions):
                 raise StateError(
                     f"Cannot resume session {sess.rec.id}: {breach[1]}. It stays halted.", state=sess.rec.state
                 )
-        cancelled: list[repo.OrderRecord] = []
+        cancelled: list[OrderRecord] = []
         if new_state is SessionState.STOPPED:
             for order in sess.orders.values():
                 o = copy_order(order)
@@ -589,7 +590,7 @@ class PaperService(EventReactions):
             fee_for = lambda t: self._fee_model(sess, t)  # noqa: E731
             check_buy(sess, token_id, size, order_type, limit_price, plan, fee_for, self._marks(sess))
         now = self._clock.time_ns()
-        order = repo.OrderRecord(
+        order = OrderRecord(
             id="po-" + secrets.token_hex(6),
             session_id=session_id,
             token_id=token_id,

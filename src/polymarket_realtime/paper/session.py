@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from ..model.markets import MarketInfo
-from ..storage import repository as repo
+from ..storage import orders as orders_db, sessions as sessions_db
 from ..storage.activity import ActivityFeed
 from . import risk as risk_mod
 from .engine import FeeSchedule
 from .ledger import Ledger
 from .models import FillView, OrderView, PositionView, SessionDetail, SessionSummary, TokenStatus, dec
+from .records import FillRecord, OrderRecord, PositionRecord, SessionRecord
 from .states import SessionState, user_actions
 
 __all__ = [
@@ -44,10 +45,10 @@ __all__ = [
 
 @dataclass(eq=False)
 class LiveSession:
-    rec: repo.SessionRecord
+    rec: SessionRecord
     ledger: Ledger
     limits: risk_mod.RiskLimits
-    orders: dict[str, repo.OrderRecord] = field(default_factory=dict)
+    orders: dict[str, OrderRecord] = field(default_factory=dict)
     """Open (resting) orders by id."""
 
     @property
@@ -59,22 +60,22 @@ class LiveSession:
 class Change:
     """Everything one transaction writes for one session."""
 
-    rec: repo.SessionRecord
+    rec: SessionRecord
     ledger: Ledger
-    new_orders: list[repo.OrderRecord] = field(default_factory=list)
-    updated_orders: list[repo.OrderRecord] = field(default_factory=list)
-    fills: list[repo.FillRecord] = field(default_factory=list)
+    new_orders: list[OrderRecord] = field(default_factory=list)
+    updated_orders: list[OrderRecord] = field(default_factory=list)
+    fills: list[FillRecord] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     """Tokens whose position rows must be written."""
     activity: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     snapshot_equity: Decimal | None = None
 
 
-def copy_rec(rec: repo.SessionRecord) -> repo.SessionRecord:
+def copy_rec(rec: SessionRecord) -> SessionRecord:
     return replace(rec, risk=dict(rec.risk), token_ids=list(rec.token_ids), market_ids=list(rec.market_ids))
 
 
-def copy_order(order: repo.OrderRecord) -> repo.OrderRecord:
+def copy_order(order: OrderRecord) -> OrderRecord:
     return replace(order)
 
 
@@ -117,7 +118,7 @@ def schedule_from_dict(raw: dict[str, str]) -> FeeSchedule | None:
         return None
 
 
-def roll_day(rec: repo.SessionRecord, equity: Decimal, now_ns: int) -> bool:
+def roll_day(rec: SessionRecord, equity: Decimal, now_ns: int) -> bool:
     """Start a new UTC day on ``rec`` (day start equity = ``equity``) if the day changed; True if it did."""
     today = utc_day(now_ns)
     if rec.day == today:
@@ -136,21 +137,21 @@ def write_change(conn: sqlite3.Connection, change: Change, activity: ActivityFee
     rec.realized_pnl = change.ledger.realized_pnl
     rec.fees_paid = change.ledger.fees_paid
     rec.updated_ns = now_ns
-    repo.update_session(conn, rec)
+    sessions_db.update_session(conn, rec)
     for order in change.new_orders:
-        repo.insert_order(conn, order)
+        orders_db.insert_order(conn, order)
     for order in change.updated_orders:
-        repo.update_order(conn, order)
+        orders_db.update_order(conn, order)
     for fill in change.fills:
-        repo.insert_fill(conn, fill)
+        orders_db.insert_fill(conn, fill)
     for token, p in change.ledger.positions.items():
         if token in change.tokens:
-            repo.upsert_position(
-                conn, rec.id, repo.PositionRecord(token, p.size, p.average_price, p.realized_pnl, p.cost)
+            sessions_db.upsert_position(
+                conn, rec.id, PositionRecord(token, p.size, p.average_price, p.realized_pnl, p.cost)
             )
     if change.snapshot_equity is not None:
         held = {p.token_id: str(p.size) for p in change.ledger.positions.values() if p.size}
-        repo.insert_snapshot(conn, rec.id, now_ns, change.ledger.cash, change.snapshot_equity, held)
+        sessions_db.insert_snapshot(conn, rec.id, now_ns, change.ledger.cash, change.snapshot_equity, held)
     for kind, message, data in change.activity:
         activity.add(conn, kind, rec.id, message, data)
 
@@ -169,7 +170,7 @@ def apply_change(sess: LiveSession, change: Change) -> None:
 # --- views -----------------------------------------------------------------------------------
 
 
-def order_view(o: repo.OrderRecord) -> OrderView:
+def order_view(o: OrderRecord) -> OrderView:
     return OrderView(
         order_id=o.id,
         session_id=o.session_id,
@@ -188,7 +189,7 @@ def order_view(o: repo.OrderRecord) -> OrderView:
     )
 
 
-def fill_view(f: repo.FillRecord) -> FillView:
+def fill_view(f: FillRecord) -> FillView:
     return FillView(
         fill_id=f.id,
         order_id=f.order_id,
@@ -218,7 +219,7 @@ def summary(sess: LiveSession, marks: dict[str, Decimal | None]) -> SessionSumma
 
 
 def detail(
-    sess: LiveSession, marks: dict[str, Decimal | None], recent: list[repo.FillRecord], tokens: list[TokenStatus]
+    sess: LiveSession, marks: dict[str, Decimal | None], recent: list[FillRecord], tokens: list[TokenStatus]
 ) -> SessionDetail:
     positions = [
         PositionView(

@@ -7,7 +7,7 @@ Modules (import them directly; this package imports nothing so embedded mode nev
 * ``leases``    what each server wants, with a TTL; the feed subscribes to their union;
 * ``ha``        token-checked locks (feed leader, session ownership); ``ownership`` the sessions rule;
 * ``feedproc``  the feed process (leader/standby, WebSocketManager + publisher + lease watcher);
-  ``feed_cli`` its ``polymarket-realtime-mcp feed`` command;
+  its ``polymarket-realtime-mcp feed`` command lives in :mod:`polymarket_realtime.cli.feed`;
 * ``consumer``  ``RedisFeedBackend``, the server's FeedBackend in shared mode (``wants`` ref counts,
   ``reader`` stream cursors).
 """

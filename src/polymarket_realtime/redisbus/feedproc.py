@@ -176,7 +176,7 @@ class FeedProcess:
     def _install_credentials(self, manager: WebSocketManager, http: httpx2.AsyncClient) -> None:
         """The user channel (if any server leases it) runs with this process's account credentials; after a
         user-socket reconnect the same credentials re-read the account to recover what the gap hid."""
-        from ..auth.credentials import CredentialManager
+        from ..venues.polymarket.credentials import CredentialManager
         from ..venues.polymarket.user_rest import UserRestClient
 
         try:

@@ -20,11 +20,12 @@ from mcp.server.mcpserver import MCPServer
 from ..agents.service import AgentService
 from ..agents.system import SystemService
 from ..paper.service import PaperService
-from ..storage.activity import ACTIVITY_URI, ActivityFeed
+from ..storage.activity import ActivityFeed
 from ..storage.db import Database
 from ..storage.retention import Retention, RetentionPolicy
 from . import tools_agents, tools_paper, tools_system
 from .context import AppContext
+from .notify import ACTIVITY_URI
 
 __all__ = ["EXTENSION", "PaperExtension"]
 

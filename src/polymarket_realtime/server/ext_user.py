@@ -1,7 +1,7 @@
 """Extension ``user``: the account's own orders and trades (read-only), credentials and diagnostics.
 
 :class:`UserService` is built once in the server lifespan. It owns the HTTP client for the account
-endpoints, the :class:`~polymarket_realtime.auth.credentials.CredentialManager`, the
+endpoints, the :class:`~polymarket_realtime.venues.polymarket.credentials.CredentialManager`, the
 :class:`~polymarket_realtime.venues.polymarket.user_rest.UserRestClient` and a :class:`TradeTracker`,
 and installs the credentials provider of the feed's user socket. Nothing is fetched at start-up: the
 first user subscription (or REST tool) derives credentials, so a server without keys starts normally
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 import httpx2
 
-from ..auth.credentials import CredentialManager
 from ..auth.l2 import ApiCredentials
 from ..config import Settings
 from ..errors import AuthError, NotFoundError
 from ..model.events import UserTrade
+from ..venues.polymarket.credentials import CredentialManager
 from ..venues.polymarket.ratelimit import RateLimitedTransport
 from ..venues.polymarket.user_rest import UserRestClient
 

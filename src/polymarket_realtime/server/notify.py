@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ..routing.sinks import Sink
 
 __all__ = [
+    "ACTIVITY_URI",
     "BOOK_URI",
     "STATUS_URI",
     "SUBSCRIPTION_URI",
@@ -57,6 +58,7 @@ events_log = logging.getLogger("polymarket_realtime.events")
 warnings.filterwarnings("ignore", category=MCPDeprecationWarning, module=__name__)
 
 STATUS_URI = "polymarket://status"
+ACTIVITY_URI = "polymarket://activity"
 SUBSCRIPTION_URI = "polymarket://subscriptions/{subscription_id}"
 BOOK_URI = "polymarket://book/{token_id}"
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx2
 
-from ..auth.credentials import CredentialManager
 from ..auth.l2 import ApiCredentials
 from ..config import Settings
 from ..errors import AuthError
+from ..venues.polymarket.credentials import CredentialManager
 from ..venues.polymarket.ratelimit import RateLimitedTransport
 
 __all__ = ["install_polybolt_credentials"]

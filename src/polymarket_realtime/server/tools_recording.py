@@ -113,7 +113,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             bool, Field(description="Backtest the valid prefix of a corrupt or truncated recording.")
         ] = False,
     ) -> BacktestSummary:
-        from ..recording.backtest import run_backtest as backtest
+        from ..backtest import run_backtest as backtest
 
         app, service = _service(ctx)
         path = service.path_of(recording_id)

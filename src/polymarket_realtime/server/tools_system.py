@@ -9,9 +9,9 @@ from pydantic import Field
 
 from ..agents.models import ActivityPage, SystemStatus, SystemSwitchResult
 from ..agents.system import MAX_ACTIVITY, SystemService
-from ..storage.activity import ACTIVITY_URI
 from .annotations import CHANGE as _CHANGE, READ_LOCAL as _READ
 from .context import AppContext, app_context
+from .notify import ACTIVITY_URI
 from .validation import MAX_WAIT_S, check_wait_s
 
 __all__ = ["register"]

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
-from ..auth.doctor import diagnose
+from ..diagnostics.doctor import diagnose
 from ..model.events import Event, FeedStatus, UserTrade
 from ..routing.eventlog import LogEntry
 from ..routing.router import Subscription

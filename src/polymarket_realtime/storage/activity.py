@@ -2,7 +2,8 @@
 
 Writers add entries with :meth:`ActivityFeed.add` *inside* their own transaction, so an entry commits
 with the change it describes; after the commit they call :meth:`ActivityFeed.published` to wake
-long-pollers (:meth:`ActivityFeed.wait`) and notify MCP clients (``polymarket://activity``).
+long-pollers (:meth:`ActivityFeed.wait`) and listeners (the server maps them to its own notifications).
+The rows themselves (:class:`ActivityRecord`, :func:`insert_activity`, :func:`read_activity`) live here too.
 
 :class:`ChangeSignal` is the broadcast "something changed" notification the services expose so callers
 (tests, long-polls) wait on state changes instead of polling.
@@ -10,19 +11,49 @@ long-pollers (:meth:`ActivityFeed.wait`) and notify MCP clients (``polymarket://
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
 from ..clock import SYSTEM_CLOCK, Clock
-from . import repository as repo
 from .db import Database
 
-__all__ = ["ACTIVITY_URI", "ActivityFeed", "ChangeSignal"]
+__all__ = ["ActivityFeed", "ActivityRecord", "ChangeSignal", "insert_activity", "read_activity"]
 
-ACTIVITY_URI = "polymarket://activity"
+
+@dataclass(slots=True)
+class ActivityRecord:
+    seq: int
+    ts_ns: int
+    kind: str
+    subject: str
+    message: str
+    data: dict[str, Any]
+
+
+def insert_activity(
+    conn: sqlite3.Connection, ts_ns: int, kind: str, subject: str, message: str, data: dict[str, Any] | None = None
+) -> int:
+    cur = conn.execute(
+        "INSERT INTO activity(ts_ns, kind, subject, message, data_json) VALUES (?,?,?,?,?)",
+        (ts_ns, kind, subject, message, json.dumps(data or {}, default=str)),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def read_activity(conn: sqlite3.Connection, after_seq: int, limit: int) -> tuple[list[ActivityRecord], int]:
+    """Entries with ``seq > after_seq`` (oldest first) and the newest seq overall."""
+    rows = conn.execute("SELECT * FROM activity WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, limit)).fetchall()
+    last = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM activity").fetchone()[0]
+    entries = [
+        ActivityRecord(r["seq"], r["ts_ns"], r["kind"], r["subject"], r["message"], json.loads(r["data_json"]))
+        for r in rows
+    ]
+    return entries, int(last)
 
 
 class ChangeSignal:
@@ -65,7 +96,7 @@ class ActivityFeed:
     def add(
         self, conn: sqlite3.Connection, kind: str, subject: str, message: str, data: dict[str, Any] | None = None
     ) -> int:
-        return repo.insert_activity(conn, self._clock.time_ns(), kind, subject, message, data)
+        return insert_activity(conn, self._clock.time_ns(), kind, subject, message, data)
 
     def add_listener(self, callback: Callable[[], None]) -> None:
         self._listeners.append(callback)
@@ -82,11 +113,11 @@ class ActivityFeed:
         self.published()
         return seq
 
-    async def read(self, after_seq: int, limit: int) -> tuple[list[repo.ActivityRecord], int]:
-        return await self._db.read(lambda c: repo.read_activity(c, after_seq, limit))
+    async def read(self, after_seq: int, limit: int) -> tuple[list[ActivityRecord], int]:
+        return await self._db.read(lambda c: read_activity(c, after_seq, limit))
 
     async def latest_seq(self) -> int:
-        return (await self._db.read(lambda c: repo.read_activity(c, 0, 0)))[1]
+        return (await self._db.read(lambda c: read_activity(c, 0, 0)))[1]
 
     async def wait(self, after_seq: int, timeout_s: float) -> bool:
         """Wait until an entry with ``seq > after_seq`` is committed; True at once if one exists, False on timeout.

@@ -13,8 +13,8 @@ from typing import Any, Final
 
 import httpx2
 
-from ...auth.credentials import CredentialManager, rejected_error
 from ...errors import VenueError, VenueUnavailableError
+from .credentials import CredentialManager, rejected_error
 
 __all__ = ["END_CURSOR", "INITIAL_CURSOR", "UserRestClient"]
 

@@ -16,9 +16,10 @@ import sys
 
 import httpx2
 
-from .config import SimAccount, SimulatorConfig
-from .faults import FAULT_KINDS
-from .runtime import Simulator
+from ..simulator.config import SimAccount, SimulatorConfig
+from ..simulator.faults import FAULT_KINDS
+from ..simulator.runtime import Simulator
+from .logging import configure_stderr_logging
 
 __all__ = ["add_arguments", "run"]
 
@@ -77,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.fault:
         return _send_fault(args)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
+    configure_stderr_logging(logging.INFO, "%(asctime)s %(levelname)s %(message)s")
     config = SimulatorConfig(
         seed=args.seed,
         markets=args.markets,

@@ -27,12 +27,12 @@ from typing import Any, Final, Literal
 import anyio
 import httpx2
 
-from ..config import Settings
-from ..errors import AuthError, VenueError, VenueUnavailableError
-from ..secrets import MIN_CREDENTIAL_LENGTH, Secret, redactor
-from ..venues.polymarket.ratelimit import RateLimitedTransport
-from .l1 import L1Signer
-from .l2 import ApiCredentials, l2_headers
+from ...auth.l1 import L1Signer
+from ...auth.l2 import ApiCredentials, l2_headers
+from ...config import Settings
+from ...errors import AuthError, VenueError, VenueUnavailableError
+from ...secrets import MIN_CREDENTIAL_LENGTH, Secret, redactor
+from .ratelimit import RateLimitedTransport
 
 __all__ = ["CredentialManager", "CredentialSource", "credentials_file_path", "rejected_error"]
 

@@ -30,19 +30,19 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ...agents.base import BookSource as AgentBooks
-from ...agents.strategy import STRATEGIES, StrategyAgent
-from ...clock import Clock
-from ...errors import InvalidInputError, PolymarketRealtimeError
-from ...feed.books import BookStore
-from ...model.events import Event, MarketResolved
-from ...paper.models import OrderResult
-from ...paper.service import PaperService
-from ...storage.activity import ActivityFeed
-from ...storage.db import Database
-from ...venues.polymarket.parsing import parse_market_frame, parse_rtds_frame
-from ...venues.polymarket.polybolt import parse_polybolt_frame
-from ..reader import RecordingReader
+from ..agents.base import BookSource as AgentBooks
+from ..agents.strategy import STRATEGIES, StrategyAgent
+from ..clock import Clock
+from ..errors import InvalidInputError, PolymarketRealtimeError
+from ..feed.books import BookStore
+from ..model.events import Event, MarketResolved
+from ..paper.models import OrderResult
+from ..paper.service import PaperService
+from ..recording.reader import RecordingReader
+from ..storage.activity import ActivityFeed
+from ..storage.db import Database
+from ..venues.polymarket.parsing import parse_market_frame, parse_rtds_frame
+from ..venues.polymarket.polybolt import parse_polybolt_frame
 from .results import renumber_fills, summarize
 
 __all__ = ["BacktestResult", "ReplayClock", "run_backtest"]
@@ -363,6 +363,6 @@ async def _call(progress: ProgressFn, done: int, total: int) -> None:
 
 
 def _all_fills(conn: Any, session_id: str) -> list[Any]:
-    from ...storage import repository as repo
+    from ..storage import orders as orders_db
 
-    return repo.load_fills(conn, session_id, 10_000_000)
+    return orders_db.load_fills(conn, session_id, 10_000_000)

@@ -1,6 +1,6 @@
 """Command line: ``polymarket-realtime-mcp [serve|simulate|doctor|record|backtest|feed] ...``.
 
-Each subcommand lives in the module that owns it, as a pair ``add_arguments(parser)`` and
+Each subcommand is a module of this package, as a pair ``add_arguments(parser)`` and
 ``run(args) -> int``; this file only dispatches. No subcommand means ``serve``. Logs go to stderr:
 stdout belongs to the MCP stdio transport.
 """
@@ -13,18 +13,18 @@ import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
-from . import __version__
-from .errors import ConfigError
+from .. import __version__
+from ..errors import ConfigError
 
 __all__ = ["main"]
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "serve": ("polymarket_realtime.server.entry", "run the MCP stdio server (default)"),
-    "simulate": ("polymarket_realtime.simulator.cli", "run the offline Polymarket-protocol simulator"),
-    "doctor": ("polymarket_realtime.auth.cli", "check endpoints, clock skew and credentials"),
-    "record": ("polymarket_realtime.recording.cli", "record raw venue frames to a file"),
-    "backtest": ("polymarket_realtime.recording.backtest.cli", "backtest a strategy over a recording"),
-    "feed": ("polymarket_realtime.redisbus.feed_cli", "run the shared feed process publishing to Redis"),
+    "serve": ("polymarket_realtime.cli.serve", "run the MCP stdio server (default)"),
+    "simulate": ("polymarket_realtime.cli.simulate", "run the offline Polymarket-protocol simulator"),
+    "doctor": ("polymarket_realtime.cli.doctor", "check endpoints, clock skew and credentials"),
+    "record": ("polymarket_realtime.cli.record", "record raw venue frames to a file"),
+    "backtest": ("polymarket_realtime.cli.backtest", "backtest a strategy over a recording"),
+    "feed": ("polymarket_realtime.cli.feed", "run the shared feed process publishing to Redis"),
 }
 
 

@@ -19,11 +19,13 @@ import anyio
 
 from ..config import Settings
 from ..errors import ConfigError
+from ..redisbus.consumer import connect_redis
+from ..redisbus.feedproc import FeedProcess
+from ..redisbus.keys import DEFAULT_PREFIX
+from ..redisbus.streams import safe_url
 from ..secrets import Secret
-from .consumer import connect_redis
-from .feedproc import FeedProcess
-from .keys import DEFAULT_PREFIX
-from .streams import safe_url
+from .logging import configure_logging
+from .simulated import simulated_settings
 
 __all__ = ["add_arguments", "run"]
 
@@ -83,8 +85,6 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         sys.stderr.write(f"polymarket-realtime-mcp feed: error: {problem}\n")
         return 2
-    from ..server.entry import configure_logging
-
     configure_logging(settings, settings.log_dir / "feed.log")
     with contextlib.suppress(KeyboardInterrupt):
         anyio.run(_main, settings, secret, args)
@@ -94,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
 async def _main(settings: Settings, url: Secret, args: argparse.Namespace) -> None:
     async with contextlib.AsyncExitStack() as stack:
         if args.simulate:
-            from ..server.entry import simulated_settings
             from ..simulator import Simulator, SimulatorConfig
 
             sim = await stack.enter_async_context(Simulator(SimulatorConfig(seed=args.sim_seed)))

@@ -1,4 +1,6 @@
-"""``polymarket-realtime-mcp doctor``: print the diagnosis of :func:`~.doctor.diagnose` and exit 0 if nothing failed.
+"""``polymarket-realtime-mcp doctor``: print the diagnosis and exit 0 if nothing failed.
+
+The checks are :func:`polymarket_realtime.diagnostics.doctor.diagnose`.
 
 This is a command-line tool, not the MCP server: its report goes to stdout, logs to stderr.
 """
@@ -7,15 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 
 import anyio
 
 from ..config import Settings
+from ..diagnostics.doctor import diagnose
 from ..errors import PolymarketRealtimeError
-from ..secrets import RedactingFilter, redactor
-from .doctor import diagnose
+from ..secrets import redactor
+from .logging import configure_stderr_logging
 
 __all__ = ["add_arguments", "run"]
 
@@ -28,9 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """``polymarket-realtime-mcp doctor``: exit 0 when nothing failed, 1 otherwise."""
     settings = Settings.from_env()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    logging.basicConfig(level=settings.log_level, handlers=[handler])  # no-op if logging is already set up
+    configure_stderr_logging(settings.log_level)
     try:
         report = anyio.run(lambda: diagnose(settings, timeout_s=float(args.timeout)))
     except PolymarketRealtimeError as exc:

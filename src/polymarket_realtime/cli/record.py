@@ -22,8 +22,9 @@ import anyio
 
 from ..config import Settings
 from ..errors import PolymarketRealtimeError
-from .format import SUFFIX
-from .service import RecordingInfo, RecordingService
+from ..recording.format import SUFFIX
+from ..recording.service import RecordingInfo, RecordingService
+from .logging import configure_logging
 
 __all__ = ["add_arguments", "record", "run"]
 
@@ -153,8 +154,6 @@ async def record(
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..server.entry import configure_logging
-
     settings = Settings.from_env()
     configure_logging(settings)
     if not (args.tokens or args.markets or args.rtds or args.reference or args.sports):

@@ -24,12 +24,12 @@ import httpx2
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
+from ..auth.l1 import L1Signer
 from ..config import Settings
 from ..errors import AuthError, VenueError
 from ..secrets import redactor
+from ..venues.polymarket.credentials import CredentialManager
 from ..venues.polymarket.gamma import deprecation_notice
-from .credentials import CredentialManager
-from .l1 import L1Signer
 
 __all__ = ["Check", "DoctorReport", "diagnose"]
 
@@ -276,7 +276,7 @@ def _check_key(
 async def _check_credentials(
     settings: Settings, manager: CredentialManager | None, client: httpx2.AsyncClient
 ) -> tuple[Check, dict[str, str] | None]:
-    from ..venues.polymarket.user_rest import UserRestClient  # venues depend on auth, not the reverse
+    from ..venues.polymarket.user_rest import UserRestClient
 
     if manager is None:
         if settings.private_key is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ...paper.models import OrderResult
+from ..paper.models import OrderResult
 
 __all__ = ["renumber_fills", "summarize"]
 

@@ -10,23 +10,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import logging.handlers
 import os
-import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import anyio
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..secrets import RedactingFilter
+from .logging import configure_logging
+from .simulated import simulated_settings
 
-__all__ = ["add_arguments", "configure_logging", "run"]
+__all__ = ["add_arguments", "check_replay", "run", "serve"]
 
 log = logging.getLogger(__name__)
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,38 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-file", type=Path, default=None, help="log file (default <data_dir>/logs/server.log)")
 
 
-def configure_logging(settings: Settings, log_file: Path | None = None) -> Path | None:
-    """stderr + rotating file handlers, each with the redacting filter. Returns the file path used."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.setLevel(settings.log_level)
-    formatter = logging.Formatter(LOG_FORMAT)
-    redacting = RedactingFilter()
-    stderr = logging.StreamHandler(sys.stderr)
-    stderr.setFormatter(formatter)
-    stderr.addFilter(redacting)
-    root.addHandler(stderr)
-    path = log_file or settings.log_dir / "server.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
-    except OSError as exc:
-        log.warning("cannot open log file %s (%s); logging to stderr only", path, exc)
-        return None
-    file_handler.setFormatter(formatter)
-    file_handler.addFilter(redacting)
-    root.addHandler(file_handler)
-    # Per-event lines are useful in the file, too noisy on stderr at INFO.
-    logging.getLogger("polymarket_realtime.events").propagate = True
-    return path
-
-
 async def serve(
     settings: Settings, *, simulate: bool = False, sim_seed: int = 1, replay: Path | None = None, speed: str = "1"
 ) -> None:
+    from ..server.app import create_server
     from ..simulator.polybolt import with_development_key
-    from .app import create_server
 
     async with contextlib.AsyncExitStack() as stack:
         if replay is not None:  # issue 6: a recording served over the simulator's real sockets
@@ -111,12 +80,6 @@ def check_replay(path: Path, speed: str) -> str | None:
     except (ConfigError, RecordingError) as exc:
         return str(exc)
     return None
-
-
-def simulated_settings(settings: Settings, sim_env: Mapping[str, str]) -> Settings:
-    """Settings from the environment with the simulator's variables (endpoints, ...) on top."""
-    del settings  # rebuilt from the same environment so every simulator variable is honoured
-    return Settings.from_env({**os.environ, **sim_env})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,10 +19,10 @@ from typing import Any
 
 import anyio
 
-from ...config import Settings
-from ...errors import InvalidInputError, PolymarketRealtimeError
-from ..progress import ProgressBar
-from .engine import BacktestResult, run_backtest
+from ..backtest.engine import BacktestResult, run_backtest
+from ..config import Settings
+from ..errors import InvalidInputError, PolymarketRealtimeError
+from ..recording.progress import ProgressBar
 
 __all__ = ["add_arguments", "render_png", "run"]
 
