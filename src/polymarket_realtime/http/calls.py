@@ -94,7 +94,7 @@ class ToolCaller:
         try:
             result = await self._mcp.call_tool(name, arguments, ctx)
         except ToolError as exc:
-            cause = exc.__cause__
+            cause = _root_cause(exc)
             if isinstance(cause, ValidationError):
                 raise ApiError(400, "invalid_input", _validation_text(name, cause)) from None
             if cause is not None:
@@ -105,6 +105,14 @@ class ToolCaller:
             text = " ".join(getattr(b, "text", "") for b in getattr(result, "content", []))
             return cast(dict[str, Any], json.loads(text))
         return dict(structured)
+
+
+def _root_cause(exc: BaseException) -> BaseException | None:
+    """The first of our errors or a pydantic ValidationError down the ``__cause__`` chain (tool wrappers nest)."""
+    cause = exc.__cause__
+    while cause is not None and not isinstance(cause, (ValidationError, PolymarketRealtimeError)):
+        cause = cause.__cause__
+    return cause
 
 
 def _validation_text(tool: str, exc: ValidationError) -> str:

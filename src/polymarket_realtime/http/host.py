@@ -261,9 +261,18 @@ class ControlRoom:
             *api_routes(self.caller, self.app_context, self.whoami, self.metrics),
             WebSocketRoute("/ws", ws),
             WebSocketRoute("/ws/sessions/{session_id}", session_ws),
-            Mount("/", app=mcp_app),
+            *mcp_app.routes,  # the SDK's /mcp route itself (a catch-all mount would turn 405s into 404s)
         ]
-        return GuardMiddleware(Starlette(routes=routes, lifespan=self._lifespan), guard)
+
+        async def not_found(_request: Request, exc: Exception) -> Response:
+            status = int(getattr(exc, "status_code", 404))
+            detail = "no such route" if status == 404 else "method not allowed (state changes are POST)"
+            return JSONResponse(
+                {"error": "not_found" if status == 404 else "method_not_allowed", "detail": detail}, status_code=status
+            )
+
+        app = Starlette(routes=routes, lifespan=self._lifespan, exception_handlers={404: not_found, 405: not_found})
+        return GuardMiddleware(app, guard)
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
