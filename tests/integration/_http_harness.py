@@ -20,6 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from polymarket_realtime.config import Settings
 from polymarket_realtime.http.host import ControlRoom, HttpOptions, bind_socket
+from polymarket_realtime.http.hub import Hub
 from polymarket_realtime.server.app import PolymarketMCP, create_server
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
 from tests.integration._mcp_harness import settings_for
@@ -91,14 +92,14 @@ async def send(ws: ClientConnection, message: Any) -> None:
 
 @contextlib.asynccontextmanager
 async def serving(
-    data_dir: Path, *, sim_config: SimulatorConfig | None = None, **settings_changes: Any
+    data_dir: Path, *, sim_config: SimulatorConfig | None = None, hub: Hub | None = None, **settings_changes: Any
 ) -> AsyncIterator[HttpHarness]:
     config = sim_config or SimulatorConfig(seed=3, markets=4, rate_per_s=40.0, resolve_after_s=None)
     async with Simulator(config) as sim:
         changes = {"book_warmup_s": 5.0, "order_book_wait_s": 3.0, **settings_changes}
         settings = settings_for(sim, data_dir, **changes)
         server = create_server(settings)
-        room = ControlRoom(server, settings, HttpOptions(port=0))
+        room = ControlRoom(server, settings, HttpOptions(port=0), hub=hub)
         sock = bind_socket("127.0.0.1", 0)
         port = int(sock.getsockname()[1])
         async with anyio.create_task_group() as tg, httpx2.AsyncClient(timeout=30.0) as http:

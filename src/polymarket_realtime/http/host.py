@@ -186,12 +186,20 @@ the JSON API is under <code>/api/</code> and WebSockets at <code>/ws</code>.</p>
 class ControlRoom:
     """The HTTP side of one server process."""
 
-    def __init__(self, mcp: PolymarketMCP, settings: Settings, options: HttpOptions, *, token: str | None = None):
+    def __init__(
+        self,
+        mcp: PolymarketMCP,
+        settings: Settings,
+        options: HttpOptions,
+        *,
+        token: str | None = None,
+        hub: Hub | None = None,
+    ):
         self.mcp = mcp
         self.settings = settings
         self.options = options
         self.token = token if token is not None else load_or_create_token(settings.data_dir)
-        self.hub = Hub()
+        self.hub = hub or Hub()
         self.ready = anyio.Event()
         self.rate = EventRate()
         self._caller: ToolCaller | None = None

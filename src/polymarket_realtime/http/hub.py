@@ -20,6 +20,8 @@ from typing import Any, Protocol
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ..storage.activity import ChangeSignal
+
 __all__ = ["Attach", "Channel", "Client", "Hub", "Publisher", "encode"]
 
 Frame = Callable[[str, int, Any], dict[str, Any]]
@@ -101,6 +103,8 @@ class Hub:
         self.drops = 0
         self.clients: set[Client] = set()
         self.started = time.monotonic()
+        self.changed = ChangeSignal()
+        """Notified when a subscriber joins or leaves (tests and diagnostics wait on it)."""
         self.watch_listeners: list[Callable[[str, bool], None]] = []
         """Called with ``(channel, True)`` when a channel gets its first subscriber, ``False`` at its last."""
 
@@ -142,6 +146,7 @@ class Hub:
         ch = self.channel(name)
         first = not ch.subscribers
         ch.subscribers.add(client)
+        self.changed.notify()
         if first:
             self._watch(name, True)
         if since is None:
@@ -157,12 +162,14 @@ class Hub:
         if ch is None or client not in ch.subscribers:
             return
         ch.subscribers.discard(client)
+        self.changed.notify()
         if not ch.subscribers:
             self._watch(name, False)
 
     def remove_client(self, client: Client) -> None:
         """Forget ``client`` everywhere (it disconnected or was dropped)."""
         self.clients.discard(client)
+        self.changed.notify()
         for ch in list(self._channels.values()):
             if client in ch.subscribers:
                 self.detach(ch.name, client)

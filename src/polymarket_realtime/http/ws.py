@@ -99,6 +99,7 @@ class _Socket:
             log.debug("websocket ended: %r", exc)
         finally:
             self.hub.remove_client(self.client)
+            self.client.receive.close()
         if self.dropped.is_set():
             with anyio.move_on_after(1), _quiet():
                 await self.ws.close(1013, "too slow: the outgoing queue overflowed")
