@@ -115,6 +115,9 @@ class Hub:
             self._channels[name] = found
         return found
 
+    def has(self, name: str) -> bool:
+        return name in self._channels
+
     def channels(self) -> list[Channel]:
         return list(self._channels.values())
 

@@ -139,7 +139,7 @@ class Sources:
 
     def on_log(self, agent_id: str, ts_ns: int, level: str, message: str) -> None:
         name = f"logs:{agent_id}"
-        if self.hub.subscribers(name) or any(ch.name == name for ch in self.hub.channels()):
+        if self.hub.has(name):  # someone opened this agent's log channel (kept for replay once opened)
             self.hub.publish(name, {"ts": ts_ns // 1_000_000, "level": level, "message": message})
 
     def _on_watch(self, channel: str, watching: bool) -> None:
