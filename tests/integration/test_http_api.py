@@ -115,6 +115,8 @@ async def test_system_agents_presets_activity_markets(tmp_path: Path) -> None:
         assert book["token_id"] == token and len(book["bids"]) <= 2
         assert (await h.get("/api/books/0xabc")).status_code == 400
 
+        missing = await h.get("/static/no-such-file.js")
+        assert missing.status_code == 404
         whoami = await h.ok("GET", "/api/whoami")
         assert whoami["server"] == "polymarket-realtime-mcp" and whoami["owner"] is True and whoami["redis"] is False
         metrics = await h.get("/api/metrics")

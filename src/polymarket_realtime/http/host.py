@@ -265,7 +265,8 @@ class ControlRoom:
         routes: list[BaseRoute] = [
             Route("/health", health, methods=["GET"]),
             Route("/", index, methods=["GET"]),
-            Mount("/static", app=StaticFiles(directory=STATIC_DIR, check_dir=False), name="static"),
+            # Only when the page is installed: a missing folder would make StaticFiles answer 500.
+            *([Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static")] if STATIC_DIR.is_dir() else []),
             *api_routes(self.caller, self.app_context, self.whoami, self.metrics),
             WebSocketRoute("/ws", ws),
             WebSocketRoute("/ws/sessions/{session_id}", session_ws),
