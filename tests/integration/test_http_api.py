@@ -135,3 +135,16 @@ async def test_system_agents_presets_activity_markets(tmp_path: Path) -> None:
         ]
         for name in expected:
             assert name in text, name
+
+
+async def test_the_api_follows_the_services_not_the_models_toolsets(tmp_path: Path) -> None:
+    # The model is offered no agent tools here, but the agent service runs: the dashboard can use it.
+    async with serving(tmp_path / "a", toolsets=frozenset({"market", "paper"})) as h:
+        tools = {t.name for t in await h.server.list_tools()}
+        assert "start_agent" not in tools and "create_paper_session" in tools
+        assert (await h.ok("GET", "/api/agents"))["agents"] == []
+    # No paper extension at all: its routes say the service is not running here.
+    async with serving(tmp_path / "b", toolsets=frozenset({"market", "realtime"})) as h:
+        missing = await h.get("/api/sessions")
+        assert missing.status_code == 503 and missing.json()["error"] == "unavailable"
+        assert (await h.ok("GET", "/api/markets/search?q=will&limit=1"))["count"] == 1

@@ -109,7 +109,7 @@ class Guard:
         return sorted(self._origins)
 
     def token_ok(self, candidate: str | None) -> bool:
-        return bool(candidate) and hmac.compare_digest(candidate.encode(), self.token.encode())  # type: ignore[union-attr]
+        return candidate is not None and hmac.compare_digest(candidate.encode(), self.token.encode())
 
     def check(
         self,

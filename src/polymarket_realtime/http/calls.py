@@ -1,7 +1,8 @@
 """Run an MCP tool for an HTTP request: the same argument validation, code and error texts as MCP.
 
 Each JSON API route names a tool and builds its arguments; :meth:`ToolCaller.call` runs the tool
-through :meth:`MCPServer.call_tool` with a request context carrying the running
+through :meth:`MCPServer.call_tool` (of a private registry of the same tool functions, :func:`api_tools`)
+with a request context carrying the running
 :class:`~polymarket_realtime.server.context.AppContext`, so nothing the tool checks or does is
 repeated here. Failures become :class:`ApiError` with the HTTP status their exception type implies.
 """
@@ -67,6 +68,21 @@ def error_for(exc: BaseException) -> ApiError:
     return ApiError(500, "server_error", "internal error; see the server log")
 
 
+def api_tools() -> PolymarketMCP:
+    """A private, never-served registry of the tools the API uses (market, paper, agents, system).
+
+    The dashboard's operations do not depend on which toolsets the model is offered
+    (POLYMARKET_MCP_TOOLSETS, enable_toolsets): a route answers 503 only when the service behind it does
+    not run in this server. The tool functions are the very ones the MCP server registers.
+    """
+    from ..server import tools_agents, tools_market, tools_paper, tools_system
+
+    registry = PolymarketMCP(name="polymarket-realtime-control-room")
+    for module in (tools_market, tools_paper, tools_agents, tools_system):
+        module.register(registry)
+    return registry
+
+
 class ToolCaller:
     def __init__(self, mcp: PolymarketMCP, app: AppContext, tool_names: set[str]) -> None:
         self._mcp = mcp
@@ -74,8 +90,9 @@ class ToolCaller:
         self._tools = tool_names
 
     @classmethod
-    async def create(cls, mcp: PolymarketMCP, app: AppContext) -> ToolCaller:
-        return cls(mcp, app, {t.name for t in await mcp.list_tools()})
+    async def create(cls, app: AppContext, registry: PolymarketMCP | None = None) -> ToolCaller:
+        tools = registry or api_tools()
+        return cls(tools, app, {t.name for t in await tools.list_tools()})
 
     def has(self, name: str) -> bool:
         return name in self._tools
@@ -83,7 +100,7 @@ class ToolCaller:
     async def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """The tool's structured result; :class:`ApiError` on any failure."""
         if name not in self._tools:
-            raise ApiError(503, "unavailable", f"{name} is not enabled in this server (POLYMARKET_MCP_TOOLSETS).")
+            raise ApiError(503, "unavailable", f"{name} is not available in this server.")
         request = ServerRequestContext(
             session=cast(Any, None),  # no MCP session behind an HTTP API call; our tools never use it
             lifespan_context=self._app,

@@ -287,7 +287,7 @@ class ControlRoom:
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         async with self.mcp.session_manager.run():
             app = self.mcp.running_app()
-            self._caller = await ToolCaller.create(self.mcp, app)
+            self._caller = await ToolCaller.create(app)
             sources = Sources(app, self.hub)
             self._sources = sources
             async with anyio.create_task_group() as tg:
