@@ -15,6 +15,8 @@ def fast_settings(sim: Simulator, tmp_path: Path, **overrides: object) -> Settin
     base = Settings(
         clob_ws_url=sim.ws_url,
         rtds_ws_url=sim.rtds_url,
+        polybolt_ws_url=sim.polybolt_url,
+        sports_ws_url=sim.sports_url,
         clob_url=sim.rest_url,
         gamma_url=sim.rest_url,
         data_dir=tmp_path,
@@ -25,6 +27,7 @@ def fast_settings(sim: Simulator, tmp_path: Path, **overrides: object) -> Settin
         market_idle_timeout_s=1.5,
         rtds_ping_interval_s=0.2,
         rtds_idle_timeout_s=1.5,
+        sports_silence_timeout_s=1.5,
         snapshot_fallback_s=0.5,
         http_timeout_s=5.0,
     )

@@ -19,10 +19,14 @@ from urllib.parse import urlparse
 from .errors import ConfigError
 from .secrets import Secret, redactor
 
-__all__ = ["DEFAULT_DATA_DIR", "TOOLSETS", "Settings", "load_dotenv_file"]
+__all__ = ["DEFAULT_DATA_DIR", "DEFAULT_TOOLSETS", "TOOLSETS", "Settings", "load_dotenv_file"]
 
 DEFAULT_DATA_DIR: Final = Path.home() / ".local" / "share" / "polymarket-realtime-mcp"
 TOOLSETS: Final = ("market", "realtime", "user", "paper", "agents", "system", "recording")
+DEFAULT_TOOLSETS: Final = ("market", "realtime", "paper", "system")
+"""What a first-time user needs: find markets, stream them, paper-trade, see status. The rest (user:
+needs credentials; agents; recording) is one ``enable_toolsets`` call or POLYMARKET_MCP_TOOLSETS away,
+and stays out of every conversation's tool list until then (issue 11's context budget)."""
 
 _T = TypeVar("_T")
 _SECRET_VARIABLES = frozenset(
@@ -37,6 +41,9 @@ _SECRET_VARIABLES = frozenset(
 _HEX64 = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _REDIS_NAME = re.compile(r"^[A-Za-z0-9:_.\-]{1,64}$")
+MIN_COMMENTS_POLL_S: Final = 2.0
+"""Lower bound of ``comments_poll_s``: keeps the comments poller inside Gamma's 200 req / 10 s ``/comments`` limit."""
+MAX_COMMENTS_POLL_S: Final = 600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +52,11 @@ class Settings:
     clob_ws_url: str = "wss://ws-subscriptions-clob.polymarket.com/ws"
     """Base of the CLOB sockets; the client appends ``/market`` and ``/user``."""
     rtds_ws_url: str = "wss://ws-live-data.polymarket.com"
+    """RTDS keeps only what has no PolyBolt channel (``activity``); no price topic goes there."""
+    polybolt_ws_url: str = "wss://ws-live-v2.polymarket.com/ws"
+    """PolyBolt: authenticated reference prices (crypto, equity, their 60 s TWAPs)."""
+    sports_ws_url: str = "wss://sports-api.polymarket.com/ws"
+    """Sports scores socket (public; the server pings us every 5 s, we answer ``pong``)."""
     clob_url: str = "https://clob.polymarket.com"
     gamma_url: str = "https://gamma-api.polymarket.com"
     data_dir: Path = DEFAULT_DATA_DIR
@@ -57,6 +69,8 @@ class Settings:
     market_idle_timeout_s: float = 60.0
     rtds_ping_interval_s: float = 5.0
     rtds_idle_timeout_s: float = 60.0
+    sports_silence_timeout_s: float = 20.0
+    """Sports socket: no server ``ping`` and no game update for this long -> reconnect."""
     snapshot_fallback_s: float = 5.0
     """After (re)subscribing, fetch ``POST /books`` for assets with no ``book`` within this time."""
     resolution_poll_s: float = 60.0
@@ -67,6 +81,8 @@ class Settings:
     """``place_paper_order`` on a book still warming up waits up to this long before refusing (0 = no wait)."""
     user_first_status_s: float = 5.0
     """A user subscription's answer waits up to this long for the user socket's first attempt (0 = no wait)."""
+    comments_poll_s: float = 10.0
+    """How often ``subscribe_comments`` polls Gamma ``GET /comments`` (2-600 s; comments are not streamed)."""
     http_timeout_s: float = 10.0
 
     # Limits.
@@ -76,7 +92,7 @@ class Settings:
     max_frame_bytes: int = 4 * 1024 * 1024
 
     # MCP surface.
-    toolsets: frozenset[str] = frozenset(TOOLSETS)
+    toolsets: frozenset[str] = frozenset(DEFAULT_TOOLSETS)
     log_level: str = "INFO"
 
     # Credentials: user channel and read-only account endpoints only. Never used to trade.
@@ -200,6 +216,16 @@ def _non_negative_float(raw: str) -> float:
     return value
 
 
+def _comments_poll(raw: str) -> float:
+    value = float(raw)
+    if not MIN_COMMENTS_POLL_S <= value <= MAX_COMMENTS_POLL_S:
+        raise ValueError(
+            f"must be between {MIN_COMMENTS_POLL_S:g} and {MAX_COMMENTS_POLL_S:g} seconds "
+            "(the lower bound keeps polling inside Gamma's /comments rate limit)"
+        )
+    return value
+
+
 def _positive_int(raw: str) -> int:
     value = int(raw)
     if value <= 0:
@@ -253,8 +279,12 @@ def _address(raw: str) -> str:
 
 def _toolsets(raw: str) -> frozenset[str]:
     names = {part.strip().lower() for part in raw.split(",") if part.strip()}
-    if not names or "all" in names:
+    if not names:
+        return frozenset(DEFAULT_TOOLSETS)
+    if "all" in names:
         return frozenset(TOOLSETS)
+    if "default" in names:  # e.g. "default,agents"
+        names = (names - {"default"}) | set(DEFAULT_TOOLSETS)
     unknown = names - set(TOOLSETS)
     if unknown:
         raise ValueError(f"unknown toolsets {sorted(unknown)}; choose from {', '.join(TOOLSETS)} or all")
@@ -299,6 +329,8 @@ def _parse(env: Mapping[str, str]) -> Settings:
     settings = Settings(
         clob_ws_url=_get(env, "POLYMARKET_CLOB_WS_URL", ws, d.clob_ws_url),
         rtds_ws_url=_get(env, "POLYMARKET_RTDS_WS_URL", ws, d.rtds_ws_url),
+        polybolt_ws_url=_get(env, "POLYMARKET_POLYBOLT_WS_URL", ws, d.polybolt_ws_url),
+        sports_ws_url=_get(env, "POLYMARKET_SPORTS_WS_URL", ws, d.sports_ws_url),
         clob_url=_get(env, "POLYMARKET_CLOB_URL", http, d.clob_url),
         gamma_url=_get(env, "POLYMARKET_GAMMA_URL", http, d.gamma_url),
         data_dir=_get(env, "POLYMARKET_MCP_DATA_DIR", lambda s: Path(s).expanduser(), d.data_dir),
@@ -309,11 +341,15 @@ def _parse(env: Mapping[str, str]) -> Settings:
         market_idle_timeout_s=_get(env, "POLYMARKET_MARKET_IDLE_TIMEOUT_S", _positive_float, d.market_idle_timeout_s),
         rtds_ping_interval_s=_get(env, "POLYMARKET_RTDS_PING_INTERVAL_S", _positive_float, d.rtds_ping_interval_s),
         rtds_idle_timeout_s=_get(env, "POLYMARKET_RTDS_IDLE_TIMEOUT_S", _positive_float, d.rtds_idle_timeout_s),
+        sports_silence_timeout_s=_get(
+            env, "POLYMARKET_SPORTS_SILENCE_TIMEOUT_S", _positive_float, d.sports_silence_timeout_s
+        ),
         snapshot_fallback_s=_get(env, "POLYMARKET_SNAPSHOT_FALLBACK_S", _positive_float, d.snapshot_fallback_s),
         resolution_poll_s=_get(env, "POLYMARKET_RESOLUTION_POLL_S", _positive_float, d.resolution_poll_s),
         book_warmup_s=_get(env, "POLYMARKET_BOOK_WARMUP_S", _non_negative_float, d.book_warmup_s),
         order_book_wait_s=_get(env, "POLYMARKET_ORDER_BOOK_WAIT_S", _non_negative_float, d.order_book_wait_s),
         user_first_status_s=_get(env, "POLYMARKET_USER_FIRST_STATUS_S", _non_negative_float, d.user_first_status_s),
+        comments_poll_s=_get(env, "POLYMARKET_COMMENTS_POLL_S", _comments_poll, d.comments_poll_s),
         http_timeout_s=_get(env, "POLYMARKET_HTTP_TIMEOUT_S", _positive_float, d.http_timeout_s),
         max_assets_per_connection=_get(
             env, "POLYMARKET_MAX_ASSETS_PER_CONNECTION", _positive_int, d.max_assets_per_connection
@@ -349,6 +385,11 @@ def _parse(env: Mapping[str, str]) -> Settings:
         raise ConfigError("POLYMARKET_RECONNECT_MAX_S", "must be >= POLYMARKET_RECONNECT_BASE_S")
     if settings.pong_timeout_s <= settings.ping_interval_s:
         raise ConfigError("POLYMARKET_PONG_TIMEOUT_S", "must be greater than POLYMARKET_PING_INTERVAL_S")
+    if settings.sports_silence_timeout_s <= 5.0:
+        raise ConfigError(
+            "POLYMARKET_SPORTS_SILENCE_TIMEOUT_S",
+            "must be greater than 5 (the sports server pings every 5 s; 20 is a good value)",
+        )
     if settings.max_assets_per_connection > 500:
         raise ConfigError(
             "POLYMARKET_MAX_ASSETS_PER_CONNECTION",

@@ -2,8 +2,10 @@
 
 Starts the simulator in this process, spawns ``python -m polymarket_realtime serve`` as a subprocess
 over stdio pointed at it (the way Claude Desktop runs the server), and drives it with the MCP SDK
-``Client`` in legacy mode: search, market details, two subscriptions read with cursor long-polls,
-status counters, an injected venue disconnect with automatic recovery, unsubscribe. Exits 0 in well
+``Client`` in legacy mode: search, market details, a Protocol V2 market (62-hex Gamma condition id,
+75-digit position ids), subscriptions (order books, prices, a PolyBolt reference price for BTC) read with
+cursor long-polls, polled comments, status counters, an injected venue disconnect with automatic recovery,
+unsubscribe. Exits 0 in well
 under a minute, or prints what went wrong and exits non-zero.
 """
 
@@ -20,6 +22,7 @@ import anyio.to_thread
 from mcp import Client, StdioServerParameters
 
 from .simulator import Simulator, SimulatorConfig
+from .simulator.polybolt import DEVELOPMENT_KEY
 
 __all__ = ["main"]
 
@@ -83,6 +86,12 @@ async def stream(
                         f"  [{label}] #{event['seq']:<4} BBO   {data['best_bid']} / {data['best_ask']}  "
                         f"{_short(event['token_id'])}"
                     )
+                elif etype == "reference_price":
+                    kind = "snapshot" if data.get("snapshot") else "live"
+                    say(
+                        f"  [{label}] #{event['seq']:<4} REF   {data['symbol']} {data['value']} "
+                        f"({data['channel']}, source {data['source']}, {kind})"
+                    )
                 elif etype == "feed_status":
                     say(
                         f"  [{label}] #{event['seq']:<4} FEED  {data['channel']} {data['state']} "
@@ -106,16 +115,18 @@ async def run_demo(dashboard: bool = False, linger: Any = None) -> None:
             "POLYMARKET_RECONNECT_BASE_S": "0.2",
             "POLYMARKET_RECONNECT_MAX_S": "2",
             "POLYMARKET_MCP_LOG_LEVEL": "WARNING",
+            "POLYMARKET_COMMENTS_POLL_S": "2",
+            "POLYGON_PRIVATE_KEY": DEVELOPMENT_KEY,  # API credentials are derived from it (PolyBolt needs them)
             **(
                 {"POLYMARKET_MCP_DASHBOARD": os.environ.get("POLYMARKET_MCP_DASHBOARD", DASHBOARD)} if dashboard else {}
             ),
-            # The server runs the same code as this demo (a checkout on PYTHONPATH, not another install).
-            **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}),
         }
+        if os.environ.get("PYTHONPATH"):
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]  # the server runs the same source tree as the demo
         params = StdioServerParameters(
             command=sys.executable, args=["-m", "polymarket_realtime", "serve"], env=env, cwd=data_dir
         )
-        say(f"simulator: {sim.rest_url} (REST + Gamma), {sim.ws_url} (CLOB sockets)")
+        say(f"simulator: {sim.rest_url} (REST + Gamma), {sim.ws_url} (CLOB sockets), {sim.polybolt_url} (PolyBolt)")
         say("spawning: python -m polymarket_realtime serve   (stdio, legacy MCP handshake like Claude Desktop)")
         started = time.monotonic()
         async with Client(params, mode="legacy", read_timeout_seconds=30) as client:
@@ -137,14 +148,45 @@ async def run_demo(dashboard: bool = False, linger: Any = None) -> None:
                 say(f"  outcome {outcome['name']:>4}: price {outcome['price']}  token_id {outcome['token_id']}")
             yes = market["outcomes"][0]["token_id"]
 
+            v2 = next(m for m in sim.model.active_markets() if m.version == "v2")
+            v2_market = await call(client, "get_market", {"market": v2.gamma_condition_id})
+            say(f"\nProtocol V2 market, looked up by its Gamma condition id: {v2_market['question']}")
+            say(
+                f"  version {v2_market['version']}; Gamma id {v2.gamma_condition_id} ({len(v2.gamma_condition_id) - 2} "
+                f"hex) = CLOB/socket id {v2_market['condition_id']} ({len(v2_market['condition_id']) - 2} hex)"
+            )
+            for outcome in v2_market["outcomes"]:
+                token = outcome["token_id"]
+                say(f"  outcome {outcome['name']:>4}: position id {token} ({len(token)} digits)")
+
             book_sub = await call(client, "subscribe_orderbook_updates", {"token_ids": [yes], "depth": 5})
             price_sub = await call(client, "subscribe_market_prices", {"market_ids": [market["condition_id"]]})
-            subs = {"book": book_sub["subscription_id"], "prices": price_sub["subscription_id"]}
+            v2_sub = await call(client, "subscribe_orderbook_updates", {"market_ids": [v2.slug], "depth": 3})
+            btc_sub = await call(client, "subscribe_crypto_prices", {"symbols": ["btc"]})
+            subs = {
+                "book": book_sub["subscription_id"],
+                "prices": price_sub["subscription_id"],
+                "v2 book": v2_sub["subscription_id"],
+                "btc": btc_sub["subscription_id"],
+            }
             cursors = dict.fromkeys(subs.values(), 0)
             say(f"\nsubscribed: {subs}. Live events for {LIVE_SECONDS:.0f}s (get_events long-polls):")
             counts = await stream(client, subs, cursors, LIVE_SECONDS)
             if not counts:
                 raise DemoError("no events arrived")
+            if not counts.get("reference_price"):
+                raise DemoError("no reference price arrived from PolyBolt")
+
+            comments = await call(client, "subscribe_comments", {"event_id": v2.event_id})
+            say(f"\nsubscribe_comments(event {v2.event_id}): {comments['next_step'].split('.')[0]}.")
+            posted = sim.model.comments.add(v2.event_id, "Protocol V2 books look deep today")
+            page = await call(
+                client, "get_events", {"subscription_id": comments["subscription_id"], "after_seq": 0, "wait_s": 8}
+            )
+            polled = [e["data"] for e in page["events"] if e["type"] == "comment"]
+            if [c["comment_id"] for c in polled] != [posted["id"]]:
+                raise DemoError(f"expected the posted comment once, got {polled}")
+            say(f"  new comment {polled[0]['comment_id']}: {polled[0]['body']!r}")
 
             status = await call(client, "get_realtime_status")
             stats = status["statistics"]

@@ -17,7 +17,7 @@ import anyio
 from mcp import Client
 from mcp.types import CallToolResult
 
-from polymarket_realtime.config import Settings
+from polymarket_realtime.config import TOOLSETS, Settings
 from polymarket_realtime.server.app import PolymarketMCP, create_server
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
 
@@ -66,7 +66,9 @@ def _text(result: CallToolResult) -> str:
 
 
 def settings_for(sim: Simulator, data_dir: Path, **changes: Any) -> Settings:
+    """Every toolset unless ``toolsets=`` says otherwise (the server's default is a smaller first-time set)."""
     base = Settings.from_env(sim.env(), env_file=Path(os.devnull))
+    changes.setdefault("toolsets", frozenset(TOOLSETS))
     return base.replace(data_dir=data_dir, **changes)
 
 

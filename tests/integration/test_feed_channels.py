@@ -13,7 +13,7 @@ import pytest
 from polymarket_realtime.config import Settings
 from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.feed.manager import WebSocketManager
-from polymarket_realtime.model.events import CryptoPrice, UserOrder, UserTrade
+from polymarket_realtime.model.events import Comment, UserOrder, UserTrade
 from polymarket_realtime.routing.eventlog import EventLog
 from polymarket_realtime.routing.router import EventRouter, Subscription
 from polymarket_realtime.secrets import Secret
@@ -44,45 +44,45 @@ class Creds:
 async def test_rtds_subscribe_filter_locally_and_resubscribe_after_reconnect(tmp_path: Path) -> None:
     config = SimulatorConfig(seed=2, markets=2, rate_per_s=0, rtds_rate_per_s=100.0, resolve_after_s=None)
     async with Simulator(config) as sim, feed(fast_settings(sim, tmp_path)) as manager:
+        # RTDS keeps no price topic (reference prices moved to PolyBolt): comments and activity remain.
         log = EventLog(1000)
         manager.router.add(
             Subscription(
-                "btc",
-                "crypto",
+                "comments",
+                "comments",
                 frozenset(),
                 frozenset(),
-                frozenset({"crypto_price"}),
+                frozenset({"comment"}),
                 log=log,
-                predicate=lambda e: isinstance(e, CryptoPrice) and e.symbol == "btcusdt",
+                predicate=lambda e: isinstance(e, Comment),
             )
         )
-        await manager.subscribe_rtds("crypto_prices", "update")
-        await manager.subscribe_rtds("crypto_prices", "update")  # ref-counted: one venue subscription
+        await manager.subscribe_rtds("comments", "*")
+        await manager.subscribe_rtds("comments", "*")  # ref-counted: one venue subscription
         await sim.wait_until(lambda: log.last_seq >= 2)
         (conn,) = sim.observed.on("/")
         assert [json.loads(t) for t in conn.texts if t != "PING"] == [
-            {"action": "subscribe", "subscriptions": [{"topic": "crypto_prices", "type": "update"}]}
+            {"action": "subscribe", "subscriptions": [{"topic": "comments", "type": "*"}]}
         ]
-        assert all(isinstance(e.event, CryptoPrice) and e.event.symbol == "btcusdt" for e in log.read(0, 100).entries)
         await sim.wait_until(lambda: len(conn.pings) >= 2)
-        await manager.subscribe_rtds("comments", "*")
-        await sim.wait_until(lambda: ("comments", "*") in conn.topics)
+        await manager.subscribe_rtds("activity", "trades")
+        await sim.wait_until(lambda: ("activity", "trades") in conn.topics)
         sim.faults.drop_all()
         await sim.wait_until(lambda: sim.observed.opened["/"] == 2 and len(sim.observed.on("/")[1].topics) == 2)
         second = sim.observed.on("/")[1]
         assert json.loads(second.texts[0]) == {
             "action": "subscribe",
-            "subscriptions": [{"topic": "comments", "type": "*"}, {"topic": "crypto_prices", "type": "update"}],
+            "subscriptions": [{"topic": "activity", "type": "trades"}, {"topic": "comments", "type": "*"}],
         }
         before = log.last_seq
         await sim.wait_until(lambda: log.last_seq > before)
         status = manager.status()["connections"]["rtds"]
         assert status["state"] == "connected" and status["reconnects"] == 1
+        await manager.unsubscribe_rtds("activity", "trades")
+        await sim.wait_until(lambda: ("activity", "trades") not in second.topics)
         await manager.unsubscribe_rtds("comments", "*")
-        await sim.wait_until(lambda: ("comments", "*") not in second.topics)
-        await manager.unsubscribe_rtds("crypto_prices", "update")
         assert second.open  # still held once
-        await manager.unsubscribe_rtds("crypto_prices", "update")
+        await manager.unsubscribe_rtds("comments", "*")
         await sim.wait_until(lambda: not second.open)
 
 
@@ -133,7 +133,7 @@ async def test_rtds_data_watchdog_reconnects_a_silent_socket(tmp_path: Path) -> 
     """RTDS can stall while answering PING (spec 4.1): no data for rtds_idle_timeout_s -> reconnect."""
     config = SimulatorConfig(seed=2, markets=2, rate_per_s=0, rtds_rate_per_s=50.0, resolve_after_s=None)
     async with Simulator(config) as sim, feed(fast_settings(sim, tmp_path)) as manager:
-        await manager.subscribe_rtds("crypto_prices", "update")
+        await manager.subscribe_rtds("comments", "*")
         await sim.wait_until(lambda: manager.stats.total_events > 0)
         sim.faults.go_silent()
         # PONGs keep coming, so only the data watchdog (1.5 s here) can notice; it reconnects.

@@ -1,5 +1,8 @@
 """Resolution fallback: with no venue ``market_resolved`` event, the Gamma poll settles positions.
 
+For a Protocol V2 market the poll finds the market by its 75-digit position id and reads Gamma
+``resolutionStatus`` (the venue's event for V2 markets has not been observed).
+
 Real simulator Gamma over loopback, real GammaClient, real SQLite; books fed directly (no socket), so
 the only way the session can learn about the resolution is the poll.
 """
@@ -24,10 +27,13 @@ from polymarket_realtime.venues.polymarket.gamma import GammaClient
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.parametrize("version", ["v1", "v2"])
 async def test_gamma_poll_settles_when_the_venue_event_never_comes(
-    simulator: Simulator, sim_settings: Settings, tmp_path: Path
+    simulator: Simulator, sim_settings: Settings, tmp_path: Path, version: str
 ) -> None:
-    market = simulator.model.active_markets()[0]
+    # v2: the simulator's third market (75-digit position ids; settled by Gamma resolutionStatus).
+    market = simulator.model.markets[0 if version == "v1" else 2]
+    assert market.version == version
     yes, no = market.token_ids
     books = BookStore()
     for token in (yes, no):
@@ -41,7 +47,7 @@ async def test_gamma_poll_settles_when_the_venue_event_never_comes(
             )
         )
     with Database(tmp_path / "state.sqlite3") as db:
-        async with GammaClient(sim_settings) as gamma, anyio.create_task_group() as tg:
+        async with GammaClient(sim_settings, cache_ttl_s=0) as gamma, anyio.create_task_group() as tg:
             paper = PaperService(db, ActivityFeed(db), books, markets=gamma, resolution_poll_s=0.05)
             await paper.start(tg)
             sid = (await paper.create_session("g", token_ids=[yes, no])).session_id

@@ -280,7 +280,8 @@ async def test_positions_settle_when_the_market_resolves(tmp_path: Path) -> None
 async def test_get_activity_long_polls_until_an_entry_or_the_timeout(tmp_path: Path) -> None:
     async with running(tmp_path, extensions=[PaperExtension()]) as h:
         tool = {t.name: t for t in (await h.client.list_tools()).tools}["get_activity"]
-        assert "wait_s" in tool.input_schema["properties"] and "long-poll" in (tool.description or "")
+        wait_s = tool.input_schema["properties"]["wait_s"]
+        assert "long-poll" in (str(wait_s.get("description", "")) + (tool.description or "")).lower()
         latest = (await h.call("get_activity", {"after_seq": 0, "limit": 1}))["latest_seq"]
         # Nothing new: a tiny wait returns an empty page with the cursor unchanged.
         empty = await h.call("get_activity", {"after_seq": latest, "wait_s": 0.05})

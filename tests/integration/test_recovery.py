@@ -32,6 +32,8 @@ def _params(sim: Simulator, data_dir: Path, cwd: Path) -> StdioServerParameters:
             **sim.env(),
             "POLYMARKET_MCP_DATA_DIR": str(data_dir),
             "POLYMARKET_MCP_LOG_LEVEL": "WARNING",
+            # Agents are not in the default toolsets; this test restores them too.
+            "POLYMARKET_MCP_TOOLSETS": "all",
             "PATH": os.environ.get("PATH", ""),
         },
         cwd=str(cwd),

@@ -27,6 +27,8 @@ from polymarket_realtime.model.events import (
     MarketResolved,
     NewMarket,
     PriceChange,
+    ReferencePrice,
+    SportsScore,
     TickSizeChange,
     UserOrder,
     UserTrade,
@@ -61,7 +63,9 @@ ALL_TYPES = frozenset(
         "user_trade",
         "crypto_price",
         "equity_price",
+        "reference_price",
         "comment",
+        "sports_score",
         "feed_status",
     }
 )
@@ -130,7 +134,11 @@ def every_event_type() -> list[Event]:
         ),
         CryptoPrice(ts_event_ms=10, symbol="btcusdt", value=d("65000.5"), source="binance"),
         EquityPrice(ts_event_ms=11, symbol="AAPL", value=d("190.1")),
+        ReferencePrice(
+            ts_event_ms=14, symbol="xauusd", channel="equity", value=d("2650.12345678"), source="pyth", snapshot=True
+        ),
         Comment(ts_event_ms=12, kind="comment_created", entity_type="Event", entity_id="1", comment_id="c", body="hi"),
+        SportsScore(ts_event_ms=14, game_key="5127839", game_id="5127839", league="NBA", score="98-94"),
         FeedStatus(ts_event_ms=13, channel="market", connection_id="market-0", state="stale", asset_ids=(A,)),
     ]
 
@@ -169,7 +177,9 @@ async def test_every_event_type_round_trips_through_redis(redis_server: RedisSer
         async with consumer(redis_server, books, router, prefix="t1:") as backend:
             await backend.subscribe_assets([A])
             await backend.subscribe_rtds("crypto_prices", "update")
+            await backend.subscribe_reference_prices(["equity:xauusd"])
             await backend.subscribe_user_markets([MKT])
+            await backend.subscribe_sports()
             await backend.wait_joined()
             await Publisher(client, keys).publish(sent)
             log = router.get("all").log
@@ -247,9 +257,9 @@ async def test_leases_union_and_expiry(redis_server: RedisServer) -> None:
         one = LeaseRegistry(client, keys, "srv-1", ttl_s=0.3)
         two = LeaseRegistry(client, keys, "srv-2", ttl_s=30)
         await one.write(Interest(assets=frozenset({A}), rtds=frozenset({("comments", "*")})))
-        await two.write(Interest(assets=frozenset({B}), market_events=True))
+        await two.write(Interest(assets=frozenset({B}), market_events=True, sports=True))
         union = await read_union(client, keys)
-        assert union.interest.assets == {A, B} and union.interest.market_events
+        assert union.interest.assets == {A, B} and union.interest.market_events and union.interest.sports
         assert union.interest.rtds == {("comments", "*")} and union.servers == ("srv-1", "srv-2")
         # srv-1 "crashes" (stops renewing): its interest disappears by itself.
         await wait_redis(redis_server.url, lambda: _gone(client, keys), keys=[keys.lease("srv-1")])

@@ -14,6 +14,8 @@ import pytest
 from polymarket_realtime.recording.reader import RecordingReader
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
 
+KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
 
 def _env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
     return {**os.environ, **sim.env(), "POLYMARKET_MCP_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
@@ -21,14 +23,17 @@ def _env(sim: Simulator, tmp_path: Path) -> dict[str, str]:
 
 @pytest.mark.anyio
 async def test_record_cli_by_duration_and_by_markets(tmp_path: Path) -> None:
-    config = SimulatorConfig(seed=2, markets=2, rate_per_s=100.0, resolve_after_s=None, rtds_rate_per_s=20.0)
+    config = SimulatorConfig(
+        seed=2, markets=2, rate_per_s=100.0, resolve_after_s=None, rtds_rate_per_s=20.0, polybolt_rate_per_s=20.0
+    )
     async with Simulator(config) as sim:
         market = sim.model.markets[0]
         out = tmp_path / "cli-run.jsonl.gz"
         cmd = [sys.executable, "-m", "polymarket_realtime", "record", "--markets", market.condition_id]
-        cmd += ["--rtds", "crypto_prices:update", "--out", str(out), "--duration", "1.0", "--quiet"]
+        cmd += ["--reference", "crypto:BTC", "--out", str(out), "--duration", "2.0", "--quiet"]
+        env = {**_env(sim, tmp_path), "POLYGON_PRIVATE_KEY": KEY}  # PolyBolt needs API credentials
         with anyio.fail_after(60):
-            done = await anyio.run_process(cmd, env=_env(sim, tmp_path), cwd=tmp_path, check=False)
+            done = await anyio.run_process(cmd, env=env, cwd=tmp_path, check=False)
         assert done.returncode == 0, done.stderr.decode()
         assert b"recorded" in done.stderr
     reader = RecordingReader(out)
@@ -37,7 +42,12 @@ async def test_record_cli_by_duration_and_by_markets(tmp_path: Path) -> None:
     assert reader.header.market_ids == [market.condition_id]
     assert reader.header.markets and reader.header.markets[0]["slug"] == market.slug  # Gamma metadata kept
     assert reader.footers and reader.footers[-1].frames == len(frames)
-    assert {f.channel for f in frames} == {"market", "rtds"}
+    assert reader.header.reference == ["crypto:btcusd"]
+    assert {f.channel for f in frames} == {"market", "polybolt"}
+    # Only PolyBolt data envelopes are kept: no acks, and never anything of the auth frame we sent.
+    polybolt = [f.text() for f in frames if f.channel == "polybolt"]
+    assert all('"op"' not in t and "secret" not in t and "passphrase" not in t for t in polybolt)
+    assert any('"snapshot":true' in t for t in polybolt) and any('"snapshot"' not in t for t in polybolt)
     assert frames[0].channel == "market" and frames[0].text().startswith("[")  # the initial dump comes first
     assert all(f.ts_recv_ns > 0 for f in frames)
 

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 
@@ -147,6 +148,18 @@ async def _trade_events(rec: Recorder, sub_id: str, after: int) -> int:
     return cursor
 
 
+async def _until_type(rec: Recorder, sub_id: str, etype: str, **data: str) -> None:
+    """Long-poll the subscription until an event of ``etype`` (with these data fields) arrived."""
+    cursor = 0
+    with anyio.fail_after(20):
+        while True:
+            page = await rec.call("get_events", {"subscription_id": sub_id, "after_seq": cursor, "wait_s": 5})
+            for event in page["events"]:
+                if event["type"] == etype and all(event["data"].get(k) == v for k, v in data.items()):
+                    return
+            cursor = page["next_seq"]
+
+
 async def test_no_secret_in_logs_or_tool_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     secrets: set[str] = {KEY, KEY[2:], *ENV_TRIO.values()}
     texts: list[str] = []
@@ -166,6 +179,9 @@ async def test_no_secret_in_logs_or_tool_results(tmp_path: Path, capsys: pytest.
             rec = Recorder(h)
             sub = await rec.call("subscribe_user_trades", {})
             orders = await rec.call("subscribe_user_orders", {"market_ids": [h.market(0).condition_id]})
+            # PolyBolt authenticates with the same trio in its first frame.
+            ref = await rec.call("subscribe_crypto_prices", {"symbols": ["btc"]})
+            await _until_type(rec, ref["subscription_id"], "reference_price")
             cursor = await _trade_events(rec, sub["subscription_id"], 0)
             await rec.call("get_events", {"subscription_id": orders["subscription_id"], "after_seq": 0})
             await rec.call("get_realtime_status", {})
@@ -201,6 +217,8 @@ async def test_no_secret_in_logs_or_tool_results(tmp_path: Path, capsys: pytest.
             rec = Recorder(h)
             await rec.call("get_open_orders", {}, error=True)
             await rec.call("subscribe_user_orders", {})
+            ref = await rec.call("subscribe_reference_prices", {"symbols": ["eth"]})
+            await _until_type(rec, ref["subscription_id"], "feed_status", state="auth_failed")
             report = await rec.call("diagnose_connection", {})
             assert any(c["name"] == "API credentials" and c["status"] == "fail" for c in report["checks"])
             await rec.call("get_realtime_status", {})

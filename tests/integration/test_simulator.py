@@ -359,10 +359,14 @@ async def test_time_offset_skews_server_time() -> None:
 
 
 async def test_gamma_markets_use_json_encoded_string_fields(simulator: Simulator) -> None:
-    market = simulator.model.markets[2]
+    market = simulator.model.markets[1]  # a V1 market (the third is Protocol V2, see test_sim_gamma_v2)
+    assert market.version == "v1"
     async with httpx2.AsyncClient(base_url=simulator.rest_url) as client:
-        listed = (await client.get("/markets", params={"limit": 10})).json()
+        offset_list = await client.get("/markets", params={"limit": 10})
+        listed = offset_list.json()
         assert len(listed) == 4
+        # The offset list still answers, marked deprecated as Gamma does.
+        assert offset_list.headers["deprecation"] == "true" and "/markets/keyset" in offset_list.headers["warning"]
         by_token = (await client.get("/markets", params={"clob_token_ids": market.token_ids[1]})).json()
         assert [m["conditionId"] for m in by_token] == [market.condition_id]
         one = by_token[0]

@@ -146,7 +146,7 @@ async def test_l2_data_endpoints_verify_hmac(simulator: Simulator) -> None:
         good = _l2_headers(creds, ALICE.address, "GET", "/data/orders")
         ok = await client.get("/data/orders", params={"market": market}, headers=good)  # query is not signed
         assert ok.status_code == 200
-        assert ok.json() == {"data": [], "next_cursor": "LTE=", "limit": 0, "count": 0}
+        assert ok.json() == {"data": [], "next_cursor": "LTE=", "limit": 100, "count": 0}  # limit = page size
         bad_hmac = {
             **good,
             "POLY_SIGNATURE": _l2_headers(creds, ALICE.address, "GET", "/data/trades")["POLY_SIGNATURE"],

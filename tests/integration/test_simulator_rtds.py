@@ -35,21 +35,12 @@ async def test_rtds_topics_ignore_filters_and_answer_ping(simulator: Simulator) 
         for ping in ("PING", "ping"):
             await ws.send(ping)
             while (text := await ws.recv()) != "PONG":
-                assert json.loads(text)["topic"] in ("crypto_prices", "comments")
-        symbols = set()
-        while len(symbols) < 2:  # filters are ignored: other symbols arrive too (clients filter locally)
-            message = await _recv_json(ws)
-            assert set(message) == {"topic", "type", "timestamp", "payload", "connection_id"}
-            assert isinstance(message["timestamp"], int)
-            if message["topic"] == "crypto_prices":
-                payload = message["payload"]
-                assert isinstance(payload["value"], float) and isinstance(payload["timestamp"], int)
-                symbols.add(payload["symbol"])
-        assert symbols <= {"btcusdt", "ethusdt", "solusdt", "xrpusdt"}
+                assert json.loads(text)["topic"] == "comments"  # price topics are retired: nothing for them
 
         simulator.publish([simulator.rtds.comment_frame()])
         while (message := await _recv_json(ws))["topic"] != "comments":
             pass
+        assert set(message) == {"topic", "type", "timestamp", "payload", "connection_id"}
         assert message["type"] in ("comment_created", "reaction_created")
         assert message["payload"]["parentEntityType"] == "Event"
         assert str(message["payload"]["parentEntityID"]) in {m.event_id for m in simulator.model.markets}
@@ -60,16 +51,11 @@ async def test_rtds_topics_ignore_filters_and_answer_ping(simulator: Simulator) 
         await simulator.wait_until(lambda: not conn.topics)
 
 
-async def test_rtds_equity_prices_carry_full_accuracy_value(simulator: Simulator) -> None:
-    async with websockets.connect(simulator.rtds_url, max_queue=None) as ws:
-        await ws.send(json.dumps({"action": "subscribe", "subscriptions": [{"topic": "equity_prices", "type": "*"}]}))
-        conn = simulator.observed.last("/")
-        assert conn is not None
-        await simulator.wait_until(lambda: bool(conn.topics))
-        message = await _recv_json(ws)
-        assert message["topic"] == "equity_prices"
-        payload = message["payload"]
-        assert payload["symbol"] in ("AAPL", "TSLA") and isinstance(payload["full_accuracy_value"], str)
+async def test_rtds_generates_no_price_topics(simulator: Simulator) -> None:
+    """Reference prices live on PolyBolt now; the simulated RTDS generates none."""
+    topics = {json.loads(simulator.rtds.next_frame().text)["topic"] for _ in range(200)}
+    assert topics == {"comments"}
+    assert all(json.loads(f.text)["topic"] == "comments" for f in simulator.rtds.poll(0.0) + simulator.rtds.poll(5.0))
 
 
 async def test_cli_sends_a_fault_to_a_running_simulator(simulator: Simulator) -> None:
@@ -89,7 +75,7 @@ async def test_cli_simulate_prints_exports_and_serves() -> None:
         exports: dict[str, str] = {}
         buffer = b""
         with anyio.fail_after(20):
-            while len(exports) < 4:
+            while len(exports) < 5:
                 buffer += await process.stdout.receive()
                 *lines, buffer = buffer.split(b"\n")
                 for line in lines:
@@ -99,6 +85,8 @@ async def test_cli_simulate_prints_exports_and_serves() -> None:
         assert set(exports) == {
             "POLYMARKET_CLOB_WS_URL",
             "POLYMARKET_RTDS_WS_URL",
+            "POLYMARKET_POLYBOLT_WS_URL",
+            "POLYMARKET_SPORTS_WS_URL",
             "POLYMARKET_CLOB_URL",
             "POLYMARKET_GAMMA_URL",
         }

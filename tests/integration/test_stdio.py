@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,13 @@ def _params(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> St
     return StdioServerParameters(
         command=sys.executable,
         args=["-m", "polymarket_realtime", "serve", *args],
-        env={"POLYMARKET_MCP_DATA_DIR": str(tmp_path / "data"), "POLYMARKET_MCP_LOG_LEVEL": "INFO", **(env or {})},
+        env={
+            "POLYMARKET_MCP_DATA_DIR": str(tmp_path / "data"),
+            "POLYMARKET_MCP_LOG_LEVEL": "INFO",
+            # The server under test is this source tree (a checkout or worktree), not another install.
+            **({"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}),
+            **(env or {}),
+        },
         cwd=str(tmp_path),  # no stray .env from the repository
     )
 
@@ -37,7 +44,27 @@ async def test_serve_simulate_every_core_tool(tmp_path: Path) -> None:
     client = Client(_params(tmp_path, "--simulate"), mode="legacy", read_timeout_seconds=30)
     with anyio.fail_after(60):
         async with client:
-            await every_core_tool(client)
+            tools = {t.name for t in (await client.list_tools()).tools}
+            # Default toolsets, and the real initialize advertises tools.listChanged for enable_toolsets.
+            assert "enable_toolsets" in tools and "start_agent" not in tools
+            assert client.server_capabilities.tools is not None
+            assert client.server_capabilities.tools.list_changed is True
+            await every_core_tool(client)  # the same flow runs over HTTP (test_http_mcp.py)
+
+            # Offline, reference prices work without credentials of one's own (a public development key).
+            ref = await _call(client, "subscribe_crypto_prices", {"symbols": ["btc"]})
+            ref_cursor, ref_events = 0, []
+            while not any(e["type"] == "reference_price" for e in ref_events):  # bounded by fail_after
+                page = await _call(
+                    client,
+                    "get_events",
+                    {"subscription_id": ref["subscription_id"], "after_seq": ref_cursor, "wait_s": 5},
+                )
+                ref_events.extend(page["events"])
+                ref_cursor = page["next_seq"]
+            assert {e["data"]["symbol"] for e in ref_events if e["type"] == "reference_price"} == {"btcusd"}
+            done = await _call(client, "unsubscribe_realtime", {"all": True})
+            assert done["removed"] == [ref["subscription_id"]]
     log_file = tmp_path / "data" / "logs" / "server.log"
     assert "serving MCP over stdio" in log_file.read_text(encoding="utf-8")
 

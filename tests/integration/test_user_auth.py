@@ -221,6 +221,8 @@ async def test_doctor_all_ok_and_without_credentials(
         "market socket": "ok",
         "user socket": "ok",
         "RTDS socket": "ok",
+        "PolyBolt socket": "ok",
+        "sports socket": "ok",
         "signature type / funder": "ok",
         "chain id": "ok",
     }
@@ -229,6 +231,7 @@ async def test_doctor_all_ok_and_without_credentials(
     bare = await diagnose(_settings(simulator, tmp_path / "bare", POLYMARKET_SIGNATURE_TYPE="2"), http=http)
     assert bare.get("API credentials").status == "skip" and "POLYGON_PRIVATE_KEY" in bare.get("API credentials").fix
     assert bare.get("user socket").status == "skip"
+    assert bare.get("PolyBolt socket").status == "skip" and "POLYGON_PRIVATE_KEY" in bare.get("PolyBolt socket").fix
     wallet = bare.get("signature type / funder")
     assert wallet.status == "warn" and "POLYMARKET_FUNDER" in wallet.fix
 
@@ -241,16 +244,20 @@ async def test_doctor_reports_unreachable_endpoints(tmp_path: Path) -> None:
             "POLYMARKET_GAMMA_URL": "http://127.0.0.1:9",
             "POLYMARKET_CLOB_WS_URL": "ws://127.0.0.1:9/ws",
             "POLYMARKET_RTDS_WS_URL": "ws://127.0.0.1:9",
+            "POLYMARKET_POLYBOLT_WS_URL": "ws://127.0.0.1:9/ws",
+            "POLYMARKET_SPORTS_WS_URL": "ws://127.0.0.1:9/ws",
             "POLYMARKET_MCP_DATA_DIR": str(tmp_path),
         },
         env_file=Path(os.devnull),
     )
     report = await diagnose(settings, timeout_s=2.0)
-    for name in ("CLOB REST", "Gamma API", "market socket", "user socket", "RTDS socket"):
+    for name in ("CLOB REST", "Gamma API", "market socket", "user socket", "RTDS socket", "PolyBolt socket"):
         check = report.get(name)
         assert check.status == "fail", name
         assert check.fix, name
     assert report.get("clock skew").status == "skip" and not report.ok
+    sports = report.get("sports socket")
+    assert sports.status == "warn" and "POLYMARKET_SPORTS_WS_URL" in sports.fix
 
 
 def test_doctor_cli_json_exit_code(

@@ -93,3 +93,17 @@ async def test_dynamic_frames_then_reconnect_to_widen_and_narrow(tmp_path: Path)
         assert h.sim.observed.opened[USER] == 3
         status = await h.call("get_realtime_status", {})
         assert status["connections"]["user"]["state"] == "idle"
+
+
+async def test_v2_condition_id_reaches_the_user_channel_padded_to_64_hex(tmp_path: Path) -> None:
+    async with running(tmp_path, sim_config=_config(), extensions=[EXTENSION], private_key=Secret(KEY), **FAST) as h:
+        v2 = h.sim.model.markets[2]
+        assert v2.version == "v2"
+        sub = await h.call("subscribe_user_orders", {"market_ids": [v2.gamma_condition_id]})  # Gamma's 62-hex form
+        assert sub["market_ids"] == [v2.condition_id]
+        conn = await _one_live(h, {v2.condition_id}, opened=1)
+        assert _initial_markets(conn) == [v2.condition_id]
+        # The slug of the same market joins to the same canonical id: no second market on the socket.
+        await h.call("subscribe_user_trades", {"market_ids": [v2.slug]})
+        await _one_live(h, {v2.condition_id}, opened=1)
+        assert not any('"operation"' in text for text in conn.texts)

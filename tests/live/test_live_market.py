@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
@@ -15,26 +14,26 @@ from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.feed.manager import WebSocketManager
 from polymarket_realtime.routing.eventlog import EventLog
 from polymarket_realtime.routing.router import EventRouter, Subscription
+from polymarket_realtime.venues.polymarket.gamma import parse_market
 from polymarket_realtime.venues.polymarket.rest import ClobRestClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.live]
 
 
 async def active_tokens(settings: Settings, markets: int = 3) -> list[str]:
-    """Token ids of a few of the most traded open markets, straight from Gamma."""
-    params = {"active": "true", "closed": "false", "limit": "20", "order": "volume24hr", "ascending": "false"}
+    """Outcome ids of a few of the most traded open markets, from Gamma's keyset list (ids chosen by version)."""
+    params = {"closed": "false", "limit": "20", "order": "volume24hr", "ascending": "false"}
     async with httpx2.AsyncClient(base_url=settings.gamma_url, timeout=20) as client:
-        response = await client.get("/markets", params=params)
+        response = await client.get("/markets/keyset", params=params)
         response.raise_for_status()
     tokens: list[str] = []
     picked = 0
-    for market in response.json():
-        if not market.get("enableOrderBook") or not market.get("clobTokenIds"):
+    for raw in response.json()["markets"]:
+        market = parse_market(raw)
+        if not raw.get("enableOrderBook") or len(market.token_ids) != 2:
             continue
-        ids = json.loads(market["clobTokenIds"])  # a JSON-encoded string (spec §7)
-        if len(ids) == 2:
-            tokens.extend(str(t) for t in ids)
-            picked += 1
+        tokens.extend(market.token_ids)
+        picked += 1
         if picked == markets:
             break
     assert tokens, "Gamma returned no active order-book markets"

@@ -14,6 +14,7 @@ def test_defaults_point_at_production() -> None:
     assert s.user_ws_url == "wss://ws-subscriptions-clob.polymarket.com/ws/user"
     assert s.ping_interval_s == 10 and s.pong_timeout_s == 30
     assert s.reconnect_base_s == 1 and s.reconnect_max_s == 60 and s.market_idle_timeout_s == 60
+    assert s.sports_ws_url == "wss://sports-api.polymarket.com/ws" and s.sports_silence_timeout_s == 20
 
 
 def test_overrides_and_trailing_slash() -> None:
@@ -34,6 +35,8 @@ def test_overrides_and_trailing_slash() -> None:
         ("POLYMARKET_MCP_TOOLSETS", "nope"),
         ("POLYMARKET_CHAIN_ID", "1"),
         ("POLYMARKET_MAX_ASSETS_PER_CONNECTION", "900"),
+        ("POLYMARKET_SPORTS_WS_URL", "https://sports-api.polymarket.com/ws"),
+        ("POLYMARKET_SPORTS_SILENCE_TIMEOUT_S", "4"),
     ],
 )
 def test_invalid_values_name_the_variable(name: str, value: str) -> None:

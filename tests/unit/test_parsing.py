@@ -428,3 +428,25 @@ def test_null_lists_are_tolerated_as_empty() -> None:
     assert isinstance(book, BookSnapshot) and book.bids == () and book.asks == ()
     resolved = one(parse_market_frame(json.dumps(load("market_market_resolved.json") | {"assets_ids": None}), TS))
     assert isinstance(resolved, MarketResolved) and resolved.asset_ids == ()
+
+
+def test_v2_book_with_extra_version_key_and_75_digit_asset() -> None:
+    # As observed on a Protocol V2 canary market: padded 64-hex market, 75-digit id, undocumented "version".
+    frame = {
+        "event_type": "book",
+        "market": "0x017791f201d5a788e0039e511fc1900e5f000000000000000000000000000000",
+        "asset_id": "663574927012476832975694178961957910328055987427402067619466963999000625152",
+        "timestamp": "1791238858575",
+        "hash": "fc3846ca",
+        "bids": [{"price": "0.40", "size": "10"}],
+        "asks": [],
+        "tick_size": "0.01",
+        "last_trade_price": "",
+        "version": "v2",
+    }
+    parsed = parse_market_frame(json.dumps(frame), TS)
+    assert parsed.malformed == 0
+    event = one(parsed)
+    assert isinstance(event, BookSnapshot)
+    assert event.asset_id == frame["asset_id"] and len(event.asset_id) == 75
+    assert event.market == frame["market"] and event.bids == (Level(Decimal("0.40"), Decimal("10")),)

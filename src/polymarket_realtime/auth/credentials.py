@@ -30,6 +30,7 @@ import httpx2
 from ..config import Settings
 from ..errors import AuthError, VenueError, VenueUnavailableError
 from ..secrets import MIN_CREDENTIAL_LENGTH, Secret, redactor
+from ..venues.polymarket.ratelimit import RateLimitedTransport
 from .l1 import L1Signer
 from .l2 import ApiCredentials, l2_headers
 
@@ -245,7 +246,8 @@ class CredentialManager:
         try:
             if self._http is not None:
                 return await self._http.request(method, url, headers=headers)
-            async with httpx2.AsyncClient(timeout=self._settings.http_timeout_s) as client:
+            transport = RateLimitedTransport("clob", self._settings.clob_url)
+            async with httpx2.AsyncClient(timeout=self._settings.http_timeout_s, transport=transport) as client:
                 return await client.request(method, url, headers=headers)
         except httpx2.TransportError as exc:
             raise VenueUnavailableError(f"could not reach {url}: {type(exc).__name__}", url=url) from None

@@ -3,9 +3,10 @@
 :func:`diagnose` runs every check and returns a :class:`DoctorReport`; each :class:`Check` is ``ok``,
 ``warn``, ``fail`` or ``skip`` with a detail line and, unless ok, one sentence on what to do. Checks:
 CLOB REST and clock skew (``GET /time``), Gamma, the market / user / RTDS sockets (open, subscribe,
-``PING`` answered), the private key and ``POLYGON_ADDRESS``, whether the API credentials authenticate
-(``GET /data/orders``), signature type / funder sanity and the chain id. Read-only; secrets never appear
-in the report (the API key is shown masked).
+``PING`` answered), PolyBolt (open, ``auth`` accepted), the sports socket (open; a warning only), the
+private key and ``POLYGON_ADDRESS``, whether the API credentials authenticate (``GET /data/orders``),
+signature type / funder sanity and the chain id. Read-only; secrets never appear in the report (the API
+key is shown masked).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 from ..config import Settings
 from ..errors import AuthError, VenueError
 from ..secrets import redactor
+from ..venues.polymarket.gamma import deprecation_notice
 from .credentials import CredentialManager
 from .l1 import L1Signer
 
@@ -99,6 +101,8 @@ async def diagnose(
     timeout_s: float = 5.0,
 ) -> DoctorReport:
     """Run every check against the endpoints in ``settings`` (production or the simulator)."""
+    from .doctor_polybolt import check_polybolt_socket  # it imports Check from here
+
     report = DoctorReport()
     async with httpx2.AsyncClient(timeout=timeout_s) if http is None else _borrowed(http) as client:
         await _check_clob(settings, client, report)
@@ -117,7 +121,9 @@ async def diagnose(
             tg.start_soon(run_socket, lambda: _check_market_socket(settings, timeout_s))
             tg.start_soon(run_socket, lambda: _check_user_socket(settings, user_auth, timeout_s))
             tg.start_soon(run_socket, lambda: _check_rtds_socket(settings, timeout_s))
-        order = {"market socket": 0, "user socket": 1, "RTDS socket": 2}
+            tg.start_soon(run_socket, lambda: check_polybolt_socket(settings, user_auth, timeout_s))
+            tg.start_soon(run_socket, lambda: _check_sports_socket(settings, timeout_s))
+        order = {"market socket": 0, "user socket": 1, "RTDS socket": 2, "PolyBolt socket": 3, "sports socket": 4}
         report.checks.extend(sorted(sockets, key=lambda c: order.get(c.name, 9)))
         report.checks.append(_check_wallet(settings, manager))
         report.checks.append(_check_chain(settings))
@@ -185,9 +191,24 @@ async def _check_clob(settings: Settings, client: httpx2.AsyncClient, report: Do
 
 
 async def _check_gamma(settings: Settings, client: httpx2.AsyncClient) -> Check:
-    url = settings.gamma_url + "/markets"
+    """Gamma's keyset list and single-market route answer; their deprecation headers are reported.
+
+    The offset lists (``/markets?offset=``) are deprecated and never used, so they are not probed.
+    """
+    url = settings.gamma_url + "/markets/keyset"
+    notices: dict[str, dict[str, str]] = {}
     try:
         response = await client.get(url, params={"limit": "1"})
+        if (notice := deprecation_notice(response.headers)) and response.status_code < 500:
+            notices["/markets/keyset"] = notice
+        markets = response.json().get("markets") if response.status_code == 200 else None
+        slug = (
+            markets[0].get("slug") if isinstance(markets, list) and markets and isinstance(markets[0], dict) else None
+        )
+        if isinstance(slug, str) and slug:
+            single = await client.get(f"{settings.gamma_url}/markets/slug/{slug}")
+            if notice := deprecation_notice(single.headers):
+                notices["/markets/slug/{slug}"] = notice
     except httpx2.TransportError as exc:
         return Check(
             "Gamma API",
@@ -195,6 +216,8 @@ async def _check_gamma(settings: Settings, client: httpx2.AsyncClient) -> Check:
             f"cannot reach {url} ({type(exc).__name__})",
             "Check your network, or POLYMARKET_GAMMA_URL if you changed it.",
         )
+    except ValueError:
+        return Check("Gamma API", "fail", f"GET {url} did not answer JSON", "POLYMARKET_GAMMA_URL must point at Gamma.")
     if response.status_code != 200:
         return Check(
             "Gamma API",
@@ -202,7 +225,17 @@ async def _check_gamma(settings: Settings, client: httpx2.AsyncClient) -> Check:
             f"GET {url} answered HTTP {response.status_code}",
             "POLYMARKET_GAMMA_URL must point at https://gamma-api.polymarket.com.",
         )
-    return Check("Gamma API", "ok", f"{settings.gamma_url} reachable")
+    if notices:
+        shown = "; ".join(
+            f"{route}: " + ", ".join(f"{k}: {v}" for k, v in notice.items()) for route, notice in notices.items()
+        )
+        return Check(
+            "Gamma API",
+            "warn",
+            f"{settings.gamma_url} reachable, but Gamma marks routes this server uses as deprecated ({shown})",
+            "Check for a newer polymarket-realtime-mcp release; the server log names every deprecated route it meets.",
+        )
+    return Check("Gamma API", "ok", f"{settings.gamma_url} reachable (keyset and slug routes, no deprecation notice)")
 
 
 def _check_key(
@@ -376,6 +409,23 @@ async def _check_rtds_socket(settings: Settings, timeout_s: float) -> Check:
             "Check that websockets to POLYMARKET_RTDS_WS_URL are not blocked by a proxy/firewall.",
         )
     return Check("RTDS socket", "ok", f"{url}: open")
+
+
+async def _check_sports_socket(settings: Settings, timeout_s: float) -> Check:
+    url = settings.sports_ws_url
+    try:
+        with anyio.fail_after(timeout_s):
+            async with connect(url, open_timeout=timeout_s, compression=None, proxy=_proxy(url), logger=_WS_LOGGER):
+                pass
+    except (TimeoutError, OSError, WebSocketException) as exc:
+        return Check(
+            "sports socket",
+            "warn",  # only the sports scores tool needs it: not a reason to call the setup broken
+            f"{url}: cannot connect ({type(exc).__name__})",
+            "Check that websockets to POLYMARKET_SPORTS_WS_URL are not blocked by a proxy/firewall "
+            "(only subscribe_sports_scores needs it).",
+        )
+    return Check("sports socket", "ok", f"{url}: open")
 
 
 def _check_wallet(settings: Settings, manager: CredentialManager | None) -> Check:

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -56,7 +56,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Channel = Literal["market", "user", "rtds"]
+Channel = Literal["market", "user", "rtds", "sports"]
 ConnectionState = Literal["idle", "connecting", "connected", "backoff", "stopped", "failed"]
 RawTap = Callable[[str, int, "str | bytes"], None]
 """``callback(channel, ts_recv_ns, frame)``; called synchronously for every frame received."""
@@ -89,6 +89,10 @@ class ChannelSpec:
     ping_frame: str = "PING"
     ping_on_open: bool = False
     """Ping right after the initial frames: on an authenticating socket the answer proves the credentials."""
+    answers: Mapping[str, str] = field(default_factory=dict)
+    """Control frame -> text sent back at once, for servers that ping us (sports: ``ping`` -> ``pong``).
+    Such channels set ``ping_interval_s=None`` (we never ping) and ``pong_timeout_s`` is then the
+    longest silence (no heartbeat, no data) before the socket is presumed dead."""
 
     def keepalive(self) -> KeepalivePolicy:
         return KeepalivePolicy(
@@ -168,6 +172,8 @@ class FeedConnection:
         self.unknown = 0
         self.controls = 0
         self.invalid_operations = 0
+        self.answered = 0
+        """Server heartbeats answered (``spec.answers``)."""
         self.opened_at_monotonic: float | None = None
         self.first_event_at_monotonic: float | None = None
         self.disconnected_at_monotonic: float | None = None
@@ -344,6 +350,7 @@ class FeedConnection:
         taps = self._taps
         channel = spec.channel
         on_frame = self._on_frame
+        answers = spec.answers
         async for message in ws:
             ts = clock.time_ns()
             now = clock.monotonic()
@@ -367,6 +374,13 @@ class FeedConnection:
                     self._log_bad(frame, message)
                 elif frame.control == "pong" and not self._healthy and spec.idle_timeout_s is None:
                     self._mark_healthy(now)
+                reply = answers.get(frame.control) if answers else None
+                if reply is not None:
+                    # Answered inline, as soon as it is parsed: the server closes the socket when a pong is late.
+                    await ws.send(reply)
+                    self.answered += 1
+                    if not self._healthy and spec.idle_timeout_s is None:
+                        self._mark_healthy(now)
             if frame.events:
                 self._last_event = now
                 if not self._healthy:

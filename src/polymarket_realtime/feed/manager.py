@@ -34,7 +34,8 @@ from anyio.abc import TaskGroup
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
-from ..errors import AuthError, InvalidInputError, PolymarketRealtimeError, StateError
+from ..errors import AuthError, PolymarketRealtimeError, StateError
+from ..model.conditions import condition_key, normalize_condition_id
 from ..model.events import (
     BestBidAsk,
     BookSnapshot,
@@ -54,8 +55,11 @@ from .backoff import Backoff
 from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .keepalive import Sleep
+from .polybolt_feed import PolyBoltFeed
 from .shards import RefCounts, ShardAssigner
+from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
+from .user_gap import UserGapReconciler, UserRestSource
 
 __all__ = ["STAGGER_S", "USER_REJECTED_ADVICE", "CredentialsProvider", "UserCredentials", "WebSocketManager"]
 
@@ -92,7 +96,7 @@ CredentialsProvider = Callable[[bool], Awaitable[UserCredentials]]
 
 
 class WebSocketManager:
-    """Owns the market shards, the user socket and the RTDS socket.
+    """Owns the market shards, the user socket, the RTDS socket and the PolyBolt sockets (:attr:`polybolt`).
 
     Args:
         settings: endpoints, timings, limits.
@@ -103,6 +107,7 @@ class WebSocketManager:
         clock: monotonic and wall time.
         sleep: the keepalive timers' sleep (with ``clock``, a virtual clock drives the ping cadence in tests;
             reconnect backoff and REST fallbacks use ``anyio.sleep`` regardless).
+        polybolt_sleep: how PolyBolt waits out its reconnect delays (default ``anyio.sleep``; tests record them).
     """
 
     receives_raw_frames = True
@@ -117,6 +122,7 @@ class WebSocketManager:
         rng: random.Random | None = None,
         clock: Clock = SYSTEM_CLOCK,
         sleep: Sleep = anyio.sleep,
+        polybolt_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.books = books
@@ -150,10 +156,27 @@ class WebSocketManager:
         self._user_all = 0
         self._user_conn: FeedConnection | None = None
         self._user_provider: CredentialsProvider | None = None
+        self._user_gap: UserGapReconciler | None = None
+        # The user socket that reconnected and owes a reconciliation once it proves alive (first frame):
+        # a socket closed right after auth (rejected credentials) must not trigger REST reads.
+        self._user_gap_due: FeedConnection | None = None
         # RTDS.
         self._rtds_refs: RefCounts[tuple[str, str]] = RefCounts()
         self._rtds_conn: FeedConnection | None = None
+        # Sports socket (no subscription frame: one connection, opened while anyone wants scores).
+        self._sports_refs = 0
+        self._sports_conn: FeedConnection | None = None
         self._closed_reconnects = 0  # reconnects of connections that were closed since
+        # PolyBolt reference prices (feed/polybolt.py); ``polybolt_sleep`` waits out its reconnect delays.
+        self.polybolt = PolyBoltFeed(
+            settings,
+            spawn=self._spawn,
+            route=self._route_polybolt,
+            taps=self._taps,
+            rng=self._rng,
+            clock=clock,
+            sleep=polybolt_sleep,
+        )
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -167,6 +190,7 @@ class WebSocketManager:
     ) -> bool | None:
         for conn in self._all_connections():
             conn.stop()
+        self.polybolt.stop_all()
         tg, self._tg = self._tg, None
         if tg is None:
             return None
@@ -181,6 +205,8 @@ class WebSocketManager:
     def _all_connections(self) -> list[FeedConnection]:
         conns = list(self._market.values())
         conns.extend(c for c in (self._events_conn, self._user_conn, self._rtds_conn) if c is not None)
+        if self._sports_conn is not None:
+            conns.append(self._sports_conn)
         return conns
 
     def _new_connection(
@@ -315,6 +341,10 @@ class WebSocketManager:
     def set_user_credentials_provider(self, provider: CredentialsProvider | None) -> None:
         self._user_provider = provider
 
+    def set_user_rest(self, source: UserRestSource | None) -> None:
+        """Account reads used to recover what the user socket missed while it was down (None: no recovery)."""
+        self._user_gap = UserGapReconciler(source) if source is not None else None
+
     def user_auth_problem(self) -> str | None:
         """Why the user socket cannot authenticate (with advice), or None when no problem is known."""
         return self._user_conn.auth_problem if self._user_conn is not None else None
@@ -349,10 +379,8 @@ class WebSocketManager:
 
     async def subscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
         """Watch the account's orders/trades in these markets (empty = all markets). Ref-counted."""
-        ids = list(dict.fromkeys(condition_ids))
-        for cid in ids:
-            if not protocol.is_condition_id(cid):
-                raise InvalidInputError(f"{cid!r} is not a condition id (0x followed by 64 hex characters).")
+        # The user channel takes the CLOB's 64-hex form; a 62-hex V2 id is padded here.
+        ids = list(dict.fromkeys(normalize_condition_id(cid) for cid in condition_ids))
         if self._user_provider is None:
             raise AuthError(
                 "The user channel needs API credentials: set POLYGON_PRIVATE_KEY (credentials are derived) or "
@@ -376,7 +404,7 @@ class WebSocketManager:
                 await conn.send(protocol.user_subscribe_frame(fresh))
 
     async def unsubscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
-        ids = list(dict.fromkeys(condition_ids))
+        ids = list(dict.fromkeys(condition_key(cid) for cid in condition_ids))
         async with self._lock:
             if not ids:
                 if self._user_all == 0:
@@ -481,20 +509,69 @@ class WebSocketManager:
         subs = sorted(self._rtds_refs.wanted())
         return [protocol.rtds_subscribe_frame(subs)] if subs else []
 
+    # --- PolyBolt reference prices ------------------------------------------------------------------
+
+    def set_polybolt_credentials_provider(self, provider: CredentialsProvider | None) -> None:
+        """The L2 trio for PolyBolt's ``auth`` frame (the user channel's provider fits)."""
+        self.polybolt.provider = provider
+
+    async def subscribe_reference_prices(self, keys: Iterable[str]) -> list[str]:
+        """Hold reference-price subscriptions (``"crypto:btcusd"`` keys, ref-counted); AuthError without credentials."""
+        return await self.polybolt.subscribe(keys)
+
+    async def unsubscribe_reference_prices(self, keys: Iterable[str]) -> list[str]:
+        return await self.polybolt.unsubscribe(keys)
+
+    def _route_polybolt(self, event: Any) -> None:
+        self.stats.count_type(event.type)
+        if event.type != "feed_status":
+            self.stats.record_events(1)
+        self.router.route(event)
+
+    # --- sports ---------------------------------------------------------------------------------
+
+    async def subscribe_sports(self) -> None:
+        """Receive every game update of the sports socket (ref-counted; filtering is local)."""
+        async with self._lock:
+            self._sports_refs += 1
+            if self._sports_conn is None:
+                spec = sports_spec(self.settings)
+                refs = lambda: self._sports_refs  # noqa: E731 - status shows the holders as "assets"
+                self._sports_conn = self._new_connection(SPORTS_CONNECTION_ID, spec, no_initial_frames, assets=refs)
+
+    async def unsubscribe_sports(self) -> None:
+        async with self._lock:
+            if self._sports_refs == 0:
+                return
+            self._sports_refs -= 1
+            if self._sports_refs == 0 and self._sports_conn is not None:
+                self._close_connection(self._sports_conn)
+                self._sports_conn = None
+
     # --- the pipeline ---------------------------------------------------------------------------
 
     def _on_frame(self, conn: FeedConnection, frame: ParsedFrame, ts_recv_ns: int) -> None:
         stats = self.stats
         stats.record_frame(frame)
+        if self._user_gap_due is conn and self._user_gap is not None:
+            self._user_gap_due = None
+            self._spawn(self._reconcile_user, conn, self._user_gap)
         events = frame.events
         if not events:
             return
         if conn.spec.channel != "market":
             route = self.router.route
+            gap = self._user_gap if conn.spec.channel == "user" else None
+            delivered = 0
             for event in events:
+                if gap is not None:
+                    if gap.duplicate(event):
+                        continue
+                    gap.observe(event)
                 stats.count_type(event.type)
                 route(event)
-            stats.record_events(len(events))
+                delivered += 1
+            stats.record_events(delivered)
             return
         wanted = self._wanted
         awaiting = self._awaiting
@@ -554,6 +631,8 @@ class WebSocketManager:
         elif conn.connection_id in self._recovering:
             self._recovering.discard(conn.connection_id)
             self._status(conn, "resynced", "reconnected", ())
+            if conn.spec.channel == "user" and self._user_gap is not None:
+                self._user_gap_due = conn
 
     async def _reconcile_shard(self, conn: FeedConnection, shard_id: int) -> None:
         """Send operation frames for assets added or removed while the shard's socket was connecting."""
@@ -584,6 +663,8 @@ class WebSocketManager:
             return
         if assets:
             self.books.mark_stale(assets, reason)
+        if conn.spec.channel == "user" and self._user_gap is not None:
+            self._user_gap.disconnected(self._clock.time_ns() / 1e9)
         self._recovering.add(conn.connection_id)
         self._status(conn, "stale" if assets else "disconnected", reason, assets)
 
@@ -702,10 +783,41 @@ class WebSocketManager:
         finally:
             self._resyncing = False
 
+    async def _reconcile_user(self, conn: FeedConnection, gap: UserGapReconciler) -> None:
+        """After a user-socket reconnect: emit the order/trade changes the socket did not replay."""
+        markets = None if self._user_all else sorted(self._user_refs.wanted())
+        try:
+            events = await gap.reconcile(markets, self._clock.time_ns())
+        except PolymarketRealtimeError as exc:
+            gap.errors += 1
+            self.stats.rest_errors += 1
+            logger.warning("%s: could not re-read orders and trades after reconnecting: %s", conn.connection_id, exc)
+            return
+        except Exception:
+            # A bug here must not take the feed's task group (and every socket) down with it.
+            gap.errors += 1
+            logger.exception("%s: user-channel gap reconciliation failed", conn.connection_id)
+            return
+        for event in events:
+            self.stats.count_type(event.type)
+            self.router.route(event)
+        self.stats.record_events(len(events))
+        if events:
+            logger.info(
+                "%s: %d order/trade change(s) made while disconnected, recovered over REST",
+                conn.connection_id,
+                len(events),
+            )
+
     # --- control and status ---------------------------------------------------------------------
 
-    async def force_reconnect(self, channel: Literal["market", "user", "rtds"] = "market") -> int:
+    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "polybolt", "sports"] = "market") -> int:
         """Drop the channel's sockets into their reconnect loops; returns how many were dropped."""
+        if channel == "polybolt":
+            pconns = list(self.polybolt.connections.values())
+            for pconn in pconns:
+                pconn.force_reconnect("reconnect requested for the polybolt channel")
+            return len(pconns)
         conns = [c for c in self._all_connections() if c.spec.channel == channel]
         for conn in conns:
             conn.force_reconnect(f"reconnect requested for the {channel} channel")
@@ -745,25 +857,38 @@ class WebSocketManager:
         return self._asset_refs.wanted()
 
     def reconnect_count(self) -> int:
-        return self._closed_reconnects + sum(c.reconnects for c in self._all_connections())
+        return (
+            self._closed_reconnects
+            + sum(c.reconnects for c in self._all_connections())
+            + self.polybolt.reconnect_count()
+        )
 
     def status(self) -> dict[str, Any]:
-        """``{"connections": {market, user, rtds}, "statistics": {...}}`` for ``get_realtime_status``."""
+        """``{"connections": {market, user, rtds, polybolt, sports}, "statistics": {...}}`` (status tool)."""
         market = [*self._market.values(), *([self._events_conn] if self._events_conn else [])]
         connections = {
             "market": _aggregate(self.settings.market_ws_url, market, len(self._asset_refs)),
             "user": _aggregate(self.settings.user_ws_url, [self._user_conn] if self._user_conn else [], None),
             "rtds": _aggregate(self.settings.rtds_ws_url, [self._rtds_conn] if self._rtds_conn else [], None),
+            "polybolt": self.polybolt.status(),
+            "sports": _aggregate(self.settings.sports_ws_url, [self._sports_conn] if self._sports_conn else [], None),
         }
         states = {c.connection_id: c.state for c in self._all_connections()}
-        return {
-            "connections": connections,
-            "statistics": self.stats.snapshot(
-                reconnect_count=self.reconnect_count(),
-                dropped_events=self.router.sink_dropped,
-                connections=states,
-            ),
-        }
+        states.update({c.connection_id: c.state for c in self.polybolt.connections.values()})
+        statistics = self.stats.snapshot(
+            reconnect_count=self.reconnect_count(),
+            dropped_events=self.router.sink_dropped,
+            connections=states,
+        )
+        gap = self._user_gap
+        if gap is not None and gap.reconciliations:
+            statistics["user_gap"] = {
+                "reconciliations": gap.reconciliations,
+                "recovered_events": gap.recovered,
+                "duplicates_dropped": gap.duplicates_dropped,
+                "errors": gap.errors,
+            }
+        return {"connections": connections, "statistics": statistics}
 
 
 def _aggregate(url: str, conns: list[FeedConnection], assets: int | None) -> dict[str, Any]:

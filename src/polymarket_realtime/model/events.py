@@ -37,7 +37,9 @@ __all__ = [
     "MarketResolved",
     "NewMarket",
     "PriceChange",
+    "ReferencePrice",
     "Side",
+    "SportsScore",
     "TickSizeChange",
     "UserOrder",
     "UserTrade",
@@ -164,6 +166,8 @@ class UserOrder(_Event, frozen=True, tag="user_order"):
     outcome: str = ""
     order_type: str = ""
     created_at_ms: int = 0
+    source: Literal["ws", "rest_reconcile"] = "ws"
+    """``rest_reconcile``: read over REST after a user-socket reconnect (a change the socket did not replay)."""
 
 
 class MakerOrder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -194,6 +198,8 @@ class UserTrade(_Event, frozen=True, tag="user_trade"):
     transaction_hash: str = ""
     taker_order_id: str = ""
     maker_orders: tuple[MakerOrder, ...] = ()
+    source: Literal["ws", "rest_reconcile"] = "ws"
+    """``rest_reconcile``: read over REST after a user-socket reconnect (a change the socket did not replay)."""
 
 
 # --- RTDS ----------------------------------------------------------------------------------
@@ -212,6 +218,28 @@ class EquityPrice(_Event, frozen=True, tag="equity_price"):
     value: Decimal
 
 
+class ReferencePrice(_Event, frozen=True, tag="reference_price"):
+    """One PolyBolt reference price point (crypto, equity, or their 60 s TWAPs): one type for all four.
+
+    ``value`` is the exact ``full_accuracy_value`` string as a Decimal (never the float ``value``);
+    ``ts_event_ms`` is the point's own timestamp. ``snapshot`` marks points that came in the one snapshot
+    sent after each (re)subscription (the preceding ~2 minutes); live points have it False.
+    """
+
+    type: ClassVar[str] = "reference_price"
+    symbol: str
+    """Lowercase PolyBolt symbol, e.g. ``btcusd``, ``aapl``, ``eurusd``."""
+    channel: Literal["crypto", "equity", "crypto_twap", "equity_twap"]
+    value: Decimal
+    source: str
+    """The producer named by the venue (``pyth``, ``chainlink``, ``massive``...)."""
+    snapshot: bool = False
+    window_seconds: int | None = None
+    """60 on the TWAP channels, None on spot."""
+    is_carried_forward: bool = False
+    """Equity only: the value is carried over from the last session (market closed)."""
+
+
 class Comment(_Event, frozen=True, tag="comment"):
     type: ClassVar[str] = "comment"
     kind: str
@@ -224,6 +252,38 @@ class Comment(_Event, frozen=True, tag="comment"):
     reaction_type: str = ""
 
 
+# --- sports socket -----------------------------------------------------------------------------
+
+
+class SportsScore(_Event, frozen=True, tag="sports_score"):
+    """One game update from the sports socket (WEBSOCKET_INTEGRATION.md, "Sports socket").
+
+    The socket has two documented shapes, one keyed by a numeric ``gameId`` (with league and teams), one
+    keyed by ``slug``; ``game_key`` is the ``gameId`` as a string when present, else the slug. ``status`` and
+    ``period`` are kept as the venue's strings (their vocabularies differ per sport and change over time).
+    ``home_score``/``away_score`` are ``score`` split on its first ``-`` (empty when the venue sent none).
+    """
+
+    type: ClassVar[str] = "sports_score"
+    game_key: str
+    game_id: str = ""
+    slug: str = ""
+    league: str = ""
+    home_team: str = ""
+    away_team: str = ""
+    score: str = ""
+    home_score: str = ""
+    away_score: str = ""
+    status: str = ""
+    period: str = ""
+    elapsed: str = ""
+    live: bool | None = None
+    ended: bool | None = None
+    turn: str = ""
+    finished_ms: int = 0
+    """When the game finished (Unix ms; 0 = not given)."""
+
+
 # --- ours ----------------------------------------------------------------------------------
 
 
@@ -231,9 +291,11 @@ class FeedStatus(_Event, frozen=True, tag="feed_status"):
     """A connection changed state. ``asset_ids`` lists the books it affects (stale or fresh again)."""
 
     type: ClassVar[str] = "feed_status"
-    channel: Literal["market", "user", "rtds"]
+    channel: Literal["market", "user", "rtds", "polybolt", "sports"]
     connection_id: str
-    state: Literal["connecting", "connected", "disconnected", "stale", "resynced"]
+    state: Literal["connecting", "connected", "disconnected", "stale", "resynced", "lossy", "auth_failed", "failed"]
+    """``lossy``: PolyBolt frames were lost (``seq`` gap or ``dropped``); ``auth_failed``: credentials missing or
+    refused (``detail`` says which and what to do); ``failed``: stopped for good (e.g. a policy close)."""
     detail: str = ""
     asset_ids: tuple[str, ...] = ()
 
@@ -250,7 +312,9 @@ Event = (
     | UserTrade
     | CryptoPrice
     | EquityPrice
+    | ReferencePrice
     | Comment
+    | SportsScore
     | FeedStatus
 )
 
@@ -266,7 +330,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "user_trade",
     "crypto_price",
     "equity_price",
+    "reference_price",
     "comment",
+    "sports_score",
     "feed_status",
 )
 

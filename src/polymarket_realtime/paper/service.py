@@ -402,6 +402,11 @@ class PaperService(EventReactions):
                 info = await self._markets.get_market(ref)
             except NotFoundError:
                 raise NotFoundError(f"Unknown market {ref!r}. Use search_markets to find one.") from None
+            if not info.outcomes:
+                raise InvalidInputError(
+                    f"market {ref!r} is not streamable yet: {info.unsupported_reason or 'it has no outcome ids'}; "
+                    "pick another market (search_markets)."
+                )
             for outcome in info.outcomes:
                 self._market_info[outcome.token_id] = info
                 tokens[outcome.token_id] = None

@@ -1,4 +1,6 @@
-"""``polymarket-realtime-mcp record --tokens ... | --markets ... [--rtds TOPIC[:TYPE] ...] --out FILE``.
+"""``polymarket-realtime-mcp record --tokens ... | --markets ... | --reference CH:SYM ... | --sports --out F``.
+
+``--rtds TOPIC[:TYPE]`` adds RTDS topics.
 
 Connects to the venue (or whatever ``POLYMARKET_*_URL`` points at), subscribes the tokens, and streams
 every raw frame to ``FILE`` until ``--duration`` seconds passed or Ctrl-C / SIGTERM; the file is closed
@@ -9,6 +11,7 @@ shows frames, bytes and drops.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import sys
@@ -34,6 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument(
         "--rtds", nargs="+", default=[], metavar="TOPIC[:TYPE]", help="RTDS topics, e.g. crypto_prices:update"
     )
+    what.add_argument(
+        "--reference",
+        nargs="+",
+        default=[],
+        metavar="CHANNEL:SYMBOL",
+        help="PolyBolt reference prices, e.g. crypto:btcusd equity:aapl (needs API credentials)",
+    )
+    what.add_argument("--sports", action="store_true", help="the sports socket's game updates (every game)")
     parser.add_argument("--out", type=Path, default=None, help=f"output file (*{SUFFIX}); default in data_dir")
     parser.add_argument("--name", default="", help="recording name (used for the default file name)")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
@@ -50,6 +61,18 @@ def _rtds(specs: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def _reference(specs: list[str]) -> list[str]:
+    """``channel:symbol[:provider]`` specs -> validated feed keys (InvalidInputError names a bad one)."""
+    from ..server.tools_reference import reference_keys
+
+    keys: list[str] = []
+    for spec in specs:
+        channel, _, rest = spec.partition(":")
+        symbol, _, provider = rest.partition(":")
+        keys.extend(reference_keys([symbol], channel, provider or None))
+    return keys
+
+
 async def record(
     settings: Settings,
     *,
@@ -57,6 +80,8 @@ async def record(
     markets: list[str],
     rtds: list[tuple[str, str]],
     out: Path | None,
+    reference: list[str] | None = None,
+    sports: bool = False,
     name: str = "",
     duration_s: float | None = None,
     max_part_bytes: int = 64 << 20,
@@ -66,6 +91,7 @@ async def record(
     from ..feed.books import BookStore
     from ..feed.manager import WebSocketManager
     from ..routing.router import EventRouter
+    from ..server.polybolt_credentials import install_polybolt_credentials
     from ..venues.polymarket.gamma import GammaClient
     from ..venues.polymarket.rest import ClobRestClient
 
@@ -76,6 +102,7 @@ async def record(
     async with (
         ClobRestClient(settings) as rest,
         GammaClient(settings) as gamma,
+        contextlib.AsyncExitStack() as stack,  # the credentials' HTTP client outlives the sockets
         WebSocketManager(settings, books=books, router=router, clob_rest=rest) as manager,
         anyio.create_task_group() as tg,
     ):
@@ -88,7 +115,11 @@ async def record(
             source=settings.market_ws_url.split("?", 1)[0],
         )
         await service.start(tg)
-        info = await service.start_recording(tokens, markets, name, rtds=rtds, path=out)
+        if reference:
+            await install_polybolt_credentials(settings, manager, stack)
+        info = await service.start_recording(
+            tokens, markets, name, rtds=rtds, reference=reference or (), path=out, sports=sports
+        )
         print(f"recording {len(info.token_ids)} tokens to {info.path}", file=sys.stderr)
         stop = anyio.Event()
 
@@ -126,8 +157,13 @@ def run(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     configure_logging(settings)
-    if not (args.tokens or args.markets or args.rtds):
-        print("record: give --tokens, --markets and/or --rtds", file=sys.stderr)
+    if not (args.tokens or args.markets or args.rtds or args.reference or args.sports):
+        print("record: give --tokens, --markets, --rtds, --reference and/or --sports", file=sys.stderr)
+        return 2
+    try:
+        reference = _reference(args.reference)
+    except PolymarketRealtimeError as exc:
+        print(f"record: {exc}", file=sys.stderr)
         return 2
     try:
         final = anyio.run(
@@ -136,7 +172,9 @@ def run(args: argparse.Namespace) -> int:
                 tokens=args.tokens,
                 markets=args.markets,
                 rtds=_rtds(args.rtds),
+                reference=reference,
                 out=args.out,
+                sports=args.sports,
                 name=args.name,
                 duration_s=args.duration,
                 max_part_bytes=int(args.max_part_mb * (1 << 20)),

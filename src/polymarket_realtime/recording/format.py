@@ -11,9 +11,10 @@ Contract:
 
 * Every line is one JSON value. A frame line is an array ``[ts_recv_ns, channel, data]``; a binary
   frame (rare) is ``[ts_recv_ns, channel, base64, true]``. Header and footer lines are objects.
-* ``data`` is the frame **exactly as received** (text), ``channel`` is ``market``, ``user``, ``rtds``
-  or ``snapshot`` (a synthetic ``book`` frame written at start when the book was already live, because
-  a shared socket does not send a second initial dump), ``ts_recv_ns`` the local wall-clock receive time.
+* ``data`` is the frame **exactly as received** (text), ``channel`` is ``market``, ``user``, ``rtds``,
+  ``sports`` (game updates; the server's ``ping`` heartbeats are not kept) or ``snapshot`` (a synthetic
+  ``book`` frame written at start when the book was already live, because a shared socket does not send
+  a second initial dump), ``ts_recv_ns`` the local wall-clock receive time.
 * Each flush writes one complete gzip member (with its own CRC), so a crash mid-write damages only the
   last member: every earlier member stays readable. ``zcat file`` prints plain JSON lines.
 * Readers verify each member's CRC before yielding any of its lines (see :mod:`.reader`).
@@ -22,12 +23,15 @@ Contract:
 from __future__ import annotations
 
 import base64
+import json
 import re
 import zlib
 from pathlib import Path
 from typing import Final
 
 import msgspec
+
+from ..venues.polymarket import polybolt
 
 __all__ = [
     "FORMAT_NAME",
@@ -85,6 +89,10 @@ class RecordingHeader(msgspec.Struct, kw_only=True, omit_defaults=True):
     token_ids: list[str] = msgspec.field(default_factory=list)
     market_ids: list[str] = msgspec.field(default_factory=list)
     rtds: list[dict[str, str]] = msgspec.field(default_factory=list)
+    reference: list[str] = msgspec.field(default_factory=list)
+    """PolyBolt reference-price subscriptions (``"crypto:btcusd"``...); their frames have channel ``polybolt``."""
+    sports: bool = False
+    """The recording holds the sports socket's game updates."""
     markets: list[dict[str, object]] = msgspec.field(default_factory=list)
     source: str = ""
     """Where the frames came from (the market socket URL with any query string removed)."""
@@ -182,6 +190,8 @@ class FrameFilter:
         market_ids: keep market frames mentioning any of these condition ids.
         rtds_topics: keep RTDS frames of these topics (``"*"`` keeps all RTDS frames).
         keep_all_market: keep every market-channel data frame (no token filter).
+        reference: keep PolyBolt data frames of these ``"channel:symbol[:provider]"`` keys.
+        keep_sports: keep the sports socket's game updates (never its ``ping`` heartbeats).
     """
 
     def __init__(
@@ -191,10 +201,19 @@ class FrameFilter:
         rtds_topics: frozenset[str] | set[str] = frozenset(),
         *,
         keep_all_market: bool = False,
+        reference: frozenset[str] | set[str] = frozenset(),
+        keep_sports: bool = False,
     ) -> None:
         self.keys = frozenset(token_ids) | frozenset(market_ids)
         self.rtds_topics = frozenset(rtds_topics)
         self.keep_all_market = keep_all_market
+        # PolyBolt frames are matched on (channel, symbol); acks are skipped (nothing to replay).
+        self.reference = frozenset(
+            (polybolt.CHANNELS[k.split(":")[0]], k.split(":")[1])
+            for k in reference
+            if k.split(":")[0] in polybolt.CHANNELS
+        )
+        self.keep_sports = keep_sports
 
     def __call__(self, channel: str, frame: str | bytes) -> bool:
         text = frame if isinstance(frame, str) else frame.decode("utf-8", "replace")
@@ -205,10 +224,28 @@ class FrameFilter:
         if channel == "user":
             # User frames carry the account's API key (``owner``): credentials never go to disk.
             return False
+        if channel == "sports":
+            return self.keep_sports and stripped[:1] in ("{", "[")
         if channel == "rtds":
             if not self.rtds_topics:
                 return False
             return "*" in self.rtds_topics or bool(self.rtds_topics.intersection(_TOPIC_RE.findall(text)))
+        if channel == "polybolt":
+            return bool(self.reference) and _polybolt_series(text) in self.reference
         if channel == "market" and self.keep_all_market:
             return True
         return not self.keys.isdisjoint(frame_keys(text))
+
+
+def _polybolt_series(text: str) -> tuple[str, str] | None:
+    """(wire channel, symbol) of a PolyBolt data envelope; None for acks and anything else."""
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict) or "op" in obj:
+        return None
+    payload = obj.get("payload")
+    if not isinstance(payload, dict):
+        return None
+    return str(obj.get("channel", "")), str(payload.get("symbol", "")).lower()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,10 @@ class RecordingFeed(Protocol):
     def add_raw_tap(self, callback: Callable[[str, int, str | bytes], None]) -> Any: ...
     async def subscribe_rtds(self, topic: str, type: str = "*") -> Any: ...
     async def unsubscribe_rtds(self, topic: str, type: str = "*") -> Any: ...
+    async def subscribe_reference_prices(self, keys: Iterable[str]) -> Any: ...
+    async def unsubscribe_reference_prices(self, keys: Iterable[str]) -> Any: ...
+    async def subscribe_sports(self) -> Any: ...
+    async def unsubscribe_sports(self) -> Any: ...
 
 
 class MarketResolver(Protocol):
@@ -123,6 +127,8 @@ class _Active:
     market_ids: list[str]
     started_ns: int
     rtds: list[tuple[str, str]]
+    reference: list[str] = field(default_factory=list)
+    sports: bool = False
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     done: anyio.Event = field(default_factory=anyio.Event)
 
@@ -187,12 +193,15 @@ class RecordingService:
         name: str = "",
         *,
         rtds: Sequence[tuple[str, str]] = (),
+        reference: Sequence[str] = (),
         path: Path | None = None,
+        sports: bool = False,
     ) -> RecordingInfo:
         """Start recording ``token_ids`` plus every token of ``market_ids`` (condition ids or slugs).
 
-        ``rtds`` adds RTDS ``(topic, type)`` subscriptions; ``path`` picks the file (``<id>.jsonl.gz``)
-        instead of a generated name in the recordings directory.
+        ``rtds`` adds RTDS ``(topic, type)`` subscriptions, ``reference`` PolyBolt keys (``"crypto:btcusd"``);
+        ``path`` picks the file (``<id>.jsonl.gz``) instead of a generated name in the recordings directory;
+        ``sports`` adds the sports socket's game updates.
 
         Raises:
             InvalidInputError: nothing to record.
@@ -214,11 +223,16 @@ class RecordingService:
             if self._markets is None:
                 raise InvalidInputError("market_ids need the Gamma client; pass token_ids instead")
             info = await self._markets.get_market(ref)
+            if not info.outcomes:
+                raise InvalidInputError(
+                    f"market {ref!r} is not streamable yet: {info.unsupported_reason or 'it has no outcome ids'}"
+                )
             conditions.append(info.condition_id)
             metadata.append(info.to_dict())
             tokens.extend(info.token_ids)
         tokens = list(dict.fromkeys(tokens))
-        if not tokens and not rtds:
+        reference = list(dict.fromkeys(reference))
+        if not tokens and not rtds and not reference and not sports:
             raise InvalidInputError("give at least one token id or market id to record")
         now = self._clock.time_ns()
         directory = self.directory if path is None else path.parent
@@ -238,20 +252,24 @@ class RecordingService:
             token_ids=tokens,
             market_ids=conditions,
             rtds=[{"topic": t, "type": k} for t, k in rtds],
+            reference=reference,
+            sports=sports,
             markets=metadata,
             source=self._source,
         )
         writer = await anyio.to_thread.run_sync(
             lambda: RecordingWriter(directory, header, max_part_bytes=self._max_part_bytes, clock=self._clock)
         )
-        keep = FrameFilter(set(tokens), set(conditions), {t for t, _ in rtds})
+        keep = FrameFilter(
+            set(tokens), set(conditions), {t for t, _ in rtds}, reference=set(reference), keep_sports=sports
+        )
         recorder = Recorder(writer, frame_filter=keep, flush_interval_s=self._flush_interval_s, clock=self._clock)
         # Books that are already live get no new initial dump from a shared socket: write them first.
         for token in tokens:
             book = self._books.get(token)
             if book is not None and _live(book):
                 recorder.tap("snapshot", now, book_frame(book))
-        active = _Active(recorder, name, tokens, conditions, now, list(rtds))
+        active = _Active(recorder, name, tokens, conditions, now, list(rtds), reference, sports)
         self._active[recording_id] = active
         self._task_group.start_soon(self._run, recording_id, active)
         try:
@@ -259,6 +277,10 @@ class RecordingService:
                 await self._feed.subscribe_assets(tokens)
             for topic, kind in rtds:
                 await self._feed.subscribe_rtds(topic, kind)
+            if reference:
+                await self._feed.subscribe_reference_prices(reference)
+            if sports:
+                await self._feed.subscribe_sports()
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await self.stop_recording(recording_id)
@@ -311,6 +333,10 @@ class RecordingService:
                 await self._feed.unsubscribe_assets(active.token_ids)
             for topic, kind in active.rtds:
                 await self._feed.unsubscribe_rtds(topic, kind)
+            if active.reference:
+                await self._feed.unsubscribe_reference_prices(active.reference)
+            if active.sports:
+                await self._feed.unsubscribe_sports()
         info = self._info_active(recording_id, active)
         info.state = "stopped"
         logger.info("recording %s stopped: %s frames", recording_id, info.frames)

@@ -256,6 +256,36 @@ class RedisFeedBackend:
                 self._leave_channel("rtds")
             await self._interest_changed()
 
+    async def subscribe_reference_prices(self, keys: Iterable[str]) -> list[str]:
+        """PolyBolt keys; the feed process authenticates with its own account credentials."""
+        ids = list(dict.fromkeys(keys))
+        new = [k for k in ids if self.wants.reference[k] == 0]
+        if self.wants.add_reference(ids):
+            self._join_channel("polybolt")
+            await self._interest_changed()
+        return new
+
+    async def unsubscribe_reference_prices(self, keys: Iterable[str]) -> list[str]:
+        gone = self.wants.remove_reference(keys)
+        if gone:
+            if not self.wants.reference:
+                self._leave_channel("polybolt")
+            await self._interest_changed()
+        return gone
+
+    def set_polybolt_credentials_provider(self, provider: CredentialsProvider | None) -> None:
+        """Ignored: in shared-feed mode the feed process holds the account credentials."""
+
+    async def subscribe_sports(self) -> None:
+        if self.wants.add_sports():
+            self._join_channel("sports")
+            await self._interest_changed()
+
+    async def unsubscribe_sports(self) -> None:
+        if self.wants.remove_sports():
+            self._leave_channel("sports")
+            await self._interest_changed()
+
     async def subscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
         """The feed process's account, in these markets (empty = all markets). Ref-counted."""
         if self.wants.add_user(condition_ids):
@@ -282,7 +312,7 @@ class RedisFeedBackend:
 
         return remove
 
-    async def force_reconnect(self, channel: Literal["market", "user", "rtds"] = "market") -> int:
+    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "polybolt", "sports"] = "market") -> int:
         """Drop and re-establish the Redis link (the upstream sockets belong to the feed process)."""
         self._link_down(ConnectionError(f"reconnect requested ({channel})"))
         return 1
@@ -512,6 +542,8 @@ class RedisFeedBackend:
             "market": conn(len(self._assets)),
             "user": conn(len(self.wants.user)) if self.wants.wants_user else {"state": "idle", "url": ""},
             "rtds": conn(len(self.wants.rtds)) if self.wants.rtds else {"state": "idle", "url": ""},
+            "polybolt": conn(len(self.wants.reference)) if self.wants.reference else {"state": "idle", "url": ""},
+            "sports": conn(self.wants.sports) if self.wants.sports else {"state": "idle", "url": ""},
             "redis": conn(len(self.reader.cursors)),
         }
         statistics = self.stats.snapshot(

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import anyio
+import httpx2
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
@@ -36,6 +37,7 @@ from ..errors import PolymarketRealtimeError
 from ..feed.books import BookStore
 from ..feed.manager import WebSocketManager
 from ..routing.router import EventRouter
+from ..venues.polymarket.ratelimit import RateLimitedTransport
 from ..venues.polymarket.rest import ClobRestClient
 from .ha import RedisLock, new_owner_token
 from .keys import DEFAULT_PREFIX, Keys
@@ -139,6 +141,11 @@ class FeedProcess:
         try:
             async with (
                 ClobRestClient(self.settings) as clob,
+                # Account reads (user-channel credentials and gap recovery), on the shared rate limits.
+                httpx2.AsyncClient(
+                    timeout=self.settings.http_timeout_s,
+                    transport=RateLimitedTransport("clob", self.settings.clob_url),
+                ) as account_http,
                 WebSocketManager(self.settings, books=books, router=router, clob_rest=clob) as manager,
             ):
                 sink = router.add_sink("redis-publisher", self.sink_capacity)
@@ -152,7 +159,7 @@ class FeedProcess:
                     maxlen_channel=self.maxlen_channel,
                 )
                 self.manager, self.publisher = manager, publisher
-                self._install_credentials(manager)
+                self._install_credentials(manager, account_http)
                 self._set_role("leader")
                 try:
                     async with anyio.create_task_group() as tg:
@@ -166,12 +173,14 @@ class FeedProcess:
         finally:
             self.manager = None
 
-    def _install_credentials(self, manager: WebSocketManager) -> None:
-        """The user channel (if any server leases it) runs with this process's account credentials."""
+    def _install_credentials(self, manager: WebSocketManager, http: httpx2.AsyncClient) -> None:
+        """The user channel (if any server leases it) runs with this process's account credentials; after a
+        user-socket reconnect the same credentials re-read the account to recover what the gap hid."""
         from ..auth.credentials import CredentialManager
+        from ..venues.polymarket.user_rest import UserRestClient
 
         try:
-            credentials = CredentialManager(self.settings)
+            credentials = CredentialManager(self.settings, http=http)
         except PolymarketRealtimeError as exc:
             log.warning("user channel disabled in the feed process: %s", exc)
             return
@@ -181,6 +190,8 @@ class FeedProcess:
                 return await credentials.get(refresh=refresh)
 
             manager.set_user_credentials_provider(provide)
+            manager.set_polybolt_credentials_provider(provide)  # PolyBolt takes the same L2 trio
+            manager.set_user_rest(UserRestClient(self.settings.clob_url, credentials, http))
 
     async def _keep_lock(self) -> None:
         while True:
@@ -220,6 +231,8 @@ class FeedProcess:
         have = self.interest
         assets, market_events = set(have.assets), have.market_events
         user, user_all, rtds = set(have.user_markets), have.user_all, set(have.rtds)
+        reference = set(have.reference)
+        sports = have.sports
         try:
             if add := sorted(want.assets - assets):
                 await manager.subscribe_assets(add)
@@ -241,6 +254,18 @@ class FeedProcess:
             for topic, kind in sorted(rtds - want.rtds) if not keep else ():
                 await manager.unsubscribe_rtds(topic, kind)
                 rtds.discard((topic, kind))
+            if add := sorted(want.reference - reference):
+                await manager.subscribe_reference_prices(add)
+                reference.update(add)
+            if not keep and (drop := sorted(reference - want.reference)):
+                await manager.unsubscribe_reference_prices(drop)
+                reference.difference_update(drop)
+            if want.sports and not sports:
+                await manager.subscribe_sports()
+                sports = True
+            elif sports and not want.sports and not keep:
+                await manager.unsubscribe_sports()
+                sports = False
             if add := sorted(want.user_markets - user):
                 await manager.subscribe_user_markets(add)
                 user.update(add)
@@ -265,6 +290,8 @@ class FeedProcess:
                 user_markets=frozenset(user),
                 user_all=user_all,
                 rtds=frozenset(rtds),
+                reference=frozenset(reference),
+                sports=sports,
             )
 
     def status(self) -> dict[str, object]:
@@ -276,6 +303,8 @@ class FeedProcess:
                 "assets": len(self.interest.assets),
                 "market_events": self.interest.market_events,
                 "rtds": sorted(f"{t}:{k}" for t, k in self.interest.rtds),
+                "reference_prices": len(self.interest.reference),
+                "sports": self.interest.sports,
             },
             "publisher": self.publisher.stats() if self.publisher is not None else None,
         }

@@ -7,7 +7,9 @@ Every key starts with a namespace prefix (default ``pmrt:``) so one Redis can ho
   tick_size_change, best_bid_ask) plus book-only copies of ``feed_status`` for that token;
 * ``{p}stream:market_events``     new_market / market_resolved (the market channel's custom features);
 * ``{p}stream:user``              user_order / user_trade (the account the feed process is logged in as);
-* ``{p}stream:rtds``              crypto_price / equity_price / comment;
+* ``{p}stream:rtds``              crypto_price / equity_price / comment (legacy RTDS events);
+* ``{p}stream:polybolt``          reference_price (PolyBolt);
+* ``{p}stream:sports``            sports_score (every game update of the sports socket);
 * ``{p}stream:status``            every ``feed_status`` once, with all the tokens it affects;
 * ``{p}lastbook:{token_id}``      stream id of the newest ``book`` entry of that token's stream;
 * ``{p}leases`` (set) + ``{p}lease:{server_id}`` (JSON, PX TTL)  what each live server wants;
@@ -43,6 +45,8 @@ _CHANNEL_OF_TYPE: Final = {
     "crypto_price": "rtds",
     "equity_price": "rtds",
     "comment": "rtds",
+    "reference_price": "polybolt",
+    "sports_score": "sports",
     "feed_status": "status",
 }
 

@@ -35,6 +35,10 @@ class Interest(msgspec.Struct, frozen=True, kw_only=True):
     user_all: bool = False
     """The account's orders/trades in every market (an empty market list at the venue)."""
     rtds: frozenset[tuple[str, str]] = frozenset()
+    reference: frozenset[str] = frozenset()
+    """PolyBolt reference-price keys (``"crypto:btcusd"``...)."""
+    sports: bool = False
+    """Game updates of the sports socket (one socket, no filter upstream)."""
 
     def union(self, other: Interest) -> Interest:
         return Interest(
@@ -43,11 +47,21 @@ class Interest(msgspec.Struct, frozen=True, kw_only=True):
             user_markets=self.user_markets | other.user_markets,
             user_all=self.user_all or other.user_all,
             rtds=self.rtds | other.rtds,
+            reference=self.reference | other.reference,
+            sports=self.sports or other.sports,
         )
 
     @property
     def empty(self) -> bool:
-        return not (self.assets or self.market_events or self.user_markets or self.user_all or self.rtds)
+        return not (
+            self.assets
+            or self.market_events
+            or self.user_markets
+            or self.user_all
+            or self.rtds
+            or self.reference
+            or self.sports
+        )
 
 
 class _Lease(msgspec.Struct, frozen=True, kw_only=True):

@@ -24,6 +24,8 @@ class Wants:
         self.rtds: Counter[tuple[str, str]] = Counter()
         self.user: Counter[str] = Counter()
         self.user_all = 0
+        self.reference: Counter[str] = Counter()
+        self.sports = 0
 
     def add_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Returns the tokens new to this server."""
@@ -70,6 +72,36 @@ class Wants:
         del self.rtds[key]
         return True
 
+    def add_reference(self, keys: Iterable[str]) -> bool:
+        """PolyBolt keys; True when one is new to this server."""
+        ids = list(dict.fromkeys(keys))
+        new = any(self.reference[k] == 0 for k in ids)
+        self.reference.update(ids)
+        return new
+
+    def remove_reference(self, keys: Iterable[str]) -> list[str]:
+        """Returns the keys nobody here holds any more."""
+        gone: list[str] = []
+        for k in dict.fromkeys(keys):
+            if self.reference[k] <= 0:
+                self.reference.pop(k, None)
+                continue
+            self.reference[k] -= 1
+            if self.reference[k] == 0:
+                del self.reference[k]
+                gone.append(k)
+        return gone
+
+    def add_sports(self) -> bool:
+        self.sports += 1
+        return self.sports == 1
+
+    def remove_sports(self) -> bool:
+        if self.sports == 0:
+            return False
+        self.sports -= 1
+        return self.sports == 0
+
     def add_user(self, condition_ids: Iterable[str]) -> bool:
         """Empty = all markets."""
         ids = list(dict.fromkeys(condition_ids))
@@ -105,6 +137,8 @@ class Wants:
             user_markets=frozenset(self.user),
             user_all=self.user_all > 0,
             rtds=frozenset(self.rtds),
+            reference=frozenset(self.reference),
+            sports=self.sports > 0,
         )
 
     def summary(self) -> dict[str, object]:
@@ -112,6 +146,8 @@ class Wants:
             "assets": len(self.assets),
             "market_events": self.market_events > 0,
             "rtds_topics": len(self.rtds),
+            "reference_prices": len(self.reference),
+            "sports": self.sports > 0,
             "user_markets": len(self.user),
             "user_all_markets": self.user_all > 0,
         }

@@ -7,7 +7,7 @@ that match, not to the number that exist:
 * by **asset id** (token-filtered subscriptions: prices, order books, resolution of given tokens);
 * by **market** (condition-id-filtered subscriptions: user orders/trades per market);
 * by **event type** for subscriptions without any token/market filter (resolution for all markets, the
-  user channel for all markets, RTDS prices or comments, narrowed by a local ``predicate``).
+  user channel for all markets, PolyBolt reference prices or polled comments, narrowed by a local ``predicate``).
 
 A subscription receives an event when the type is in its ``event_types``, one of its filters matches
 (token id, condition id, or one of the event's ``asset_ids``), and its predicate (if any) accepts it.
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import NotFoundError
+from ..model.conditions import condition_key
 from ..model.events import Event
 from .eventlog import EventLog, LogEntry
 from .sinks import Sink
@@ -230,7 +231,8 @@ class EventRouter:
                     found, parts = (hit, 1) if found is None else ([*found, *hit], parts + 1)
         market = getattr(event, "market", None)
         if market is not None and self._by_market:
-            hit = self._by_market.get(market)
+            # Keys are canonical (64-hex lowercase); an event naming a 62-hex V2 id still joins.
+            hit = self._by_market.get(market) or self._by_market.get(condition_key(market))
             if hit:
                 found, parts = (hit, 1) if found is None else ([*found, *hit], parts + 1)
         if found is None:

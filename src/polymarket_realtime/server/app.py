@@ -4,7 +4,9 @@ The lifespan builds every service once per connection (once per stdio process): 
 EventRouter, ClobRestClient, GammaClient, the WebSocketManager (sockets open lazily on the first
 subscription, so ``initialize`` never waits on the network), the Notifier and the Gamma resolution
 fallback, then starts the extensions. Tools are registered at construction, filtered by
-``settings.toolsets``, and stay static for the life of the process.
+``settings.toolsets``; ``enable_toolsets`` (:mod:`.toolsets`) can add toolsets while the server runs.
+Every listed tool goes through :mod:`.tool_schemas` (compact schemas: the tool-list budget) and every
+call through :mod:`.strict_args` (unknown arguments are refused before the tool runs).
 
 Errors: tools raise :mod:`polymarket_realtime.errors`; :meth:`PolymarketMCP.call_tool` turns them into
 ``isError`` results whose text is the (redacted) message, so the model can correct its call.
@@ -15,18 +17,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.resources import Resource
 from mcp.server.subscriptions import InMemorySubscriptionBus
-from mcp.types import CallToolResult, InputRequiredResult
+from mcp.types import CallToolResult, InputRequiredResult, Tool as MCPTool
 
 from .. import __version__
-from ..config import Settings
-from ..errors import PolymarketRealtimeError, StateError
+from ..config import TOOLSETS, Settings
+from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
 from ..feed.backend import FeedBackend
 from ..feed.books import BookStore
 from ..routing.router import BOOK_EVENT_TYPES, EventRouter
@@ -34,10 +37,15 @@ from ..secrets import redactor
 from ..venues.polymarket.gamma import GammaClient
 from ..venues.polymarket.rest import ClobRestClient
 from . import resources, tools_market, tools_realtime
+from .comments import CommentsPoller
 from .context import AppContext
 from .extensions import Extension, load_extensions
 from .notify import Notifier, install_legacy_handlers
+from .polybolt_credentials import install_polybolt_credentials
 from .resolution import ResolutionWatcher
+from .strict_args import check_arguments
+from .tool_schemas import compact_tool_list
+from .toolsets import ExtensionStarter, advertise_tools_list_changed, extension_toolsets, register_enable_tool
 
 __all__ = ["INSTRUCTIONS", "PolymarketMCP", "create_server"]
 
@@ -54,14 +62,17 @@ How to use it:
    (0..1, the implied probability); sizes are shares. Numbers are decimal strings.
 2. One-off look: get_order_book(token_id).
 3. Live data: subscribe_market_prices / subscribe_orderbook_updates / subscribe_market_resolution /
-   subscribe_crypto_prices / subscribe_comments return a subscription_id. Read its events with
-   get_events(subscription_id, after_seq=0, wait_s=10), then call get_events again with
+   subscribe_reference_prices / subscribe_crypto_prices / subscribe_comments return a subscription_id.
+   Read its events with get_events(subscription_id, after_seq=0, wait_s=10), then call get_events again with
    after_seq=next_seq. Sequence numbers are dense, so passing next_seq back gets every event exactly
    once; `dropped` > 0 means the bounded buffer overflowed before you read (read more often).
    wait_s (max 25) long-polls: the call returns as soon as an event arrives.
 4. get_realtime_status shows connections, subscriptions and counters; unsubscribe_realtime stops a
    subscription (or all=true). `feed_status` events tell you when the live connection dropped and
    recovered (books are `stale` meanwhile).
+5. Reference prices (crypto, equity, forex, metals, 60 s TWAPs) come from Polymarket's PolyBolt socket:
+   subscribe_reference_prices(symbols, channel) or subscribe_crypto_prices(symbols). They need the
+   server's Polymarket API credentials; without them the tool says which variables to set.
 """
 
 
@@ -78,9 +89,57 @@ class PolymarketMCP(MCPServer[AppContext]):
             raise StateError("the server is not running", state="stopped")
         return self._current_app()
 
+    _listed: dict[str, MCPTool] | None = None
+    """The compacted tool list, rebuilt after a tool is added or removed (see tool_schemas)."""
+
+    _registered: set[str] | None = None
+
+    def add_tool(self, fn: Callable[..., Any], name: str | None = None, *args: Any, **kwargs: Any) -> None:
+        # Registering a toolset again (enable_toolsets re-runs an extension's register_tools) keeps
+        # the tools already there, silently.
+        if self._registered is None:
+            self._registered = set()
+        key = f"tool:{name or getattr(fn, '__name__', '')}"
+        if key in self._registered:
+            return
+        super().add_tool(fn, name, *args, **kwargs)
+        self._registered.add(key)
+        self._listed = None
+
+    def add_resource(self, resource: Resource) -> None:
+        if self._registered is None:
+            self._registered = set()
+        key = f"resource:{resource.uri}"
+        if key in self._registered:
+            return
+        super().add_resource(resource)
+        self._registered.add(key)
+
+    def remove_tool(self, name: str) -> None:
+        super().remove_tool(name)
+        if self._registered is not None:
+            self._registered.discard(f"tool:{name}")
+        self._listed = None
+
+    async def _listing(self) -> dict[str, MCPTool]:
+        if self._listed is None:
+            self._listed = {t.name: t for t in compact_tool_list(await super().list_tools())}
+        return self._listed
+
+    async def list_tools(self) -> list[MCPTool]:
+        """Every tool with compact schemas (issue 11's tool-list budget; see :mod:`.tool_schemas`)."""
+        return list((await self._listing()).values())
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        listed = (await self._listing()).get(name)
+        if listed is not None:
+            try:
+                check_arguments(name, arguments, listed.input_schema)
+            except InvalidInputError as exc:
+                log.info("tool %s: %s", name, redactor.scrub(str(exc)))
+                raise ToolError(f"{name}: {redactor.scrub(str(exc))}") from exc
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -113,7 +172,7 @@ def create_server(
     """Build the server. ``feed_factory`` swaps the feed backend (e.g. the Redis consumer)."""
     bus = InMemorySubscriptionBus()
     exts = load_extensions() if extensions is None else extensions
-    enabled = [e for e in exts if settings.toolsets.intersection(getattr(e, "toolsets", (e.toolset,)))]
+    starter = ExtensionStarter()
     holder: dict[str, AppContext] = {}
 
     @contextlib.asynccontextmanager
@@ -156,9 +215,19 @@ def create_server(
             task_group.start_soon(notifier.drain_sink, notify_sink, name="mcp-notifier-sink")
             task_group.start_soon(_drain, resolution_sink, watcher.on_event, name="resolution-sink")
             task_group.start_soon(watcher.run, name="resolution-fallback")
-            for ext in enabled:
+            comments = CommentsPoller(app)
+            app.add_service(comments)
+            task_group.start_soon(comments.run, name="comments-poller")
+            # PolyBolt reference prices need the L2 trio even when the user toolset is off; the user
+            # extension (started now or by enable_toolsets) replaces this provider with its own shared
+            # credential manager.
+            await install_polybolt_credentials(settings, feed, stack)
+            starter.started.clear()
+            for ext in serving(mcp.enabled_toolsets):
                 await ext.start(app, stack)
+                starter.started.add(ext.name)
                 log.info("extension %s started", ext.name)
+            task_group.start_soon(starter.run, app, name="extension-starter")
             holder["app"] = app
             try:
                 yield app
@@ -181,15 +250,27 @@ def create_server(
         log_level=settings.log_level,  # type: ignore[arg-type]  # validated by Settings
     )
     mcp._current_app = current_app
-    mcp.enabled_toolsets = settings.toolsets
     install_legacy_handlers(mcp)
-    if "market" in settings.toolsets:
-        tools_market.register(mcp)
-    if "realtime" in settings.toolsets:
-        tools_realtime.register(mcp)
+    advertise_tools_list_changed(mcp)
     resources.register(mcp, current_app)
-    for ext in enabled:
-        ext.register_tools(mcp)
+
+    def serving(toolsets: Iterable[str]) -> list[Extension]:
+        return [ext for ext in exts if frozenset(toolsets) & extension_toolsets(ext)]
+
+    def register(toolsets: Iterable[str]) -> None:
+        """Register the tools of ``toolsets``; tools already there stay as they are."""
+        new = frozenset(toolsets)
+        mcp.enabled_toolsets = mcp.enabled_toolsets | new
+        if "market" in new:
+            tools_market.register(mcp)
+        if "realtime" in new:
+            tools_realtime.register(mcp)
+        for ext in serving(new):
+            ext.register_tools(mcp)
+
+    register(settings.toolsets)
+    if mcp.enabled_toolsets != frozenset(TOOLSETS):
+        register_enable_tool(mcp, serving=serving, register=register, starter=starter, bus=bus)
     return mcp
 
 

@@ -99,6 +99,7 @@ async def serve(
     speed: str = "1",
     http: HttpOptions | None = None,
 ) -> None:
+    from ..simulator.polybolt import with_development_key
     from .app import create_server
 
     async with contextlib.AsyncExitStack() as stack:
@@ -106,13 +107,14 @@ async def serve(
             from ..simulator.replay import parse_speed, replay_simulator
 
             sim = await stack.enter_async_context(replay_simulator(replay, speed=parse_speed(speed), seed=sim_seed))
-            settings = simulated_settings(settings, sim.env())
+            settings = simulated_settings(settings, with_development_key(sim.env(), dict(os.environ)))
             log.info("replaying %s at speed %s; endpoints: %s", replay, speed, settings.clob_url)
         elif simulate:
             from ..simulator import Simulator, SimulatorConfig
 
             sim = await stack.enter_async_context(Simulator(SimulatorConfig(seed=sim_seed)))
-            settings = simulated_settings(settings, sim.env())
+            # Offline, reference prices work without credentials of your own (a public development key).
+            settings = simulated_settings(settings, with_development_key(sim.env(), dict(os.environ)))
             log.info("simulator running; endpoints: %s", settings.clob_url)
         server = create_server(settings)
         if http is not None:

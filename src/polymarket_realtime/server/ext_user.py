@@ -24,6 +24,7 @@ from ..auth.l2 import ApiCredentials
 from ..config import Settings
 from ..errors import AuthError, NotFoundError
 from ..model.events import UserTrade
+from ..venues.polymarket.ratelimit import RateLimitedTransport
 from ..venues.polymarket.user_rest import UserRestClient
 
 if TYPE_CHECKING:
@@ -210,12 +211,24 @@ class UserExtension:
         register(mcp)
 
     async def start(self, app: AppContext, stack: contextlib.AsyncExitStack) -> None:
-        http = await stack.enter_async_context(httpx2.AsyncClient(timeout=app.settings.http_timeout_s))
+        # Account reads and key derivation draw from the process-wide CLOB rate-limit windows.
+        transport = RateLimitedTransport("clob", app.settings.clob_url)
+        http = await stack.enter_async_context(
+            httpx2.AsyncClient(timeout=app.settings.http_timeout_s, transport=transport)
+        )
         service = UserService(app.settings, http)
         app.add_service(service)
         if service.setup_error is None and service.credentials is not None and service.credentials.configured:
             app.feed.set_user_credentials_provider(service.provide)
             stack.callback(app.feed.set_user_credentials_provider, None)
+            # PolyBolt takes the same L2 trio: share this manager (one derivation for both sockets).
+            app.feed.set_polybolt_credentials_provider(service.provide)
+            # After a user-socket reconnect, re-read orders and trades to emit what the gap hid
+            # (absent on a shared Redis feed: its feed process owns the user socket and does this itself).
+            set_user_rest = getattr(app.feed, "set_user_rest", None)
+            if set_user_rest is not None and service.rest is not None:
+                set_user_rest(service.rest)
+                stack.callback(set_user_rest, None)
             where = service.credentials.file_path
             logger.info(
                 "user channel enabled for %s%s",

@@ -2,9 +2,11 @@
 
 An extension module defines a module-level ``EXTENSION`` object satisfying :class:`Extension`.
 ``create_server`` calls ``register_tools(mcp)`` for every extension whose ``toolset`` (or any of its
-optional ``toolsets``) is enabled by ``POLYMARKET_MCP_TOOLSETS`` (tools stay static for the life of the
-process); an extension serving several toolsets reads ``mcp.enabled_toolsets``. The lifespan calls
-``await start(app, stack)`` once, after the core services exist. A module that is not written yet is
+optional ``toolsets``) is enabled by ``POLYMARKET_MCP_TOOLSETS``; an extension serving several toolsets
+reads ``mcp.enabled_toolsets``. ``enable_toolsets`` (server/toolsets.py) may call ``register_tools``
+again later with more toolsets enabled: tools and resources already registered are kept, silently.
+The lifespan calls ``await start(app, stack)`` once, after the core services exist (or, for an
+extension enabled later, the first time one of its toolsets is enabled). A module that is not written yet is
 skipped; an extension that fails to import for any other reason fails loudly.
 """
 

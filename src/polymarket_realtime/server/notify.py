@@ -90,8 +90,23 @@ def event_summary(event: Event) -> str:
         return f"resolved {short} winner {getattr(event, 'winning_outcome', '')}"
     if etype == "feed_status":
         return f"feed {getattr(event, 'channel', '')} {getattr(event, 'state', '')} {getattr(event, 'detail', '')}"
+    if etype == "reference_price":
+        return f"{getattr(event, 'channel', '')} {getattr(event, 'symbol', '')} {getattr(event, 'value', '')}"
     if etype == "crypto_price":
         return f"{getattr(event, 'symbol', '')} {getattr(event, 'value', '')}"
+    if etype == "sports_score":
+        teams = " v ".join(t for t in (getattr(event, "home_team", ""), getattr(event, "away_team", "")) if t)
+        return " ".join(
+            p
+            for p in (
+                getattr(event, "league", "") or getattr(event, "game_key", ""),
+                teams,
+                getattr(event, "score", ""),
+                getattr(event, "period", ""),
+                getattr(event, "status", ""),
+            )
+            if p
+        )
     return f"{etype} {short}"
 
 

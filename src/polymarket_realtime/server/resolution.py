@@ -3,7 +3,10 @@
 Every ``settings.resolution_poll_s`` the watcher asks Gamma about the markets that resolution
 subscriptions care about (their condition ids; for "all markets" subscriptions, the markets of every
 token currently streamed) and routes one ``MarketResolved(source="gamma")`` per market that Gamma shows
-closed with a winner, unless the venue's own event was already seen. Each market is announced once.
+settled (the one rule in :func:`~polymarket_realtime.model.markets.settled_winner`: ``resolutionStatus``
+for Protocol V2 markets, whose venue event has not been observed, ``umaResolutionStatus`` for V1), unless
+the venue's own event was already seen. Each market is announced once. Condition ids of either width are
+compared in the canonical 64-hex form.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import time
 import anyio
 
 from ..errors import PolymarketRealtimeError
+from ..model.conditions import condition_key
 from ..model.events import Event, MarketResolved
+from ..model.markets import settled_winner
 from .context import AppContext
 
 __all__ = ["ResolutionWatcher"]
@@ -32,7 +37,7 @@ class ResolutionWatcher:
     def on_event(self, event: Event) -> None:
         """Router-sink consumer: remember markets the venue resolved itself."""
         if isinstance(event, MarketResolved):
-            self.announced.add(event.market)
+            self.announced.add(condition_key(event.market))
 
     def _watched(self) -> set[str]:
         subs = [s for s in self._app.router.list() if s.kind == "resolution"]
@@ -50,7 +55,7 @@ class ResolutionWatcher:
                 book = self._app.books.get(asset)
                 if book is not None and book.market:
                     conditions.add(book.market)
-        return {c for c in conditions if c} - self.announced
+        return {condition_key(c) for c in conditions if c} - self.announced
 
     async def poll_once(self) -> int:
         """One Gamma check; returns how many resolutions were routed."""
@@ -60,7 +65,8 @@ class ResolutionWatcher:
         self.polls += 1
         routed = 0
         for market in await self._app.gamma.markets_by_condition_ids(watched):
-            if not market.closed or market.winning_token_id is None or market.condition_id in self.announced:
+            winner = settled_winner(market)
+            if winner is None or market.condition_id in self.announced:
                 continue
             self.announced.add(market.condition_id)
             now_ns = time.time_ns()
@@ -69,8 +75,8 @@ class ResolutionWatcher:
                     market=market.condition_id,
                     market_id=market.market_id,
                     asset_ids=tuple(market.token_ids),
-                    winning_asset_id=market.winning_token_id,
-                    winning_outcome=market.winning_outcome or "",
+                    winning_asset_id=winner.token_id,
+                    winning_outcome=winner.name,
                     source="gamma",
                     ts_event_ms=now_ns // 1_000_000,
                     ts_recv_ns=now_ns,

@@ -41,7 +41,9 @@ def dec_str(value: Decimal | str | int | None) -> str | None:
 
 class SubscriptionResult(BaseModel):
     subscription_id: str = Field(description="Pass to get_events / unsubscribe_realtime.")
-    kind: str = Field(description="prices | orderbook | resolution | crypto_prices | comments")
+    kind: str = Field(
+        description="prices | orderbook | resolution | reference_prices | comments | sports_scores | user_*"
+    )
     token_ids: list[str] = Field(description="Token ids covered (empty = all markets for resolution).")
     market_ids: list[str] = Field(default_factory=list, description="Condition ids covered, when known.")
     callback_type: Literal["notification", "log"] = "notification"
@@ -50,6 +52,7 @@ class SubscriptionResult(BaseModel):
         "feed (Redis) is unreachable: kept, and data starts when it returns."
     )
     next_step: str = Field(description="What to call next to read events.")
+    poll_interval_s: float | None = Field(default=None, description="Seconds between polls when polled (comments).")
 
 
 class EventEntry(BaseModel):
@@ -77,6 +80,13 @@ class ConnectionStatus(BaseModel):
     last_error: str | None = None
     last_message_age_s: float | None = None
     assets: int = Field(default=0, description="Subscribed assets/markets/topics on this channel.")
+    auth: str | None = Field(
+        default=None,
+        description="PolyBolt only: authed | pending | missing (no credentials) | refused | unavailable (venue side).",
+    )
+    credentials: str | None = Field(default=None, description="PolyBolt only: configured | missing.")
+    seq_gaps: int | None = Field(default=None, description="PolyBolt only: sequence gaps seen (frames lost).")
+    frames_lost: int | None = Field(default=None, description="PolyBolt only: frames lost (gaps plus `dropped`).")
 
 
 class SubscriptionInfo(BaseModel):
@@ -106,12 +116,17 @@ class StatisticsResult(BaseModel):
 
 
 class StatusResult(BaseModel):
-    connections: dict[str, ConnectionStatus] = Field(description="market, user and rtds sockets.")
+    connections: dict[str, ConnectionStatus] = Field(description="market, user, rtds, polybolt and sports sockets.")
     subscriptions: SubscriptionsSummary
     statistics: StatisticsResult
     shared_feed: dict[str, Any] | None = Field(
         default=None,
         description="Shared-feed (Redis) mode only: Redis link, lag behind the stream heads, the active feed process.",
+    )
+    rate_limits: dict[str, Any] = Field(
+        default_factory=dict,
+        description="This process's REST rate limiting: requests, throttled (waited for the client-side per-family "
+        "limit), throttled_wait_s, retries, http_429, http_503, gave_up (429/503 passed on), throttled_by_family.",
     )
 
 
@@ -164,6 +179,8 @@ class MarketResult(BaseModel):
     last_trade_price: str | None = None
     event_slug: str = ""
     winning_outcome: str | None = None
+    version: str = Field(default="v1", description="v1, or v2 (Protocol V2: 75-digit outcome ids).")
+    not_streamable: str | None = Field(default=None, description="Why it cannot be streamed yet (no outcomes).")
     outcomes: list[OutcomeResult]
 
     @classmethod
@@ -186,6 +203,8 @@ class MarketResult(BaseModel):
             last_trade_price=dec_str(m.last_trade_price),
             event_slug=m.event_slug,
             winning_outcome=m.winning_outcome,
+            version=m.version,
+            not_streamable=m.unsupported_reason,
             outcomes=[OutcomeResult(name=o.name, token_id=o.token_id, price=dec_str(o.price)) for o in m.outcomes],
         )
 

@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 
 from ..errors import InvalidInputError
+from ..model.conditions import condition_key
 from ..model.events import Event
 from ..routing.eventlog import EventLog
 from ..routing.router import Subscription
@@ -26,10 +27,11 @@ from .notify import STATUS_URI
 
 __all__ = [
     "COMMENT_TYPES",
-    "CRYPTO_TYPES",
     "ORDERBOOK_TYPES",
     "PRICE_TYPES",
+    "REFERENCE_TYPES",
     "RESOLUTION_TYPES",
+    "SPORTS_TYPES",
     "create_subscription",
     "remove_subscription",
     "resolve_markets",
@@ -42,11 +44,14 @@ ORDERBOOK_TYPES = frozenset(
     {"book", "price_change", "last_trade_price", "best_bid_ask", "tick_size_change", "feed_status"}
 )
 RESOLUTION_TYPES = frozenset({"market_resolved", "new_market", "feed_status"})
-CRYPTO_TYPES = frozenset({"crypto_price", "feed_status"})
+REFERENCE_TYPES = frozenset({"reference_price", "feed_status"})
 COMMENT_TYPES = frozenset({"comment", "feed_status"})
+SPORTS_TYPES = frozenset({"sports_score", "feed_status"})
 
-_PREFIX = {"prices": "px", "orderbook": "ob", "resolution": "res", "crypto_prices": "cx", "comments": "cm"}
+_PREFIX = {"prices": "px", "orderbook": "ob", "resolution": "res", "comments": "cm"}
 _PREFIX.update({"user_orders": "uo", "user_trades": "ut"})  # issue 4 (user channel)
+_PREFIX["reference_prices"] = "rp"  # PolyBolt
+_PREFIX["sports_scores"] = "sp"
 
 
 async def resolve_markets(app: AppContext, market_ids: list[str]) -> tuple[list[str], list[str]]:
@@ -56,7 +61,10 @@ async def resolve_markets(app: AppContext, market_ids: list[str]) -> tuple[list[
     for ref in market_ids:
         market = await app.gamma.get_market(ref)
         if not market.outcomes:
-            raise InvalidInputError(f"market {ref!r} has no order book (no CLOB token ids); pick another market")
+            raise InvalidInputError(
+                f"market {ref!r} is not streamable yet: {market.unsupported_reason or 'it has no outcome ids'}. "
+                "Nothing was subscribed; pick another market (search_markets)."
+            )
         conditions[market.condition_id] = None
         for token in market.token_ids:
             tokens[token] = None
@@ -78,6 +86,8 @@ async def create_subscription(
     rtds: tuple[str, str] | None = None,
     meta: dict[str, Any] | None = None,
     user_markets: Iterable[str] | None = None,
+    reference: Iterable[str] = (),
+    sports: bool = False,
 ) -> Subscription:
     """Register a subscription with the router, then ask the feed for the data it needs.
 
@@ -90,7 +100,7 @@ async def create_subscription(
         subscription_id=sub_id,
         kind=kind,
         token_ids=frozenset(token_ids),
-        market_ids=frozenset(market_ids),
+        market_ids=frozenset(condition_key(m) for m in market_ids),  # joins use the canonical 64-hex form
         event_types=event_types,
         depth=depth,
         callback_type=callback_type,
@@ -98,7 +108,10 @@ async def create_subscription(
         predicate=predicate,
         on_event=app.notifier.on_subscription_event,
         created_ns=time.time_ns(),
-        meta={**(meta or {}), "feed": {"assets": asset_list, "market_events": market_events, "rtds": rtds}},
+        meta={
+            **(meta or {}),
+            "feed": {"assets": asset_list, "market_events": market_events, "rtds": rtds, "sports": sports},
+        },
     )
     app.router.add(sub)
     done: dict[str, Any] = {"assets": [], "market_events": False, "rtds": None}
@@ -112,12 +125,21 @@ async def create_subscription(
         if rtds is not None:
             await app.feed.subscribe_rtds(*rtds)
             done["rtds"] = rtds
+        if sports:
+            await app.feed.subscribe_sports()
+            done["sports"] = True
         if user_markets is not None:
             # User channel (issue 4): condition ids; an empty list means every market of the account.
-            markets = list(dict.fromkeys(user_markets))
+            markets = list(dict.fromkeys(condition_key(m) for m in user_markets))
             await app.feed.subscribe_user_markets(markets)
             done["user_markets"] = markets
             sub.meta["feed"]["user_markets"] = markets
+        keys = list(dict.fromkeys(reference))
+        if keys:
+            # PolyBolt reference prices: "crypto:btcusd"-style keys; AuthError without credentials.
+            await app.feed.subscribe_reference_prices(keys)
+            done["reference"] = keys
+            sub.meta["feed"]["reference"] = keys
     except BaseException:
         # Release exactly what succeeded (the feed is ref-counted), then report the failure.
         app.router.remove(sub_id)
@@ -144,6 +166,11 @@ async def _release(app: AppContext, sub: Subscription, *, strict: bool) -> None:
         user_markets = feed_meta.get("user_markets")
         if user_markets is not None:
             await app.feed.unsubscribe_user_markets(user_markets)
+        reference = feed_meta.get("reference")
+        if reference:
+            await app.feed.unsubscribe_reference_prices(reference)
+        if feed_meta.get("sports"):
+            await app.feed.unsubscribe_sports()
         rtds = feed_meta.get("rtds")
         if rtds:
             await app.feed.unsubscribe_rtds(*rtds)

@@ -89,7 +89,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Get one market",
         annotations=_READ_VENUE,
         description=(
-            "Look up one market by slug, condition id (0x + 64 hex), outcome token id (decimal string) or numeric "
+            "Look up one market by slug, condition id (62 or 64 hex), outcome token id (decimal string) or numeric "
             "Gamma id. Returns the question, dates, volume/liquidity (USDC), tick size, whether it is closed (and the "
             "winning outcome if resolved), and `outcomes: [{name, token_id, price}]` so you never have to guess "
             "which token is YES. Follow up with get_order_book(token_id) or subscribe_market_prices(token_ids=[...])."

@@ -59,7 +59,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
     @mcp.tool(
         title="List paper sessions",
         annotations=_READ,
-        description="Every paper session with state, cash, equity (marked to the live mid) and P&L; counts per state.",
+        description="Every paper session with state, cash, equity (marked to the live mid) and P&L; counts per state. "
+        "Details: get_paper_session(session_id).",
     )
     def list_paper_sessions(ctx: Context[AppContext]) -> SessionList:
         return _paper(ctx).list_sessions()
@@ -70,7 +71,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description=(
             "One session in full: cash, equity, positions with average price and realized/unrealized P&L marked to "
             "the live mid, open (resting) orders, recent fills, risk limits, state and why, the allowed state "
-            "actions, and each token's live book status."
+            "actions, and each token's live book status. Trade with place_paper_order; wait for fills with "
+            "get_activity(wait_s=10)."
         ),
     )
     async def get_paper_session(ctx: Context[AppContext], session_id: SessionId) -> SessionDetail:

@@ -7,7 +7,6 @@ an extra for clients that show them.
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Annotated, Any, Literal
 
@@ -17,7 +16,10 @@ from pydantic import Field
 from ..errors import InvalidInputError
 from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
+from ..venues.polymarket.ratelimit import shared_limiter
+from . import tools_sports
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
+from .comments import CommentsPoller
 from .context import AppContext, app_context
 from .results import (
     ConnectionStatus,
@@ -32,7 +34,6 @@ from .results import (
 )
 from .subscriptions import (
     COMMENT_TYPES,
-    CRYPTO_TYPES,
     ORDERBOOK_TYPES,
     PRICE_TYPES,
     RESOLUTION_TYPES,
@@ -45,21 +46,16 @@ from .validation import check_depth, check_limit, check_market_refs, check_token
 __all__ = ["build_status", "register"]
 
 CallbackType = Literal["notification", "log"]
-CHANNELS = ("market", "user", "rtds")
-RTDS_TOPICS = {"binance": ("crypto_prices", "update"), "chainlink": ("crypto_prices_chainlink", "*")}
-COMMENTS_TOPIC = ("comments", "*")
-_SYMBOL = re.compile(r"^[a-z0-9]{2,12}(/[a-z]{2,5}|usdt)?$")
+CHANNELS = ("market", "user", "rtds", "polybolt", "sports")
 
 
 _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
-_CALLBACK_DOC = (
-    "'notification' (default) also pushes MCP log/resource notifications to clients that show them; "
-    "'log' writes events to the server log only. Either way, read events with get_events."
-)
+_CALLBACK_DOC = "'log': no MCP notifications, events go to the server log. Read events with get_events either way."
 
 TokenIds = Annotated[list[str], Field(description="Outcome token ids (decimal strings) from get_market.")]
 MarketIds = Annotated[
-    list[str], Field(description="Condition ids (0x + 64 hex) or market slugs; every outcome token is included.")
+    list[str],
+    Field(description="Condition ids (0x + 62 or 64 hex) or market slugs; every outcome token is included."),
 ]
 Callback = Annotated[CallbackType, Field(description=_CALLBACK_DOC)]
 
@@ -174,20 +170,15 @@ def build_status(app: AppContext) -> StatusResult:
         subscriptions=SubscriptionsSummary(total=len(active), active=active),
         statistics=StatisticsResult(**{k: v for k, v in stats.items() if v is not None}),
         shared_feed=raw.get("shared_feed"),
+        rate_limits=shared_limiter().status(),
     )
 
 
-def _normalize_symbol(symbol: str, source: str) -> str:
-    s = symbol.strip().lower()
-    base = s.removesuffix("usdt").split("/")[0]
-    if not base.isalnum() or not _SYMBOL.match(s):
-        raise InvalidInputError(
-            f"symbol {symbol!r} is not a crypto symbol: send e.g. 'btc', 'eth', 'btcusdt' or 'btc/usd'"
-        )
-    return f"{base}usdt" if source == "binance" else f"{base}/usd"
-
-
 def register(mcp: MCPServer[AppContext]) -> None:
+    from . import tools_reference  # PolyBolt reference prices (subscribe_reference_prices, subscribe_crypto_prices)
+
+    tools_reference.register(mcp)
+
     @mcp.tool(
         title="Subscribe to market prices",
         annotations=_SUBSCRIBE,
@@ -195,8 +186,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "Start streaming price events for outcome tokens: `price_change` (book level changes with best bid/ask), "
             "`last_trade_price` (trades: price, size in shares, side), `best_bid_ask`, `tick_size_change`, and "
             "`feed_status` when the live connection drops or recovers. Prices are USDC per share (0..1) as decimal "
-            "strings. Pass token_ids and/or market_ids (slugs or condition ids: all outcomes). Returns "
-            "{subscription_id, kind, token_ids, status}. " + _FOLLOW_UP
+            "strings. Pass token_ids and/or market_ids (slugs or condition ids: all outcomes). " + _FOLLOW_UP
         ),
     )
     async def subscribe_market_prices(
@@ -217,7 +207,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "levels per side best-first ({price, size} decimal strings; price USDC per share, size shares), "
             "best_bid, best_ask, mid, spread, tick_size, last_trade_price, `age_s` and `stale` (true while the feed "
             "reconnects). Types: book (full snapshot), price_change, last_trade_price, best_bid_ask, "
-            "tick_size_change, feed_status. Returns {subscription_id, kind, token_ids, status}. " + _FOLLOW_UP
+            "tick_size_change, feed_status. " + _FOLLOW_UP
         ),
     )
     async def subscribe_orderbook_updates(
@@ -289,49 +279,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
         return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
-        title="Subscribe to crypto prices (RTDS)",
+        title="Subscribe to comments (polled)",
         annotations=_SUBSCRIBE,
         description=(
-            "Stream spot crypto prices from Polymarket's real-time data socket: `crypto_price` events "
-            "{symbol, value (USD, decimal string), source}. source 'binance' (symbols like btcusdt) or 'chainlink' "
-            "(btc/usd); bare 'btc' or 'eth' work for either. Empty symbols = every symbol. " + _FOLLOW_UP
-        ),
-    )
-    async def subscribe_crypto_prices(
-        ctx: Context[AppContext],
-        symbols: Annotated[list[str], Field(description="e.g. ['btc', 'eth']; empty = all symbols.")] = [],  # noqa: B006
-        source: Annotated[Literal["binance", "chainlink"], Field(description="Price source.")] = "binance",
-        callback_type: Callback = "notification",
-    ) -> SubscriptionResult:
-        app = app_context(ctx)
-        wanted = frozenset(_normalize_symbol(s, source) for s in symbols)
-
-        def predicate(event: Event) -> bool:
-            if event.type == "feed_status":
-                return getattr(event, "channel", "") == "rtds"
-            symbol = str(getattr(event, "symbol", "")).lower()
-            return getattr(event, "source", source) == source and (not wanted or symbol in wanted)
-
-        sub = await create_subscription(
-            app,
-            kind="crypto_prices",
-            token_ids=(),
-            event_types=CRYPTO_TYPES,
-            callback_type=callback_type,
-            predicate=predicate,
-            rtds=RTDS_TOPICS[source],
-            meta={"symbols": sorted(wanted), "source": source},
-        )
-        return _sub_result(sub, feed=app.feed)
-
-    @mcp.tool(
-        title="Subscribe to comments (RTDS)",
-        annotations=_SUBSCRIBE,
-        description=(
-            "Stream comments and reactions on one Polymarket event page: `comment` events {kind "
-            "(comment_created|comment_removed|reaction_created|reaction_removed), entity_id, comment_id, body, "
-            "user_address}. event_id is the numeric Gamma event id (see get_market's event, or the event page). "
-            + _FOLLOW_UP
+            "Watch new comments on one event. POLLED, not streamed (the live stream is retired): Gamma's comments "
+            "API every poll_interval_s (POLYMARKET_COMMENTS_POLL_S, default 10 s); each new comment once as a "
+            "`comment` event {comment_id, body, user_address, entity_id}; earlier ones are not replayed. event_id: "
+            "numeric Gamma event id (unknown = error). At most 10 events. " + _FOLLOW_UP
         ),
     )
     async def subscribe_comments(
@@ -341,13 +295,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
     ) -> SubscriptionResult:
         app = app_context(ctx)
         entity = str(event_id).strip()
-        if not entity.isdigit():
+        if not entity.isdigit() or len(entity) > 12:
             raise InvalidInputError(f"event_id {event_id!r} must be the numeric Gamma event id, e.g. '18396'")
+        poller = app.service(CommentsPoller)
+        await poller.prepare(entity)  # raises (nothing registered) for an unknown event
 
         def predicate(event: Event) -> bool:
-            if event.type == "feed_status":
-                return getattr(event, "channel", "") == "rtds"
-            return str(getattr(event, "entity_id", "")) == entity
+            return event.type == "comment" and str(getattr(event, "entity_id", "")) == entity
 
         sub = await create_subscription(
             app,
@@ -356,10 +310,15 @@ def register(mcp: MCPServer[AppContext]) -> None:
             event_types=COMMENT_TYPES,
             callback_type=callback_type,
             predicate=predicate,
-            rtds=COMMENTS_TOPIC,
-            meta={"event_id": entity},
+            meta={"event_id": entity, "poll_interval_s": poller.interval_s},
         )
-        return _sub_result(sub, feed=app.feed)
+        result = _sub_result(
+            sub,
+            f"Comments are polled every {poller.interval_s:g} s (not streamed), so new ones appear with up to "
+            "that delay. " + _FOLLOW_UP,
+        )
+        result.poll_interval_s = poller.interval_s
+        return result
 
     @mcp.tool(
         title="Read subscription events",
@@ -406,10 +365,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Real-time status",
         annotations=_READ_LOCAL,
         description=(
-            "Health of the live feed: per connection (market, user, rtds) its state, url, connected_since (Unix s), "
-            "reconnects, last_error, last_message_age_s and subscribed assets; every active subscription with events "
-            "delivered/dropped and last_event_age_s; and statistics (total_events, events_by_type, malformed_frames, "
-            "unknown_events, reconnect_count, uptime_s, events_per_s)."
+            "Health of the live feed: each socket (market, user, rtds, polybolt, sports) with state, reconnects, "
+            "last_error and last_message_age_s; each subscription with events delivered/dropped and "
+            "last_event_age_s; feed statistics. Call it when events stop arriving."
         ),
     )
     async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
@@ -425,8 +383,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         annotations=_UNSUBSCRIBE,
         description=(
             "Stop a subscription (its event log is discarded and the venue subscription released when no other "
-            "subscription needs it). Pass subscription_id, or all=true to stop every subscription. Returns "
-            "{removed, remaining}."
+            "subscription needs it). Pass subscription_id, or all=true to stop every subscription."
         ),
     )
     async def unsubscribe_realtime(
@@ -443,6 +400,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
             raise InvalidInputError("pass subscription_id (see get_realtime_status for the active ones) or all=true")
         removed = [(await remove_subscription(app, sid)).subscription_id for sid in ids]
         return UnsubscribeResult(removed=removed, remaining=[s.subscription_id for s in app.router.list()])
+
+    tools_sports.register(mcp)  # subscribe_sports_scores: same toolset, its own module
 
 
 def _market_channel_only(event: Event) -> bool:

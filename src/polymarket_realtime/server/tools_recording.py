@@ -51,7 +51,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description=(
             "Record every raw frame for the given outcome tokens and/or markets (slugs or condition ids: all their "
             "outcomes), exactly as received with its local receive time, to a compressed file in the data directory. "
-            "Flushed at least every second; rotated by size. Returns {recording_id, path, state}. Stop it with "
+            "Flushed at least every second; rotated by size. Stop it with "
             "stop_recording(recording_id); replay it with `serve --replay FILE` or backtest it with run_backtest."
         ),
     )
@@ -71,7 +71,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
     @mcp.tool(
         title="Stop a recording",
         annotations=_STOP,
-        description="Flush and close an active recording; returns its final info (frames, bytes, parts, path).",
+        description="Flush and close an active recording; returns its final info (frames, bytes, parts, path). "
+        "Backtest it with run_backtest(recording_id).",
     )
     async def stop_recording(
         ctx: Context[Any, Any],
@@ -83,7 +84,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
     @mcp.tool(
         title="List recordings",
         annotations=_READ_LOCAL,
-        description="Recordings in the data directory (active ones first-class), with tokens, size and state.",
+        description="Recordings in the data directory (active ones first-class), with tokens, size and state. "
+        "Backtest one with run_backtest(recording_id).",
     )
     async def list_recordings(ctx: Context[Any, Any]) -> RecordingList:
         _app, service = _service(ctx)

@@ -58,11 +58,9 @@ def register(mcp: MCPServer[AppContext]) -> None:
         annotations=_READ,
         description=(
             "The system-wide audit feed (session state changes, orders, fills, risk halts, alerts, agent errors), "
-            f"oldest first, entries with seq > after_seq, up to `limit` (1-{MAX_ACTIVITY}). Pass next_after_seq back "
-            f"to continue. With wait_s > 0 (capped at {MAX_WAIT_S:g} s) it long-polls: it returns as soon as at least "
-            "one entry after after_seq exists, or an empty page when the wait runs out - so a model can wait for a "
-            "fill, halt, settlement or alert without polling. Also readable as the resource "
-            f"{ACTIVITY_URI}."
+            "oldest first, entries with seq > after_seq; pass next_after_seq back to continue. With wait_s > 0 "
+            f"(max {MAX_WAIT_S:g} s) it returns as soon as an entry exists: wait for a fill, halt, settlement or alert "
+            f"this way instead of polling. Also the resource {ACTIVITY_URI}."
         ),
     )
     async def get_activity(

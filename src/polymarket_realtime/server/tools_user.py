@@ -37,7 +37,7 @@ _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and 
 
 MarketIds = Annotated[
     list[str],
-    Field(description="Condition ids (0x + 64 hex) or market slugs; empty = every market of the account."),
+    Field(description="Condition ids (0x + 62 or 64 hex) or market slugs; empty = every market of the account."),
 ]
 CallbackType = Literal["notification", "log"]
 
@@ -149,7 +149,7 @@ def _service(app: AppContext) -> UserService:
 async def _condition_ids(app: AppContext, market_ids: list[str]) -> list[str]:
     found: dict[str, None] = {}
     for ref in check_market_refs(market_ids):
-        found[ref.lower() if is_condition_id(ref) else (await app.gamma.get_market(ref)).condition_id] = None
+        found[ref if is_condition_id(ref) else (await app.gamma.get_market(ref)).condition_id] = None
     return list(found)
 
 
@@ -372,7 +372,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         title="Diagnose the Polymarket connection",
         annotations=_READ_VENUE,
         description=(
-            "Check what works: CLOB REST, Gamma, the market/user/RTDS sockets, clock skew against the server, "
+            "Check what works: CLOB REST, Gamma, the market/user/RTDS/sports sockets, clock skew against the server, "
             "whether POLYGON_PRIVATE_KEY matches POLYGON_ADDRESS, whether the API credentials authenticate, and "
             "signature type / funder sanity. Each check is ok/warn/fail/skip with one sentence on what to do."
         ),

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 
 from ..errors import InvalidInputError
+from ..model.conditions import is_condition_id, looks_like_condition_id, normalize_condition_id
 
 __all__ = [
     "MAX_WAIT_S",
@@ -23,7 +24,7 @@ MAX_WAIT_S = 25.0
 MAX_IDS = 500
 
 _TOKEN_ID = re.compile(r"^[0-9]{1,80}$")
-_MARKET_REF = re.compile(r"^(0x[0-9a-fA-F]{64}|[a-z0-9][a-z0-9-]{0,200}|[0-9]{1,80})$")
+_MARKET_REF = re.compile(r"^([a-z0-9][a-z0-9-]{0,200}|[0-9]{1,80})$")
 
 
 def check_token_id(token_id: str, *, field: str = "token_id") -> str:
@@ -51,13 +52,16 @@ def check_token_ids(token_ids: Iterable[str], *, field: str = "token_ids") -> li
 
 
 def check_market_refs(market_ids: Iterable[str]) -> list[str]:
+    """Validated, de-duplicated market refs; condition ids of either width come back in the canonical 64-hex form."""
     seen: dict[str, None] = {}
     for raw in market_ids:
         value = raw.strip()
-        if not _MARKET_REF.match(value):
+        if is_condition_id(value) or looks_like_condition_id(value):
+            value = normalize_condition_id(value, field="market_ids entry")
+        elif not _MARKET_REF.match(value):
             raise InvalidInputError(
-                f"market_ids entry {value[:80]!r} is not a condition id (0x + 64 hex) or a market slug "
-                "(lowercase words joined by '-'). Use search_markets to find one."
+                f"market_ids entry {value[:80]!r} is not a condition id (0x + 64 hex, or 62 for a Protocol V2 "
+                "market) or a market slug (lowercase words joined by '-'). Use search_markets to find one."
             )
         seen[value] = None
     if len(seen) > MAX_IDS:

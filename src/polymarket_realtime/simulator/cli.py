@@ -44,13 +44,28 @@ def _non_negative(raw: str) -> float:
     return value
 
 
+def _positive(raw: str) -> float:
+    value = _non_negative(raw)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{raw} must be a positive number")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--ws-port", type=_port, default=0, help="websocket port (default: ephemeral)")
     parser.add_argument("--rest-port", type=_port, default=0, help="REST port (default: ephemeral)")
+    parser.add_argument("--sports-port", type=_port, default=0, help="sports socket port (default: ephemeral)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--markets", type=_positive_int, default=8)
+    parser.add_argument(
+        "--v2-every", type=int, default=3, help="every Nth market is a Protocol V2 market (0 = none; default 3)"
+    )
     parser.add_argument("--rate", type=_non_negative, default=50.0, help="market events per second")
+    parser.add_argument("--sports-rate", type=_non_negative, default=2.0, help="sports game updates per second")
+    parser.add_argument(
+        "--sports-ping-interval", type=_positive, default=5.0, help="seconds between the sports server's pings"
+    )
     parser.add_argument("--resolve-after", type=float, default=30.0, help="seconds until one market resolves")
     parser.add_argument("--account-every", type=float, default=5.0, help="seconds between user lifecycles")
     parser.add_argument("--fault", choices=FAULT_KINDS, help="send this fault to a running simulator and exit")
@@ -66,12 +81,16 @@ def run(args: argparse.Namespace) -> int:
     config = SimulatorConfig(
         seed=args.seed,
         markets=args.markets,
+        v2_every=max(0, args.v2_every),
         rate_per_s=args.rate,
         resolve_after_s=args.resolve_after,
         account=SimAccount(lifecycle_every_s=args.account_every),
         host=args.host,
         ws_port=args.ws_port,
         rest_port=args.rest_port,
+        sports_port=args.sports_port,
+        sports_rate_per_s=args.sports_rate,
+        sports_ping_interval_s=args.sports_ping_interval,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(config))

@@ -6,11 +6,12 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from .market_model import MarketModel
 from .rest_server import HttpRequest, HttpResponse, json_response
 from .source import BookSource
 from .wire import PRICE_ONE, parse_price
 
-__all__ = ["handle_clob"]
+__all__ = ["handle_clob", "handle_markets_by_token"]
 
 _NO_BOOK = {"error": "No orderbook exists for the requested token id"}
 
@@ -115,3 +116,19 @@ def _batch(path: str, request: HttpRequest, source: BookSource) -> HttpResponse:
             else:
                 out[token_id] = _decimal(ask - bid)
     return json_response(out)
+
+
+def handle_markets_by_token(request: HttpRequest, model: MarketModel) -> HttpResponse | None:
+    """``GET /markets-by-token/{token_id}``: the market of a token (V2 position ids included).
+
+    Names the CLOB's 64-hex condition id (zero-padded for a V2 market) and both outcome ids.
+    """
+    parts = [p for p in request.path.split("/") if p]
+    if request.method != "GET" or len(parts) != 2 or parts[0] != "markets-by-token":
+        return None
+    found = model.token(parts[1])
+    if found is None:
+        return json_response({"error": "market not found"}, 404)
+    market = found[0]
+    yes, no = market.token_ids
+    return json_response({"condition_id": market.condition_id, "primary_token_id": yes, "secondary_token_id": no})

@@ -2,23 +2,29 @@
 then Gamma and public CLOB routes, all on one port.
 
 Auth: ``POST /auth/api-key`` and ``GET /auth/derive-api-key`` (L1); ``GET /auth/api-keys``,
-``DELETE /auth/api-key``, ``GET /data/orders``, ``GET /data/trades`` (L2; query ``market``, ``id``).
+``DELETE /auth/api-key``, ``GET /data/orders``, ``GET /data/trades`` (L2; query ``market``, ``id``,
+``next_cursor``; trades also ``after``, ``maker_address``; paged by ``sim.user.page_size``).
 
 Control API (JSON bodies, all optional fields):
-``POST /_sim/fault {"kind", "seconds", "on", "nbytes"}``, ``GET /_sim/state``, ``GET /_sim/markets``,
+``POST /_sim/fault {"kind", "seconds", "on", "nbytes"}`` (REST faults ``http_429``/``http_503`` take
+``count``, ``path``, ``retry_after``, ``retry_after_s``, ``http_date``: see :mod:`.rest_faults`),
+``GET /_sim/state``, ``GET /_sim/markets``,
 ``POST /_sim/step {"n"}``, ``POST /_sim/pause``, ``POST /_sim/resume``, ``POST /_sim/rate {"per_s"}``,
 ``POST /_sim/resolve {"market", "winner"}``, ``POST /_sim/new_market``, ``POST /_sim/move {"market",
-"price"}``, ``POST /_sim/user/trade {"market"}``, ``POST /_sim/auth/revoke``.
+"price"}``, ``POST /_sim/user/trade {"market"}``, ``POST /_sim/user/cancel {"order_id"}``,
+``POST /_sim/auth/revoke``, ``POST /_sim/polybolt {...}`` (PolyBolt faults and points: see
+:meth:`.polybolt.PolyBoltServer.control`).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .auth import AuthFailure
-from .clob import handle_clob
+from .clob import handle_clob, handle_markets_by_token
 from .faults import FAULT_KINDS
 from .gamma import handle_gamma
 from .rest_server import HttpRequest, HttpResponse, json_response
@@ -44,6 +50,7 @@ def _state(sim: Simulator) -> dict[str, Any]:
     return {
         "ws_url": sim.ws_url,
         "rtds_url": sim.rtds_url,
+        "sports_url": sim.sports_url,
         "rest_url": sim.rest_url,
         "paused": sim.paused,
         "rate_per_s": sim.model_source.rate_per_s,
@@ -60,6 +67,8 @@ def _state(sim: Simulator) -> dict[str, Any]:
         "refusing": sim.faults.refusing,
         "dump_delay_s": sim.faults.dump_delay_s,
         "faults": [kind for _, kind in obs.faults],
+        "rest_faults_pending": sim.faults.rest.pending,
+        "rest_faults_served": {str(k): v for k, v in sim.faults.rest.served.items()},
         "credentials_issued": len(sim.credentials.issued()),
         "auth_generation": sim.credentials.generation,
         "user_lifecycles": sim.user.lifecycles,
@@ -96,6 +105,19 @@ async def _control(sim: Simulator, request: HttpRequest) -> HttpResponse:
         kind = str(body.get("kind", ""))
         if kind not in FAULT_KINDS:
             return json_response({"error": f"unknown fault {kind!r}", "kinds": list(FAULT_KINDS)}, 400)
+        if kind in ("http_429", "http_503"):
+            retry_after_s = body.get("retry_after_s", body.get("seconds"))  # the CLI's --seconds
+            retry_after = body.get("retry_after")
+            sim.faults.rest.add(
+                int(kind[5:]),
+                count=int(body.get("count", 1)),
+                path=str(body.get("path") or "/"),
+                retry_after=str(retry_after) if retry_after is not None else None,
+                retry_after_s=float(retry_after_s) if retry_after_s is not None else None,
+                http_date=bool(body.get("http_date", False)),
+            )
+            sim.observed.fault(kind)
+            return json_response({"ok": True, "kind": kind, "pending": sim.faults.rest.pending})
         seconds = body.get("seconds")
         nbytes = body.get("nbytes")
         sim.faults.apply(
@@ -137,6 +159,10 @@ async def _control(sim: Simulator, request: HttpRequest) -> HttpResponse:
             if trade_id is not None:
                 started.append(trade_id)
         return json_response({"ok": bool(started), "trade_ids": started})
+    if path == "/_sim/polybolt":
+        return json_response(sim.polybolt.control(body))
+    if path == "/_sim/user/cancel":
+        return json_response({"ok": sim.user.cancel(str(body["order_id"]))})
     if path == "/_sim/auth/revoke":
         return json_response({"ok": True, "revoked": sim.credentials.revoke_all()})
     return json_response({"error": "not found"}, 404)
@@ -166,17 +192,38 @@ def _auth(sim: Simulator, request: HttpRequest) -> HttpResponse | None:
     if path == "/auth/api-key":
         sim.credentials.delete(cred.api_key)
         return json_response("OK")
-    store = sim.user.orders if path == "/data/orders" else sim.user.trades
-    rows = list(store.get(cred.api_key, {}).values())
+    return json_response(_account_page(sim, cred.api_key, path, request))
+
+
+def _account_page(sim: Simulator, owner: str, path: str, request: HttpRequest) -> dict[str, Any]:
+    """One page of ``/data/orders`` (open orders; by ``id`` whatever the status) or ``/data/trades``.
+
+    Cursors are the base64 offset like the venue's (``"MA=="`` is 0); ``"LTE="`` ends the results.
+    """
+    user = sim.user
     market, row_id = request.arg("market"), request.arg("id")
+    if path == "/data/orders":
+        rows = list(user.orders.get(owner, {}).values())
+        if row_id:
+            rows += list(user.closed_orders.get(owner, {}).values())
+    else:
+        rows = list(user.trades.get(owner, {}).values())
+        rows.reverse()  # newest first
+        after, maker = request.arg("after"), request.arg("maker_address")
+        if after:
+            rows = [r for r in rows if int(r["match_time"]) >= int(after)]
+        if maker:
+            rows = [r for r in rows if str(r.get("maker_address", "")).lower() == maker.lower()]
     if market:
         rows = [r for r in rows if r["market"] == market]
     if row_id:
         rows = [r for r in rows if r["id"] == row_id]
-    if path == "/data/trades":
-        rows.reverse()  # newest first
-    # One page holds everything; "LTE=" is the venue's end-of-results cursor.
-    return json_response({"data": rows, "next_cursor": "LTE=", "limit": len(rows), "count": len(rows)})
+    cursor = request.arg("next_cursor") or "MA=="
+    start = 0 if cursor == "MA==" else int(base64.b64decode(cursor).decode())
+    page = rows[start : start + user.page_size]
+    end = start + len(page)
+    next_cursor = base64.b64encode(str(end).encode()).decode() if end < len(rows) else "LTE="
+    return {"data": page, "next_cursor": next_cursor, "limit": user.page_size, "count": len(page)}
 
 
 def build_handler(sim: Simulator) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
@@ -187,9 +234,14 @@ def build_handler(sim: Simulator) -> Callable[[HttpRequest], Awaitable[HttpRespo
         try:
             if request.path.startswith("/_sim/"):
                 return await _control(sim, request)
+            injected = sim.faults.rest.take(request.path)
+            if injected is not None:
+                return injected
             response = _auth(sim, request)
             if response is None:
                 response = await handle_gamma(request, sim.model)
+            if response is None:
+                response = handle_markets_by_token(request, sim.model)
             if response is None:
                 response = await handle_clob(request, sim.source, int(sim.now_s()))
         except (ValueError, KeyError, TypeError) as exc:

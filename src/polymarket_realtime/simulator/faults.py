@@ -10,6 +10,7 @@ import time
 from typing import Final, Protocol
 
 from .observe import Observations
+from .rest_faults import RestFaults
 
 __all__ = ["FAULT_KINDS", "Faults"]
 
@@ -22,6 +23,8 @@ FAULT_KINDS: Final = (
     "send_oversize",
     "refuse_connections",
     "delay_initial_dump",
+    "http_429",
+    "http_503",
 )
 
 MALFORMED_FRAME: Final = '{"event_type": "book", "asset_id": "1234", "bids": [{"price": "0.5", "si'
@@ -44,6 +47,8 @@ class Faults:
         """While True, no data frames are sent on any channel (PING is still answered)."""
         self.refuse_until = 0.0
         self.dump_delay_s = dump_delay_s
+        self.rest = RestFaults()
+        """Pending REST error answers (``http_429``/``http_503``); see :mod:`.rest_faults`."""
 
     @property
     def refusing(self) -> bool:
@@ -114,6 +119,10 @@ class Faults:
             self.send_unknown_event()
         elif kind == "send_oversize":
             self.send_oversize(nbytes or DEFAULT_OVERSIZE_BYTES)
+        elif kind in ("http_429", "http_503"):
+            # The next REST request answers the error; ``seconds`` becomes its Retry-After.
+            self.rest.add(int(kind[5:]), retry_after_s=seconds)
+            self._obs.fault(kind)
         elif kind in ("refuse_connections", "delay_initial_dump"):
             if seconds is None:
                 raise ValueError(f"fault {kind} needs 'seconds'")

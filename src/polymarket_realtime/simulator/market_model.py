@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .comments import CommentBoard
 from .markets import SimMarket, SimToken
 from .wire import PRICE_ONE, Audience, OutFrame, book_event, dumps, fmt_price, fmt_size, rest_book
 
@@ -30,9 +31,14 @@ class MarketModel:
         markets: number of markets at start.
         book_depth: typical levels per side (clamped to 10..30).
         now_ms: wall-clock source for event timestamps.
+        v2_every: every ``v2_every``-th market (indexes ``v2_every - 1``, ``2 * v2_every - 1``, ...) is a
+            Protocol V2 market; 0 = none. The draws are the same either way, so the other markets keep
+            their ids.
     """
 
-    def __init__(self, *, seed: int, markets: int, book_depth: int = 20, now_ms: Callable[[], int]) -> None:
+    def __init__(
+        self, *, seed: int, markets: int, book_depth: int = 20, now_ms: Callable[[], int], v2_every: int = 0
+    ) -> None:
         self._meta_rng = random.Random(seed)
         self._rng = random.Random(seed * 7919 + 1)
         self._depth = max(_MIN_LEVELS, min(_MAX_LEVELS, book_depth))
@@ -42,6 +48,10 @@ class MarketModel:
         self._by_token: dict[str, tuple[SimMarket, int]] = {}
         self._by_condition: dict[str, SimMarket] = {}
         self.events_generated = 0
+        self._v2_every = max(0, v2_every)
+        self.comments = CommentBoard()
+        self.keyset_cursor_faults = 0
+        """Gamma refuses (422) this many upcoming keyset requests that carry a cursor (tests of the restart)."""
         for _ in range(markets):
             self._create_market()
 
@@ -79,6 +89,7 @@ class MarketModel:
             timestamp_ms=self._now_ms(),
             tick=market.tick,
             last_trade=market.last_trade_for(index),
+            version=market.wire_version,
         )
 
     def rest_book(self, asset_id: str) -> dict[str, Any] | None:
@@ -98,6 +109,7 @@ class MarketModel:
             min_order_size=market.min_order_size,
             neg_risk=False,
             last_trade=market.last_trade_for(index),
+            version=market.wire_version,
         )
 
     # ------------------------------------------------------------------ events
@@ -181,6 +193,7 @@ class MarketModel:
                 timestamp_ms=now,
                 tick=market.tick,
                 last_trade=market.last_trade_for(index),
+                version=market.wire_version,
             )
             frames.append(self._frame(market, event, assets=(token.token_id,)))
         return frames
@@ -222,11 +235,15 @@ class MarketModel:
         threshold = rng.randrange(10, 200) * 5
         question = f"Will {topic} reach {threshold} by December 31?"
         slug = f"{topic.lower().replace(' ', '-')}-{threshold}-dec-31-{index}"
+        v2 = self._v2_every > 0 and index % self._v2_every == self._v2_every - 1
         condition_id = f"0x{rng.getrandbits(256):064x}"
-        tokens = (
-            SimToken(str(rng.randrange(10**76, 10**77)), "Yes"),
-            SimToken(str(rng.randrange(10**76, 10**77)), "No"),
-        )
+        ids = (str(rng.randrange(10**76, 10**77)), str(rng.randrange(10**76, 10**77)))
+        if v2:
+            # Protocol V2: a 31-byte condition id (zero-padded to 32 bytes on the CLOB and the sockets)
+            # and 75-digit position ids; derived from the same draws so the sequence does not shift.
+            condition_id = condition_id[:64] + "00"
+            ids = (ids[0][:75], ids[1][:75])
+        tokens = (SimToken(ids[0], "Yes"), SimToken(ids[1], "No"))
         event_no = index // 2
         market = SimMarket(
             condition_id=condition_id,
@@ -239,6 +256,7 @@ class MarketModel:
             event_slug=f"outlook-{event_no}",
             end_date=f"2026-12-{10 + index % 20:02d}T12:00:00Z",
             tick=10 if index % 4 == 3 else 100,
+            version="v2" if v2 else "v1",
         )
         fair = rng.randrange(15, 86) * 100
         self._fill_book(market, fair, rng)

@@ -38,6 +38,19 @@ class SimMarket:
     closed: bool = False
     winner: int | None = None
     """Index of the winning token once resolved."""
+    version: str = "v1"
+    """Gamma ``version``: "v2" markets have a 31-byte condition id (``condition_id`` holds the CLOB's
+    zero-padded 64-hex form) and 75-digit position ids."""
+
+    @property
+    def gamma_condition_id(self) -> str:
+        """The condition id as Gamma shows it: 62 hex digits for a V2 market (the padding byte dropped)."""
+        return self.condition_id[:-2] if self.version == "v2" else self.condition_id
+
+    @property
+    def wire_version(self) -> str | None:
+        """The ``version`` key V2 ``book`` frames and ``/book`` answers carry (V1 ones have none)."""
+        return "v2" if self.version == "v2" else None
 
     @property
     def tick_size(self) -> str:

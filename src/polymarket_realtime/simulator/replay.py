@@ -117,7 +117,11 @@ class ReplaySource:
             channels.add("market")
         if self.header.rtds:
             channels.add("rtds")
-        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user"))
+        if self.header.reference:
+            channels.add("polybolt")
+        if self.header.sports:
+            channels.add("sports")
+        self.start_channels: frozenset[str] = frozenset(channels or ("market", "rtds", "user", "polybolt", "sports"))
         """A subscription on one of these channels starts the clock (``first_subscribe``)."""
         self._books: dict[str, _WireBook] = {}
         self.frames_replayed = 0
@@ -230,6 +234,12 @@ class ReplaySource:
             value = msgspec.json.decode(text)
         except msgspec.DecodeError:
             return []  # non-JSON control text (INVALID OPERATION ...): nothing to replay
+        if frame.channel == "polybolt":
+            # Re-sequenced and re-snapshotted per connection by the simulated PolyBolt server.
+            return [OutFrame(channel="polybolt", text=text)] if isinstance(value, dict) else []
+        if frame.channel == "sports":
+            # Game updates go to every sports connection as recorded (the socket has no subscriptions).
+            return [OutFrame(channel="sports", text=text, event_type="sports")]
         if frame.channel == "rtds":
             items = value if isinstance(value, list) else [value]
             return [
@@ -328,7 +338,7 @@ def parse_speed(text: str | float | None) -> float | None:
 
 
 def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int = 1) -> Simulator:
-    """A :class:`Simulator` serving ``path`` on its market socket (no random walk, no RTDS generator).
+    """A :class:`Simulator` serving ``path`` on its sockets (no random walk, no RTDS or sports generator).
 
     Gamma answers from the recorded market metadata first (:class:`RecordedGamma`), then from the market
     model (seed ``seed``): a recording made from the simulator with the same seed gets matching metadata.
@@ -341,8 +351,16 @@ def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int =
     from .runtime import Simulator
 
     source = ReplaySource(path, speed=speed)
-    config = SimulatorConfig(seed=seed, rate_per_s=0.0, rtds_rate_per_s=0.0, resolve_after_s=None)
+    config = SimulatorConfig(
+        seed=seed,
+        rate_per_s=0.0,
+        rtds_rate_per_s=0.0,
+        polybolt_rate_per_s=0.0,
+        sports_rate_per_s=0.0,
+        resolve_after_s=None,
+    )
     sim = Simulator(config, source=source)
+    sim.polybolt.seed_history = False  # snapshots hold recorded points only
     if source.markets:
         set_gamma_override(sim.model, RecordedGamma(source.markets))
     return sim
@@ -351,7 +369,8 @@ def replay_simulator(path: Path | str, *, speed: float | None = 1.0, seed: int =
 class RecordedGamma:
     """Gamma's market routes answered from recorded metadata (``MarketInfo.to_dict()`` dicts).
 
-    Handles ``/markets`` (``id``, ``slug``, ``condition_ids``, ``clob_token_ids`` filters),
+    Handles ``/markets/keyset`` and ``/markets`` (``id``, ``slug``, ``condition_ids``, ``clob_token_ids``
+    filters; one page),
     ``/markets/slug/<slug>``, ``/markets/<id>`` and ``/public-search``; returns None (the caller falls back
     to the simulator's model) when no recorded market matches.
     """
@@ -362,7 +381,7 @@ class RecordedGamma:
     def __call__(self, request: HttpRequest) -> HttpResponse | None:
         parts = [p for p in request.path.split("/") if p]
         found: list[dict[str, Any]]
-        if parts == ["markets"]:
+        if parts in (["markets"], ["markets", "keyset"]):
             ids, slugs = set(request.args("id")), set(request.args("slug"))
             conditions = {c.lower() for c in request.args("condition_ids")}
             tokens = set(request.args("clob_token_ids"))
@@ -372,12 +391,14 @@ class RecordedGamma:
                 if (not ids or m["id"] in ids)
                 and (not slugs or m["slug"] in slugs)
                 and (not conditions or str(m["conditionId"]).lower() in conditions)
-                and (not tokens or tokens.intersection(json.loads(m["clobTokenIds"])))
+                and (not tokens or tokens.intersection(json.loads(m.get("clobTokenIds") or "[]")))
             ]
             closed = request.arg("closed")
             if closed:
                 found = [m for m in found if m["closed"] == (closed.lower() in ("true", "1"))]
-            return json_response(found) if found else None
+            if not found:
+                return None
+            return json_response({"markets": found} if parts[-1] == "keyset" else found)
         if len(parts) == 3 and parts[:2] == ["markets", "slug"]:
             found = [m for m in self.markets if m["slug"] == parts[2]]
         elif len(parts) == 2 and parts[0] == "markets":
@@ -403,15 +424,23 @@ def _gamma_market(info: dict[str, object]) -> dict[str, Any]:
         value = info.get(key)
         return None if value is None else str(value)
 
+    v2 = info.get("version") == "v2"
+    condition = text("condition_id") or ""
+    ids = [str(o.get("token_id", "")) for o in outcomes]
     body: dict[str, Any] = {
         "id": text("market_id") or "",
         "question": text("question") or "",
-        "conditionId": text("condition_id") or "",
+        # Gamma shows a V2 condition id without its padding byte (the recording keeps the 64-hex form).
+        "conditionId": condition[:-2] if v2 and len(condition) == 66 else condition,
         "slug": text("slug") or "",
         "endDate": text("end_date"),
         "outcomes": json.dumps([str(o.get("name", "")) for o in outcomes]),
         "outcomePrices": json.dumps([str(o.get("price") or "") for o in outcomes]),
-        "clobTokenIds": json.dumps([str(o.get("token_id", "")) for o in outcomes]),
+        "clobTokenIds": None if v2 else json.dumps(ids),
+        "version": text("version"),
+        "positionIds": ids if v2 else None,
+        "resolutionStatus": text("resolution_status"),
+        "umaResolutionStatus": text("uma_resolution_status"),
         "active": bool(info.get("active", True)),
         "closed": bool(info.get("closed", False)),
         "volume": text("volume"),

@@ -1,25 +1,22 @@
-"""RTDS topic generator: crypto prices (Binance and Chainlink), equity prices and comments.
+"""RTDS topic generator: legacy ``comments`` frames only; price topics are gone.
 
-Message shape per spec section 4.1: ``{"topic","type","timestamp": <ms number>,"payload":{...}}``;
-the server appends ``connection_id``. Prices are random walks; values on this socket are JSON numbers
-(that is the venue's format), equities also carry the exact ``full_accuracy_value`` string.
+Reference prices moved to PolyBolt (:mod:`.polybolt`) and the venue retired the RTDS price topics, so
+this socket accepts a price subscription and sends nothing for it. The venue also retired the live
+comments stream (the server polls Gamma ``GET /comments`` instead, :mod:`..server.comments`) and keeps
+only ``activity`` on RTDS; these comment frames remain as generic RTDS traffic for the socket, recording
+and parser tests. Message shape (docs/polymarket-protocol.md, "RTDS frames"):
+``{"topic","type","timestamp": <ms number>,"payload":{...}}``; the server appends ``connection_id``.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from .wire import OutFrame, dumps
 
-__all__ = ["BINANCE_SYMBOLS", "CHAINLINK_SYMBOLS", "EQUITY_SYMBOLS", "RtdsSource"]
-
-BINANCE_SYMBOLS = ("btcusdt", "ethusdt", "solusdt", "xrpusdt")
-CHAINLINK_SYMBOLS = ("btc/usd", "eth/usd", "sol/usd", "xrp/usd")
-EQUITY_SYMBOLS = ("AAPL", "TSLA")
-_START = {"btc": 97_000.0, "eth": 3_400.0, "sol": 190.0, "xrp": 2.4, "AAPL": 231.5, "TSLA": 342.0}
+__all__ = ["RtdsSource"]
 
 
 class RtdsSource:
@@ -30,7 +27,6 @@ class RtdsSource:
         self.rate_per_s = rate_per_s
         self.event_ids = list(event_ids)
         self._now_ms = now_ms
-        self._prices = {k: Decimal(str(v)) for k, v in _START.items()}
         self._last: float | None = None
         self._carry = 0.0
         self._comment_no = 0
@@ -38,7 +34,7 @@ class RtdsSource:
     def poll(self, sim_time_s: float) -> Sequence[OutFrame]:
         last = self._last if self._last is not None else sim_time_s
         self._last = sim_time_s
-        if self.rate_per_s <= 0:
+        if self.rate_per_s <= 0 or not self.event_ids:
             return []
         due = min(self._carry + (sim_time_s - last) * self.rate_per_s, 50.0)
         count = int(due)
@@ -46,53 +42,17 @@ class RtdsSource:
         return [self.next_frame() for _ in range(count)]
 
     def next_frame(self) -> OutFrame:
-        roll = self._rng.random()
-        if roll < 0.4:
-            return self._crypto("crypto_prices", BINANCE_SYMBOLS)
-        if roll < 0.75:
-            return self._crypto("crypto_prices_chainlink", CHAINLINK_SYMBOLS)
-        if roll < 0.92:
-            return self._equity()
         return self._comment()
-
-    def _walk(self, key: str, places: int) -> Decimal:
-        price = self._prices[key]
-        step = price * Decimal(self._rng.randrange(-20, 21)) / Decimal(100_000)
-        price = (price + step).quantize(Decimal(1).scaleb(-places))
-        self._prices[key] = price
-        return price
 
     def _message(self, topic: str, kind: str, payload: dict[str, Any]) -> OutFrame:
         body = {"topic": topic, "type": kind, "timestamp": self._now_ms(), "payload": payload}
         return OutFrame(channel="rtds", text=dumps(body), topic=topic, event_type=kind)
-
-    def _crypto(self, topic: str, symbols: Sequence[str]) -> OutFrame:
-        symbol = symbols[self._rng.randrange(len(symbols))]
-        price = self._walk(symbol[:3], 4 if symbol.startswith("xrp") else 2)
-        observed = self._now_ms() - self._rng.randrange(5, 40)
-        return self._message(topic, "update", {"symbol": symbol, "timestamp": observed, "value": float(price)})
-
-    def _equity(self) -> OutFrame:
-        symbol = EQUITY_SYMBOLS[self._rng.randrange(len(EQUITY_SYMBOLS))]
-        price = self._walk(symbol, 4)
-        now = self._now_ms()
-        payload = {
-            "symbol": symbol,
-            "timestamp": now - 20,
-            "value": float(price),
-            "full_accuracy_value": format(price, "f"),
-            "received_at": now - 5,
-            "is_carried_forward": False,
-        }
-        return self._message("equity_prices", "update", payload)
 
     def comment_frame(self) -> OutFrame:
         """One comment or reaction frame now (tests use it instead of waiting for the 8% roll)."""
         return self._comment()
 
     def _comment(self) -> OutFrame:
-        if not self.event_ids:
-            return self._equity()
         self._comment_no += 1
         event_id = self.event_ids[self._rng.randrange(len(self.event_ids))]
         now_iso = "2026-11-23T12:00:00.000000Z"

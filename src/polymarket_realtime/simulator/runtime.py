@@ -28,9 +28,11 @@ from .control import build_handler
 from .faults import Faults
 from .market_model import MarketModel
 from .observe import Observations
+from .polybolt import PolyBoltServer
 from .rest_server import RestServer
 from .rtds import RtdsSource
 from .source import BookSource, EventSource, ModelSource
+from .sports import SPORTS_PATH, SportsServer, SportsSource
 from .user import UserActivity
 from .wire import OutFrame
 from .ws_server import WsServer
@@ -52,7 +54,9 @@ class Simulator:
     def __init__(self, config: SimulatorConfig | None = None, *, source: BookSource | None = None) -> None:
         self.config = config or SimulatorConfig()
         cfg = self.config
-        self.model = MarketModel(seed=cfg.seed, markets=cfg.markets, book_depth=cfg.book_depth, now_ms=_now_ms)
+        self.model = MarketModel(
+            seed=cfg.seed, markets=cfg.markets, book_depth=cfg.book_depth, now_ms=_now_ms, v2_every=cfg.v2_every
+        )
         self.model_source = ModelSource(self.model, rate_per_s=cfg.rate_per_s, tick_interval_s=cfg.tick_interval_s)
         self.source: BookSource = source if source is not None else self.model_source
         self.observed = Observations()
@@ -72,8 +76,23 @@ class Simulator:
             event_ids=sorted({m.event_id for m in self.model.markets})[:3],
             now_ms=_now_ms,
         )
+        self.polybolt = PolyBoltServer(
+            authenticator=self.credentials,
+            observations=self.observed,
+            on_subscribe=getattr(self.source, "on_subscribe", None),
+            seed=cfg.seed,
+            rate_per_s=cfg.polybolt_rate_per_s,
+            now_ms=_now_ms,
+        )
         self.user = UserActivity(
             seed=cfg.seed, model=self.model, account=cfg.account, connections=self.ws.user_connections, now_ms=_now_ms
+        )
+        self.sports_source = SportsSource(seed=cfg.seed, rate_per_s=cfg.sports_rate_per_s, now_ms=_now_ms)
+        self.sports = SportsServer(
+            observations=self.observed,
+            ping_interval_s=cfg.sports_ping_interval_s,
+            pong_timeout_s=cfg.sports_pong_timeout_s,
+            on_connect=self._sports_connected,
         )
         self.rest = RestServer(build_handler(self))
         self.extra_sources: list[EventSource] = []
@@ -100,6 +119,14 @@ class Simulator:
         return f"ws://{self.config.host}:{self.ws.port}"
 
     @property
+    def polybolt_url(self) -> str:
+        return f"ws://{self.config.host}:{self.polybolt.port}/ws"
+
+    @property
+    def sports_url(self) -> str:
+        return f"ws://{self.config.host}:{self.sports.port}{SPORTS_PATH}"
+
+    @property
     def rest_url(self) -> str:
         return f"http://{self.config.host}:{self.rest.port}"
 
@@ -108,6 +135,8 @@ class Simulator:
         return {
             "POLYMARKET_CLOB_WS_URL": self.ws_url,
             "POLYMARKET_RTDS_WS_URL": self.rtds_url,
+            "POLYMARKET_POLYBOLT_WS_URL": self.polybolt_url,
+            "POLYMARKET_SPORTS_WS_URL": self.sports_url,
             "POLYMARKET_CLOB_URL": self.rest_url,
             "POLYMARKET_GAMMA_URL": self.rest_url,
         }
@@ -130,6 +159,8 @@ class Simulator:
     async def start(self) -> None:
         await self.ws.start(self.config.host, self.config.ws_port)
         await self.rest.start(self.config.host, self.config.rest_port)
+        await self.polybolt.start(self.config.host, self.config.polybolt_port)
+        await self.sports.start(self.config.host, self.config.sports_port)
         self._task = asyncio.create_task(self._loop(), name="simulator-broadcast")
 
     async def stop(self) -> None:
@@ -139,7 +170,9 @@ class Simulator:
                 await self._task
             self._task = None
         await self.ws.stop()
+        await self.polybolt.stop()
         await self.rest.stop()
+        await self.sports.stop()
 
     # ------------------------------------------------------------------ control
 
@@ -149,12 +182,15 @@ class Simulator:
 
     def publish(self, frames: Sequence[OutFrame]) -> list[OutFrame]:
         """Broadcast frames now (to the connections they concern) and wake waiters."""
-        self.frames_dispatched += self.ws.dispatch(frames)
+        if any(f.channel == "polybolt" for f in frames):
+            self.frames_dispatched += sum(self.polybolt.replay(f.text) for f in frames if f.channel == "polybolt")
+            frames = [f for f in frames if f.channel != "polybolt"]
+        self.frames_dispatched += self.ws.dispatch(frames) + self.sports.dispatch(frames)
         self.observed.notify()
         return list(frames)
 
     def pause(self) -> None:
-        """Stop generating market and RTDS events (user lifecycles and faults still work)."""
+        """Stop generating market, RTDS and sports events (user lifecycles and faults still work)."""
         self.paused = True
 
     def resume(self) -> None:
@@ -171,6 +207,18 @@ class Simulator:
 
     def move_price(self, condition_id: str, price_units: int) -> list[OutFrame]:
         return self.publish(self.model.move_price(condition_id, price_units))
+
+    def sports_update(self, game_key: str | None = None) -> list[OutFrame]:
+        """Publish one game update now (``game_key``: a gameId or slug; default the first game)."""
+        source = self.sports_source
+        game = source.game(game_key) if game_key is not None else source.games[0]
+        return self.publish([source.update(game)])
+
+    def _sports_connected(self) -> None:
+        # A recording replay starts its clock on the first subscription; sports has none, so: on connect.
+        hook = getattr(self.source, "on_subscribe", None)
+        if hook is not None:
+            hook("sports")
 
     async def wait_until(
         self,
@@ -203,6 +251,8 @@ class Simulator:
                     frames.extend(self._scheduled())
                     frames.extend(self.source.poll(self._sim_time))
                     frames.extend(self.rtds.poll(self._sim_time))
+                    self.polybolt.poll(self._sim_time)
+                    frames.extend(self.sports_source.poll(self._sim_time))
                     for extra in self.extra_sources:
                         frames.extend(extra.poll(self._sim_time))
                 self.publish(frames)

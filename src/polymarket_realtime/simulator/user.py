@@ -61,6 +61,10 @@ class UserActivity:
         self.orders: dict[str, dict[str, dict[str, Any]]] = {}
         """owner api key -> order id -> REST order row (open orders only)."""
         self.trades: dict[str, dict[str, dict[str, Any]]] = {}
+        self.closed_orders: dict[str, dict[str, dict[str, Any]]] = {}
+        """owner api key -> order id -> last row of orders no longer open (``/data/orders?id=`` finds them)."""
+        self.page_size = 100
+        """Rows per ``/data/orders`` / ``/data/trades`` page (tests lower it to exercise paging)."""
 
     def poll(self, _sim_time_s: float = 0.0) -> Sequence[OutFrame]:
         now = time.monotonic()
@@ -92,6 +96,7 @@ class UserActivity:
                 book[row["id"]] = row
             else:
                 book.pop(row["id"], None)
+                self.closed_orders.setdefault(owner, {})[row["id"]] = row
         else:
             self.trades.setdefault(owner, {})[row["id"]] = row
 
@@ -219,6 +224,21 @@ class UserActivity:
             )
             heapq.heappush(self._queue, _Scheduled(start + i * delay, next(self._seq), frame, record))
         return trade_id
+
+    def cancel(self, order_id: str) -> bool:
+        """Cancel one open order now (``order`` CANCELLATION frame + REST views); False if it is not open."""
+        for owner, book in self.orders.items():
+            row = book.get(order_id)
+            if row is None:
+                continue
+            now_ms = self._now_ms()
+            closed = {**row, "status": "CANCELED"}
+            event = {"event_type": "order", "type": "CANCELLATION", **closed, "timestamp": str(now_ms)}
+            event["created_at"] = str(row["created_at"])
+            frame = OutFrame(channel="user", text=dumps(event), market=row["market"], owner=owner, event_type="order")
+            heapq.heappush(self._queue, _Scheduled(time.monotonic(), next(self._seq), frame, ("order", owner, closed)))
+            return True
+        return False
 
     def _pick_market(self, market: str | None, markets: frozenset[str]) -> SimMarket | None:
         if market:

@@ -30,7 +30,7 @@ __all__ = [
 PRICE_ONE = 10_000
 """Price units per 1.0 (so tick 0.01 = 100 units, 0.001 = 10, 0.0025 = 25)."""
 
-Channel = Literal["market", "user", "rtds"]
+Channel = Literal["market", "user", "rtds", "polybolt", "sports"]
 Audience = Literal["assets", "assets_custom", "market_custom", "all_custom", "all"]
 """Who receives a frame: subscribers of ``asset_ids`` (``assets``), only those with custom features on
 (``assets_custom``), custom-feature connections subscribed to the market or to nothing
@@ -122,8 +122,12 @@ def rest_book(
     min_order_size: int,
     neg_risk: bool,
     last_trade: int | None,
+    version: str | None = None,
 ) -> dict[str, Any]:
-    """``GET /book`` body: spec section 7 field order, levels in the venue's order (best last)."""
+    """``GET /book`` body: spec section 7 field order, levels in the venue's order (best last).
+
+    ``version`` adds the undocumented ``"version": "v2"`` key Protocol V2 books carry.
+    """
     body: dict[str, Any] = {
         "market": market,
         "asset_id": asset_id,
@@ -137,6 +141,8 @@ def rest_book(
         "last_trade_price": "" if last_trade is None else fmt_price(last_trade),
     }
     body["hash"] = book_hash(body)
+    if version is not None:
+        body["version"] = version
     return body
 
 
@@ -149,8 +155,12 @@ def book_event(
     timestamp_ms: int,
     tick: int,
     last_trade: int | None,
+    version: str | None = None,
 ) -> dict[str, Any]:
-    """A market-channel ``book`` event (bids ascending, asks descending: the best level is last)."""
+    """A market-channel ``book`` event (bids ascending, asks descending: the best level is last).
+
+    ``version`` adds the undocumented ``"version": "v2"`` key Protocol V2 books carry.
+    """
     body: dict[str, Any] = {
         "event_type": "book",
         "asset_id": asset_id,
@@ -166,6 +176,8 @@ def book_event(
     # top of book and time keeps equal snapshots equal without hashing every level at high rates.
     top = f"{asset_id}|{timestamp_ms}|{bids_ascending[-1:]}|{asks_descending[-1:]}|{len(bids_ascending)}"
     body["hash"] = hashlib.sha1(top.encode(), usedforsecurity=False).hexdigest()
+    if version is not None:
+        body["version"] = version
     return body
 
 

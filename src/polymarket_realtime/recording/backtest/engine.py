@@ -41,6 +41,7 @@ from ...paper.service import PaperService
 from ...storage.activity import ActivityFeed
 from ...storage.db import Database
 from ...venues.polymarket.parsing import parse_market_frame, parse_rtds_frame
+from ...venues.polymarket.polybolt import parse_polybolt_frame
 from ..reader import RecordingReader
 from .results import renumber_fills, summarize
 
@@ -258,6 +259,8 @@ async def run_backtest(
                     parsed = parse_market_frame(frame.data, frame.ts_recv_ns)
                 elif frame.channel == "rtds":
                     parsed = parse_rtds_frame(frame.data, frame.ts_recv_ns)
+                elif frame.channel == "polybolt":
+                    parsed = parse_polybolt_frame(frame.data, frame.ts_recv_ns)
                 else:
                     continue
                 for event in parsed.events:

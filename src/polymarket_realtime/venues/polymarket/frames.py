@@ -29,7 +29,7 @@ __all__ = [
     "split_raw",
 ]
 
-Control = Literal["pong", "invalid_operation", "empty", "other"]
+Control = Literal["pong", "ping", "invalid_operation", "empty", "other"]
 
 
 class ParsedFrame(msgspec.Struct, frozen=True, gc=False):

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ...errors import InvalidInputError
+from ...model.conditions import is_condition_id as _is_condition_id
 
 __all__ = [
     "PING",
@@ -46,7 +47,6 @@ RtdsSubscription = tuple[str, str] | tuple[str, str, str]
 """(topic, type) or (topic, type, filters) where filters is the venue's filter *string*."""
 
 _TOKEN_ID = re.compile(r"[0-9]{1,100}")
-_CONDITION_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 def is_token_id(value: str) -> bool:
@@ -67,8 +67,11 @@ def require_token_ids(asset_ids: Iterable[str]) -> list[str]:
 
 
 def is_condition_id(value: str) -> bool:
-    """A market condition id: ``0x`` + 64 hex digits."""
-    return _CONDITION_ID.fullmatch(value) is not None
+    """A market condition id: ``0x`` + 64 hex digits, or 62 for a Protocol V2 id as Gamma shows it.
+
+    Normalize with :func:`~polymarket_realtime.model.conditions.normalize_condition_id` before any join.
+    """
+    return _is_condition_id(value)
 
 
 def _dump(frame: dict[str, Any]) -> str:

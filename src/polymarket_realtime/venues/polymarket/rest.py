@@ -24,6 +24,7 @@ import msgspec
 from ...config import Settings
 from ...errors import InvalidInputError, NotFoundError, VenueError, VenueUnavailableError
 from ...model.events import BookSnapshot, Level
+from .ratelimit import RateLimitedTransport
 
 __all__ = ["BOOKS_CHUNK", "ClobRestClient", "book_from_rest"]
 
@@ -95,7 +96,8 @@ class ClobRestClient:
         self._client = httpx2.AsyncClient(
             base_url=self.base_url,
             timeout=settings.http_timeout_s,
-            transport=transport,
+            # Every CLOB client of the process shares the per-IP rate-limit windows (see .ratelimit).
+            transport=RateLimitedTransport("clob", self.base_url, inner=transport),
             headers={"Accept": "application/json"},
         )
 

@@ -42,12 +42,25 @@ class UserRestClient:
         params = {k: v for k, v in (("market", market), ("asset_id", asset_id)) if v}
         return await self._paged(ORDERS_PATH, params, limit=None)
 
-    async def get_trades(self, *, market: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """Up to ``limit`` most recent trades (newest first by ``match_time``)."""
+    async def get_trades(
+        self, *, market: str | None = None, limit: int = 50, after: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` most recent trades (newest first by ``match_time``), optionally matched after
+        ``after`` (Unix seconds). ``maker_address`` is sent when the signer address is known (the venue's
+        OpenAPI marks it required)."""
         params = {"market": market} if market else {}
+        if after is not None:
+            params["after"] = str(max(0, int(after)))
+        if self._creds.address:
+            params["maker_address"] = self._creds.address
         trades = await self._paged(TRADES_PATH, params, limit=limit)
         trades.sort(key=_match_time, reverse=True)
         return trades[:limit]
+
+    async def get_order(self, order_id: str) -> dict[str, Any] | None:
+        """One order by id whatever its status (canceled and fully matched ones included); None if unknown."""
+        rows = await self._paged(ORDERS_PATH, {"id": order_id}, limit=1)
+        return next((r for r in rows if str(r.get("id") or r.get("order_id") or "") == order_id), None)
 
     async def check(self) -> int:
         """One authenticated request (first page of open orders); returns the HTTP status. For diagnostics."""

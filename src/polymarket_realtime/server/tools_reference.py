@@ -1,0 +1,127 @@
+"""Reference-price tools (PolyBolt): ``subscribe_reference_prices`` and its crypto shortcut.
+
+Both make a subscription of kind ``reference_prices`` whose events are ``reference_price`` (one event type
+for the four channels) plus ``feed_status`` of the PolyBolt sockets (``lossy`` when frames were lost,
+``auth_failed`` with what to do about the credentials). PolyBolt needs the CLOB API credentials: without
+them the tools fail with an error naming the variables to set, and nothing is subscribed.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
+
+from ..errors import InvalidInputError
+from ..model.events import Event
+from ..venues.polymarket import polybolt as pb
+from .annotations import CREATE as _SUBSCRIBE
+from .context import AppContext, app_context
+from .results import SubscriptionResult
+from .subscriptions import REFERENCE_TYPES, create_subscription
+
+__all__ = ["reference_keys", "register"]
+
+ChannelArg = Literal["crypto", "equity", "crypto_twap", "equity_twap"]
+_FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
+_EVENT_DOC = (
+    "Events: `reference_price` {symbol, channel, value (exact decimal string), source, snapshot (history sent "
+    "first), window_seconds}; `feed_status` `lossy` (frames lost) or `auth_failed`. Needs CLOB API credentials."
+)
+
+
+def reference_keys(symbols: list[str], channel: str, provider: str | None) -> list[str]:
+    """Feed keys for the request (validated, deduplicated); empty ``symbols`` = the channel's whole catalog.
+
+    Raises:
+        InvalidInputError: unknown channel or symbol, or a provider where the venue takes none.
+    """
+    if channel not in pb.CHANNELS:
+        raise InvalidInputError(f"channel {channel!r} is not one of {', '.join(pb.CHANNELS)}")
+    if provider is not None:
+        if provider not in pb.PROVIDERS:
+            raise InvalidInputError(f"provider {provider!r} is not one of {', '.join(pb.PROVIDERS)} (or omit it)")
+        if not channel.startswith("equity"):
+            raise InvalidInputError(
+                f"provider applies to the equity channels only; {channel} has a single producer: omit provider"
+            )
+    if not isinstance(symbols, list):
+        raise InvalidInputError("symbols must be a list of strings, e.g. ['btcusd']")
+    wanted = [pb.normalize_symbol(s, channel) for s in symbols] or list(pb.SYMBOLS[channel])
+    return list(dict.fromkeys(pb.key_of(channel, s, provider) for s in wanted))
+
+
+async def _subscribe(
+    app: AppContext, keys: list[str], channel: str, provider: str | None, callback_type: str
+) -> SubscriptionResult:
+    from .tools_realtime import _sub_result  # the shared result builder; late import (circular)
+
+    series = frozenset((channel, key.split(":")[1]) for key in keys)
+
+    def predicate(event: Event) -> bool:
+        if event.type == "feed_status":
+            return getattr(event, "channel", "") == "polybolt"
+        return (getattr(event, "channel", ""), getattr(event, "symbol", "")) in series
+
+    sub = await create_subscription(
+        app,
+        kind="reference_prices",
+        token_ids=(),
+        event_types=REFERENCE_TYPES,
+        callback_type=callback_type,
+        predicate=predicate,
+        reference=keys,
+        meta={"channel": channel, "symbols": sorted(s for _, s in series), "provider": provider},
+    )
+    return _sub_result(sub, feed=app.feed)
+
+
+def register(mcp: MCPServer[AppContext]) -> None:
+    @mcp.tool(
+        title="Subscribe to reference prices (PolyBolt)",
+        annotations=_SUBSCRIBE,
+        description=(
+            "Stream PolyBolt reference prices. channel: crypto (spot, e.g. btcusd), equity (stocks, ETFs, forex, "
+            "metals, e.g. aapl, xauusd), crypto_twap / equity_twap (60 s TWAPs). Symbols like 'btcusd' ('BTC', "
+            "'btc/usd' accepted); empty = whole catalog. provider pins the equity producer. "
+            + _EVENT_DOC
+            + " "
+            + _FOLLOW_UP
+        ),
+    )
+    async def subscribe_reference_prices(
+        ctx: Context[AppContext],
+        symbols: Annotated[list[str], Field(description="e.g. ['btcusd', 'ethusd'] or ['aapl']; empty = all.")],
+        channel: Annotated[ChannelArg, Field(description="crypto | equity | crypto_twap | equity_twap")] = "crypto",
+        provider: Annotated[
+            Literal["chainlink", "pyth"] | None, Field(description="Equity channels only: pin the producer.")
+        ] = None,
+        callback_type: Annotated[
+            Literal["notification", "log"], Field(description="'notification' (default) or 'log'.")
+        ] = "notification",
+    ) -> SubscriptionResult:
+        app = app_context(ctx)
+        keys = reference_keys(symbols, channel, provider)
+        return await _subscribe(app, keys, channel, provider, callback_type)
+
+    @mcp.tool(
+        title="Subscribe to crypto prices (PolyBolt)",
+        annotations=_SUBSCRIBE,
+        description=(
+            "Shortcut for subscribe_reference_prices(symbols, channel='crypto'): "
+            + ", ".join(pb.SYMBOLS["crypto"])
+            + " ('btc', 'btcusdt', 'btc/usd' = btcusd); empty = all. Needs CLOB API credentials. "
+            + _FOLLOW_UP
+        ),
+    )
+    async def subscribe_crypto_prices(
+        ctx: Context[AppContext],
+        symbols: Annotated[list[str], Field(description="e.g. ['btc', 'eth']; empty = all symbols.")] = [],  # noqa: B006
+        callback_type: Annotated[
+            Literal["notification", "log"], Field(description="'notification' (default) or 'log'.")
+        ] = "notification",
+    ) -> SubscriptionResult:
+        app = app_context(ctx)
+        keys = reference_keys(symbols, "crypto", None)
+        return await _subscribe(app, keys, "crypto", None, callback_type)
