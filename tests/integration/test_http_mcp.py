@@ -149,3 +149,21 @@ async def test_dashboard_beside_stdio_shares_the_services(tmp_path: Path) -> Non
                     assert paused.status_code == 200
                 assert (await call(client, "get_paper_session", {"session_id": sid}))["state"] == "paused"
     errlog.close()
+
+
+async def test_services_started_later_are_pushed_too(tmp_path: Path) -> None:
+    async with serving(tmp_path, toolsets=frozenset({"market", "realtime"})) as h:
+        sources = h.room.sources
+        assert sources.paper is None and (await h.get("/api/sessions")).status_code == 503
+        http, client = _client(h.base + "/mcp", h.token, "legacy")
+        with anyio.fail_after(60):
+            async with http, client:
+                await call(client, "enable_toolsets", {"toolsets": ["paper"]})  # starts the paper extension
+                assert await sources.rewired.wait_for(lambda: sources.paper is not None, 30)
+                async with h.ws() as ws:
+                    await send(ws, {"type": "subscribe", "channels": ["sessions"]})
+                    token = h.market().token_ids[0]
+                    created = await h.ok("POST", "/api/sessions", {"name": "later", "token_ids": [token]})
+                    await recv_until(
+                        ws, lambda m: m["type"] == "event" and m["data"]["session_id"] == created["session_id"]
+                    )

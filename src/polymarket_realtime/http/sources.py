@@ -40,6 +40,7 @@ _SYSTEM_EVERY_S = 5.0
 _MARKS_EVERY_S = 1.0
 _COALESCE_S = 0.1
 _AGENTS_COALESCE_S = 0.25
+_SERVICES_EVERY_S = 2.0
 
 
 COMMAND_BUFFER = 256
@@ -100,10 +101,10 @@ class Sources:
     def __init__(self, app: AppContext, hub: Hub) -> None:
         self.app = app
         self.hub = hub
-        self.paper: PaperService | None = _optional(app, PaperService)
-        self.agents: AgentService | None = _optional(app, AgentService)
-        self.system: SystemService | None = _optional(app, SystemService)
-        self.activity: ActivityFeed | None = _optional(app, ActivityFeed)
+        self.paper: PaperService | None = None
+        self.agents: AgentService | None = None
+        self.system: SystemService | None = None
+        self.activity: ActivityFeed | None = None
         self.activity_cursor = 0
         self._activity_signal = ChangeSignal()
         self._sessions_signal = ChangeSignal()
@@ -113,6 +114,10 @@ class Sources:
         self._last_summaries: dict[str, str] = {}
         self._last_agents: dict[str, str] = {}
         self._tg: anyio.abc.TaskGroup | None = None
+        self._wired_scope: anyio.CancelScope | None = None
+        self._wired: tuple[Any, Any, Any, Any] = (None, None, None, None)
+        self.rewired = ChangeSignal()
+        """Notified after the hub is hooked to a (new) set of services."""
         self.market_events = 0
 
     # --- wiring --------------------------------------------------------------------------------
@@ -120,20 +125,61 @@ class Sources:
     async def start(self, tg: anyio.abc.TaskGroup) -> None:
         self._tg = tg
         self.hub.watch_listeners.append(self._on_watch)
-        if self.activity is not None and self.system is not None:
-            self.activity_cursor = (await self.system.read_activity(0, 1)).latest_seq
-            self.activity.add_listener(self._activity_signal.notify)
-            tg.start_soon(self._activity_loop, name="dashboard-activity")
-            tg.start_soon(self._system_loop, name="dashboard-system")
-        if self.paper is not None:
-            self.paper.command_sink = self.on_command
-            tg.start_soon(self._sessions_loop, name="dashboard-sessions")
-        if self.agents is not None:
-            self.agents.add_log_listener(self.on_log)
-            tg.start_soon(self._agents_loop, name="dashboard-agents")
         sink = self.app.router.add_sink("dashboard-markets", 10_000, event_types=BOOK_EVENT_TYPES)
         tg.start_soon(self._market_events, sink, name="dashboard-market-events")
         tg.start_soon(self._markets_loop, name="dashboard-markets")
+        await self._wire(self._lookup())
+        tg.start_soon(self._follow_services, name="dashboard-services")
+
+    def _lookup(self) -> tuple[Any, Any, Any, Any]:
+        app = self.app
+        return (
+            _optional(app, PaperService),
+            _optional(app, AgentService),
+            _optional(app, SystemService),
+            _optional(app, ActivityFeed),
+        )
+
+    async def _wire(self, found: tuple[Any, Any, Any, Any]) -> None:
+        """Hook the hub to this set of services; the loops of an earlier set are cancelled."""
+        if self._wired_scope is not None:
+            self._wired_scope.cancel()
+        if self.paper is not None and self.paper.command_sink == self.on_command:
+            self.paper.command_sink = None
+        self.paper, self.agents, self.system, self.activity = found
+        self._wired = found
+        assert self._tg is not None
+        started = anyio.Event()
+        self._tg.start_soon(self._run_wired, started, name="dashboard-service-loops")
+        await started.wait()
+        self.rewired.notify()
+
+    async def _run_wired(self, started: anyio.Event) -> None:
+        with anyio.CancelScope() as scope:
+            self._wired_scope = scope
+            async with anyio.create_task_group() as tg:
+                if self.activity is not None and self.system is not None:
+                    self.activity_cursor = (await self.system.read_activity(0, 1)).latest_seq
+                    self.activity.add_listener(self._activity_signal.notify)
+                    tg.start_soon(self._activity_loop, name="dashboard-activity")
+                    tg.start_soon(self._system_loop, name="dashboard-system")
+                if self.paper is not None:
+                    self.paper.command_sink = self.on_command
+                    tg.start_soon(self._sessions_loop, name="dashboard-sessions")
+                if self.agents is not None:
+                    self.agents.add_log_listener(self.on_log)
+                    tg.start_soon(self._agents_loop, name="dashboard-agents")
+                started.set()
+
+    async def _follow_services(self) -> None:
+        """Services can appear or change after start: ``enable_toolsets`` starting the paper extension, or
+        this server taking over sessions in Redis mode. No signal exists for that, so check now and then."""
+        while True:
+            await anyio.sleep(_SERVICES_EVERY_S)
+            found = self._lookup()
+            if any(a is not b for a, b in zip(found, self._wired, strict=True)):
+                log.info("dashboard: paper/agent/system services changed; re-wiring the push channels")
+                await self._wire(found)
 
     def close(self) -> None:
         if self.paper is not None and self.paper.command_sink == self.on_command:
