@@ -10,7 +10,7 @@ INSPECTOR_DIR := .tools/inspector
 INSPECTOR_VERSION := 0.15.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all install test lint typecheck pytest demo bench slow redis-server inspector clean
+.PHONY: all install test lint typecheck pytest demo demo-dashboard bench slow redis-server inspector clean
 
 all: test
 
@@ -53,6 +53,10 @@ slow: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m polymarket_realtime.demo
+
+# The demo with the control room beside it (POLYMARKET_MCP_DASHBOARD): open the printed link; Enter ends it.
+demo-dashboard: $(STAMP)
+	$(BIN)/python -m polymarket_realtime.demo --dashboard
 
 bench: $(STAMP) redis-server
 	$(BIN)/python benchmarks/run_all.py

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 import anyio
+import anyio.to_thread
 from mcp import Client, StdioServerParameters
 
 from .simulator import Simulator, SimulatorConfig
@@ -100,7 +101,11 @@ async def stream(
     return counts
 
 
-async def run_demo() -> None:
+DASHBOARD = "127.0.0.1:8787"
+"""Where ``--dashboard`` serves the control room; POLYMARKET_MCP_DASHBOARD overrides it (``127.0.0.1:0`` = any port)."""
+
+
+async def run_demo(dashboard: bool = False, linger: Any = None) -> None:
     config = SimulatorConfig(seed=7, markets=6, rate_per_s=15.0, resolve_after_s=None)
     async with Simulator(config) as sim:
         data_dir = tempfile.mkdtemp(prefix="polymarket-demo-")
@@ -112,6 +117,9 @@ async def run_demo() -> None:
             "POLYMARKET_MCP_LOG_LEVEL": "WARNING",
             "POLYMARKET_COMMENTS_POLL_S": "2",
             "POLYGON_PRIVATE_KEY": DEVELOPMENT_KEY,  # API credentials are derived from it (PolyBolt needs them)
+            **(
+                {"POLYMARKET_MCP_DASHBOARD": os.environ.get("POLYMARKET_MCP_DASHBOARD", DASHBOARD)} if dashboard else {}
+            ),
         }
         if os.environ.get("PYTHONPATH"):
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]  # the server runs the same source tree as the demo
@@ -211,11 +219,16 @@ async def run_demo() -> None:
 
             done = await call(client, "unsubscribe_realtime", {"all": True})
             say(f"\nunsubscribed {done['removed']}; demo finished in {time.monotonic() - started:.1f}s")
+            if linger is not None:
+                say("\nthe dashboard stays open at the link printed above (dashboard: http://...?token=...)")
+                await linger()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    dashboard = "--dashboard" in args  # `make demo-dashboard`
     try:
-        anyio.run(_bounded)
+        anyio.run(_bounded, dashboard)
     except DemoError as exc:
         say(f"\nDEMO FAILED: {exc}")
         return 1
@@ -228,9 +241,19 @@ def main() -> int:
     return 0
 
 
-async def _bounded() -> None:
-    with anyio.fail_after(90):
-        await run_demo()
+async def _bounded(dashboard: bool = False) -> None:
+    deadline = anyio.current_time() + 90
+    linger_scope = anyio.CancelScope(deadline=deadline)
+
+    async def linger() -> None:
+        linger_scope.deadline = float("inf")  # the 90 s bound covers the demo, not the wait for Enter
+        say("press Enter to stop the server and the simulator")
+        await anyio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
+
+    with linger_scope:
+        await run_demo(dashboard, linger if dashboard else None)
+    if linger_scope.cancelled_caught:
+        raise TimeoutError
 
 
 if __name__ == "__main__":

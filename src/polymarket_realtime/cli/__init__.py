@@ -1,4 +1,4 @@
-"""Command line: ``polymarket-realtime-mcp [serve|simulate|doctor|record|backtest|feed] ...``.
+"""Command line: ``polymarket-realtime-mcp [serve|simulate|doctor|record|backtest|feed|http-token] ...``.
 
 Each subcommand is a module of this package, as a pair ``add_arguments(parser)`` and
 ``run(args) -> int``; this file only dispatches. No subcommand means ``serve``. Logs go to stderr:
@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "record": ("polymarket_realtime.cli.record", "record raw venue frames to a file"),
     "backtest": ("polymarket_realtime.cli.backtest", "backtest a strategy over a recording"),
     "feed": ("polymarket_realtime.cli.feed", "run the shared feed process publishing to Redis"),
+    "http-token": ("polymarket_realtime.cli.http_token", "print the dashboard login link (creates the token once)"),
 }
 
 
