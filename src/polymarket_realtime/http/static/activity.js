@@ -1,5 +1,5 @@
 // Activity feed: live rows, filters by kind and severity, auto-scroll that yields when the reader scrolls up.
-import { clear, clock, h } from "./dom.js";
+import { clear, clock, h, fill } from "./dom.js";
 
 const ERROR_KINDS = new Set(["risk_halt", "agent_error", "system_error"]);
 const WARNING_KINDS = new Set(["alert", "session_paused", "session_stopped", "agent_stopped", "agent_finished", "order_cancelled", "system_stopped", "position_settled"]);
@@ -66,7 +66,7 @@ export class ActivityView {
     for (const e of this.state.activity) if (!this.kinds.has(e.kind)) { this.kinds.add(e.kind); added = true; }
     if (!added) return;
     const current = this.kind.value;
-    clear(this.kind).append(h("option", { value: "" }, "All kinds"), ...[...this.kinds].sort().map((k) => h("option", { value: k }, k.replaceAll("_", " "))));
+    fill(this.kind, h("option", { value: "" }, "All kinds"), ...[...this.kinds].sort().map((k) => h("option", { value: k }, k.replaceAll("_", " "))));
     this.kind.value = current;
   }
 

@@ -1,7 +1,7 @@
 // Agent and session cards, and the SVG edges from a strategy agent to the session it trades.
 // Cards are keyed by id and updated in place; buttons are rebuilt only when what they do changes.
 import { sparkline } from "./chart.js";
-import { ago, clear, clock, duration, h, money, num, pct, renderOnce, shortId, svg } from "./dom.js";
+import { ago, clear, clock, duration, h, money, num, pct, renderOnce, shortId, svg, fill } from "./dom.js";
 
 const STATE_ORDER = { running: 0, halted: 1, paused: 2, error: 3, stopped: 4 };
 const KIND_LABEL = { market_scanner: "Scanner", price_alert: "Price alert", strategy: "Strategy" };
@@ -93,7 +93,7 @@ function updateSessionCard(state, el, s, handlers) {
   const created = createdMs(state, s);
   const pts = (state.equity.get(s.session_id) || []).slice(-60).map((x) => x.v);
   const body = el.querySelector(".card-body");
-  clear(body).append(
+  fill(body, 
     h("div", { class: "card-head" },
       h("span", { class: "card-title" }, s.name),
       h("span", { class: `pill st-${s.state}`, "data-field": "state" }, s.state),
@@ -185,13 +185,13 @@ function updateAgentCard(state, el, a, handlers) {
   const cnt = a.counters || {};
   const tail = (state.logs.get(a.agent_id) || []).slice(-3);
   const body = el.querySelector(".card-body");
-  clear(body).append(
+  fill(body, 
     h("div", { class: "card-head" },
       h("span", { class: "card-title" }, `${KIND_LABEL[a.kind] || a.kind} · ${name}`),
-      h("span", { class: `pill st-${a.state}` }, a.state),
       h("span", { class: "spacer" }),
-      h("span", { class: "muted small", title: a.last_active_ms ? new Date(a.last_active_ms).toISOString() : "" }, `active ${ago(a.last_active_ms)}`)),
-    h("div", { class: "card-sub" },
+      h("span", { class: `pill st-${a.state}` }, a.state)),
+    h("div", { class: "card-sub", title: a.last_active_ms ? new Date(a.last_active_ms).toISOString() : "" },
+      `Last active ${ago(a.last_active_ms)} · `,
       tokens.length ? `Tokens: ${tokens.map((t) => shortId(t)).join(", ")}` : "Tokens: every subscribed token",
       a.state !== "running" ? ` · ${a.state_reason}` : ""),
     agentMetrics(a),

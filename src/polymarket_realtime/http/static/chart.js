@@ -4,8 +4,9 @@ import { clear, money, svg } from "./dom.js";
 /** Draw equity points [{t, v}] into `box`, with the starting cash as a dashed baseline. */
 export function equityChart(box, points, baseline) {
   clear(box);
-  const W = 600, H = 180, L = 56, R = 8, T = 10, B = 22;
-  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: "none" });
+  // Drawn at the box's real size so labels are not stretched; redrawn on every update.
+  const W = Math.max(200, box.clientWidth || 600), H = Math.max(100, box.clientHeight || 180), L = 64, R = 10, T = 12, B = 22;
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}` });
   box.append(root);
   if (!points.length) {
     root.append(svg("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "Waiting for the first equity update…"));
@@ -38,7 +39,7 @@ export function equityChart(box, points, baseline) {
 /** A tiny line of the last values (no axes), for cards. */
 export function sparkline(values) {
   const root = svg("svg", { class: "spark", viewBox: "0 0 100 30", preserveAspectRatio: "none", "aria-hidden": "true" });
-  if (values.length < 2) return root;
+  if (values.length < 2) return null;
   const lo = Math.min(...values), hi = Math.max(...values);
   const span = hi - lo || 1;
   const pts = values.map((v, i) => `${((i / (values.length - 1)) * 100).toFixed(1)},${(28 - ((v - lo) / span) * 26).toFixed(1)}`);

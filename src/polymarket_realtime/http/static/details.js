@@ -3,7 +3,7 @@
 import { api, showToast } from "./api.js";
 import { pnlPct } from "./cards.js";
 import { equityChart } from "./chart.js";
-import { clear, clock, h, money, pct, renderOnce, shortId } from "./dom.js";
+import { clear, clock, h, money, pct, renderOnce, shortId, fill } from "./dom.js";
 
 export class SessionDetails {
   constructor(state) {
@@ -23,7 +23,7 @@ export class SessionDetails {
   open(id) {
     if (this.id === id && this.dialog.open) return;
     this.id = id;
-    clear(document.getElementById("sd-commands")).append(h("li", { class: "empty" }, "Commands for this session (agent intents, orders, fills, state changes) stream here."));
+    fill(document.getElementById("sd-commands"), h("li", { class: "empty" }, "Commands for this session (agent intents, orders, fills, state changes) stream here."));
     document.getElementById("sd-actions").dataset.key = "";
     document.getElementById("order-form").dataset.key = "";
     if (!this.dialog.open) this.dialog.showModal();
@@ -84,7 +84,7 @@ export class SessionDetails {
           onclick: () => api(`api/sessions/${encodeURIComponent(s.session_id)}/${a}`, { method: "POST" }).catch((e) => showToast(e.message)),
         }, a[0].toUpperCase() + a.slice(1))));
     const kv = (k, v) => h("div", {}, h("div", { class: "k" }, k), h("div", { class: "v" }, v));
-    clear(document.getElementById("sd-summary")).append(
+    fill(document.getElementById("sd-summary"), 
       kv("Equity", `$${money(s.equity)}`), kv("P&L", pct(pnlPct(s))), kv("Cash", `$${money(s.cash)}`),
       kv("Starting cash", `$${money(s.starting_cash)}`), kv("Realized", money(s.realized_pnl)), kv("Unrealized", money(s.unrealized_pnl)),
       kv("Fees paid", money(s.fees_paid)), kv("Peak equity", `$${money(s.peak_equity)}`), kv("State", `${s.state}: ${s.state_reason}`),

@@ -84,3 +84,13 @@ export function renderOnce(el, key, build) {
   el.dataset.key = key;
   clear(el).append(...[build()].flat().filter(Boolean));
 }
+
+/** Replace an element's children, skipping null/false/undefined (Element.append would print "null"). */
+export function fill(el, ...children) {
+  clear(el);
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : String(c));
+  }
+  return el;
+}

@@ -1,6 +1,6 @@
 // The "New session" and "Start an agent" forms, with a market search that fills in token ids.
 import { api, showToast } from "./api.js";
-import { clear, h } from "./dom.js";
+import { clear, h, fill } from "./dom.js";
 
 function tokensOf(text) {
   return text.split(/[\s,]+/).map((t) => t.trim()).filter(Boolean);
@@ -41,7 +41,7 @@ function setupPicker(picker) {
             }, `+ ${o.name}${o.price ? ` ${o.price}` : ""}`))));
         }
       } catch (err) {
-        clear(results).append(h("li", { class: "form-error" }, err.message));
+        fill(results, h("li", { class: "form-error" }, err.message));
       }
     }, 250);
   });
@@ -61,7 +61,7 @@ export async function openAgentForm(state) {
   showError(form, "");
   const sessions = [...state.sessions.values()].filter((s) => s.state !== "stopped");
   const sel = document.getElementById("af-session");
-  clear(sel).append(...(sessions.length
+  fill(sel, ...(sessions.length
     ? sessions.map((s) => h("option", { value: s.session_id }, `${s.name} (${s.session_id})`))
     : [h("option", { value: "" }, "no live session: create one first")]));
   dlg.showModal();
@@ -69,7 +69,7 @@ export async function openAgentForm(state) {
     presets = await api("api/presets");
     const p = document.getElementById("af-preset");
     const current = p.value;
-    clear(p).append(...Object.keys(presets.presets || {}).map((name) => h("option", { value: name }, name)));
+    fill(p, ...Object.keys(presets.presets || {}).map((name) => h("option", { value: name }, name)));
     if (current && presets.presets[current]) p.value = current;
     showWeights();
   } catch (err) {

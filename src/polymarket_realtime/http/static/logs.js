@@ -1,5 +1,5 @@
 // Live log viewer of one agent: the logs:<agent_id> channel, filtered by minimum level and keyword.
-import { clear, clock, h } from "./dom.js";
+import { clear, clock, h, fill } from "./dom.js";
 
 const RANK = { debug: 0, info: 1, warning: 2, error: 3 };
 
@@ -56,7 +56,7 @@ export class LogViewer {
     const key = `${this.level.value}|${needle}|${lines.length}|${lines.length ? lines[lines.length - 1].ts : 0}`;
     if (key === this.key) return;
     this.key = key;
-    clear(this.pre).append(...shown.map((l) => h("div", { class: `lv-${l.level}` },
+    fill(this.pre, ...shown.map((l) => h("div", { class: `lv-${l.level}` },
       h("span", { class: "ts" }, `${clock(l.ts)} ${String(l.level).toUpperCase().padEnd(7)} `), l.message)));
     if (!shown.length) this.pre.append(h("div", { class: "muted" }, lines.length ? "No line matches these filters." : "No log lines yet: they stream in live."));
     this.count.textContent = `${shown.length} of ${lines.length} lines (live; the download holds the whole log)`;

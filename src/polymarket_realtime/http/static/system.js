@@ -1,5 +1,5 @@
 // System panel: health tiles and alerts, from the pushed system status and the activity feed.
-import { clear, clock, h } from "./dom.js";
+import { clear, clock, h, fill } from "./dom.js";
 
 const RECENT_TRADES_MS = 5 * 60 * 1000;
 const STALE_S = 30;
@@ -31,7 +31,7 @@ export function renderTiles(state) {
   const box = document.getElementById("tiles");
   const sys = state.system;
   if (!sys) {
-    clear(box).append(h("p", { class: "empty" }, "Waiting for the server’s status…"));
+    fill(box, h("p", { class: "empty" }, "Waiting for the server’s status…"));
     return;
   }
   const m = marketFeed(state);
@@ -52,7 +52,7 @@ export function renderTiles(state) {
   const drops = (stats.dropped_events || 0) + (subs.sink_dropped || 0) + ((sys.websocket || {}).dropped_clients || 0);
   const trades = recentTrades(state);
   const storage = sys.storage || {};
-  clear(box).append(
+  fill(box, 
     tile("Market feed", feedValue, feedDetail, feedLevel),
     tile("Events / s", (stats.events_per_s ?? 0).toFixed(1), `${stats.total_events ?? 0} events since start`, "ok"),
     tile("Active agents", String(agents.running ?? 0), `${agents.stopped ?? 0} stopped · ${agents.error ?? 0} error`, agents.error ? "err" : agents.running ? "ok" : ""),
