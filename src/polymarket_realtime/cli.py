@@ -1,4 +1,4 @@
-"""Command line: ``polymarket-realtime-mcp [serve|simulate|doctor|record|backtest|feed] ...``.
+"""Command line: ``polymarket-realtime-mcp [serve|simulate|doctor|record|backtest|feed|http-token] ...``.
 
 Each subcommand lives in the module that owns it, as a pair ``add_arguments(parser)`` and
 ``run(args) -> int``; this file only dispatches. No subcommand means ``serve``. Logs go to stderr:
@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "record": ("polymarket_realtime.recording.cli", "record raw venue frames to a file"),
     "backtest": ("polymarket_realtime.recording.backtest.cli", "backtest a strategy over a recording"),
     "feed": ("polymarket_realtime.redisbus.feed_cli", "run the shared feed process publishing to Redis"),
+    "http-token": ("polymarket_realtime.http.token_cli", "print the dashboard login link (creates the token once)"),
 }
 
 

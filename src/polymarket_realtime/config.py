@@ -108,6 +108,12 @@ class Settings:
     retention_interval_s: float = 600.0
     """How often pruning runs (in the background, off the event path)."""
 
+    # Control room (issue 13; http/host.py): the dashboard app beside the stdio server.
+    dashboard: str | None = None
+    """``host:port`` to serve the dashboard, JSON API and MCP over HTTP on, beside stdio (None = off)."""
+    dashboard_allow_remote: bool = False
+    """Allow a non-loopback dashboard host (the token is still required on every route)."""
+
     extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -272,6 +278,20 @@ def _choice(*allowed: int) -> Callable[[str], int]:
     return convert
 
 
+def _host_port(raw: str) -> str:
+    host, sep, port = raw.strip().rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or " " in host:
+        raise ValueError("must be host:port, e.g. 127.0.0.1:8787")
+    return raw.strip()
+
+
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        raise ValueError("must be true or false")
+    return value in {"1", "true", "yes", "on"}
+
+
 def _parse(env: Mapping[str, str]) -> Settings:
     d = Settings()
     ws = _url(("ws", "wss"))
@@ -322,6 +342,8 @@ def _parse(env: Mapping[str, str]) -> Settings:
             env, "POLYMARKET_MCP_RETENTION_ACTIVITY_ROWS", _non_negative_int, d.retention_activity_rows
         ),
         retention_interval_s=_get(env, "POLYMARKET_MCP_RETENTION_INTERVAL_S", _positive_float, d.retention_interval_s),
+        dashboard=_get(env, "POLYMARKET_MCP_DASHBOARD", _host_port, None),
+        dashboard_allow_remote=_get(env, "POLYMARKET_MCP_DASHBOARD_ALLOW_REMOTE", _flag, False),
     )
     if settings.reconnect_max_s < settings.reconnect_base_s:
         raise ConfigError("POLYMARKET_RECONNECT_MAX_S", "must be >= POLYMARKET_RECONNECT_BASE_S")

@@ -92,6 +92,11 @@ class _Ctx:
             raise StateError("this agent has no paper session", state="no_session")
         if side not in ("BUY", "SELL"):
             raise InvalidInputError(f"bad side {side!r}")
+        paper.emit_command(
+            self.session_id,
+            "order_intent",
+            {"agent_id": self.agent_id, "token_id": token_id, "side": side, "size": str(size)},
+        )
         # No wait for a warming book: the agent reacts to events, and the next event retries.
         return await paper.place_order(self.session_id, token_id, "BUY" if side == "BUY" else "SELL", size, wait_s=0)
 
@@ -128,6 +133,7 @@ class AgentService:
         self.system_gate: Callable[[], None] | None = None
         """The master switch (set by SystemService): raises StateError while the system is stopped."""
         self._alert_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._log_listeners: list[Callable[[str, int, str, str], None]] = []
         self.kinds: dict[str, type[Agent]] = {
             cls.kind: cls for cls in (PriceAlertAgent, MarketScannerAgent, StrategyAgent)
         }
@@ -459,6 +465,18 @@ class AgentService:
         now = self.clock.time_ns()
         await self.db.write(lambda c: repo.insert_agent_log(c, entry.rec.id, now, level, message[:8000]))
         entry.log_lines += 1
+        self._logged(entry.rec.id, now, level, message[:8000])
+
+    def add_log_listener(self, listener: Callable[[str, int, str, str], None]) -> None:
+        """Called synchronously with ``(agent_id, ts_ns, level, message)`` after each log line commits."""
+        self._log_listeners.append(listener)
+
+    def _logged(self, agent_id: str, ts_ns: int, level: str, message: str) -> None:
+        for listener in self._log_listeners:
+            try:
+                listener(agent_id, ts_ns, level, message)
+            except Exception:  # an observer must not break the agent
+                log.exception("log listener failed")
 
     async def record_alert(self, entry: _Entry, token_id: str, price: Decimal, message: str) -> None:
         now = self.clock.time_ns()
@@ -471,6 +489,7 @@ class AgentService:
 
         await self.db.write(write)
         entry.log_lines += 1
+        self._logged(agent_id, now, "info", message)
         self.activity.published()
         self.changed.notify()
         alert = {"type": "alert", "agent_id": agent_id, "token_id": token_id, "price": str(price), "message": message}

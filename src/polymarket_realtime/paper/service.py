@@ -42,7 +42,7 @@ from ..model.markets import MarketInfo
 from ..storage import repository as repo
 from ..storage.activity import ActivityFeed, ChangeSignal
 from ..storage.db import Database
-from . import engine, risk as risk_mod
+from . import commands as cmd, engine, risk as risk_mod
 from .engine import FeeModel, OrderType
 from .ledger import Ledger, Position
 from .models import BulkStateResult, OrderResult, OrderView, SessionDetail, SessionList, dec
@@ -129,6 +129,8 @@ class PaperService(EventReactions):
         self.system_gate: Callable[[], None] | None = None
         """The master switch (set by SystemService): raises StateError while the system is stopped.
         Checked before every start-type or exposure-increasing action; never for reducing ones."""
+        self.command_sink: cmd.CommandSink | None = None
+        """Receives every session command after its commit (see :mod:`.commands`); must not block."""
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -279,11 +281,19 @@ class PaperService(EventReactions):
         """Write ``change`` in one transaction, then apply it in memory (only if the commit succeeded)."""
         now = self._clock.time_ns()
         await self._db.write(lambda conn: write_change(conn, change, self._activity, now))
+        before = sess.rec.state
         apply_change(sess, change)
         self.fills_made += len(change.fills)
+        if self.command_sink is not None:
+            for kind, data in cmd.commands_of(sess.rec.id, before, change):
+                cmd.emit(self.command_sink, sess.rec.id, kind, data)
         if change.activity:
             self._activity.published()
         self.changed.notify()
+
+    def emit_command(self, session_id: str, kind: str, data: dict[str, Any]) -> None:
+        """Publish a command that is not a committed change (an agent's order intent)."""
+        cmd.emit(self.command_sink, session_id, kind, data)
 
     def _begin(self, sess: LiveSession) -> Change:
         return Change(rec=copy_rec(sess.rec), ledger=sess.ledger.copy())

@@ -118,6 +118,12 @@ def create_server(
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
+        shared = holder.get("app")
+        if shared is not None:
+            # A second transport in the same process (stdio plus the dashboard's /mcp, http/host.py)
+            # shares the running services; the first entry owns them and tears them down.
+            yield shared
+            return
         async with contextlib.AsyncExitStack() as stack:
             books = BookStore()
             router = EventRouter(books)

@@ -15,12 +15,16 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 
 from ..config import Settings
 from ..errors import ConfigError
 from ..secrets import RedactingFilter
+
+if TYPE_CHECKING:
+    from ..http.host import HttpOptions
 
 __all__ = ["add_arguments", "configure_logging", "run"]
 
@@ -41,6 +45,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--speed", default="1", help="replay speed: a multiplier (1 = real time) or 'max'")
     parser.add_argument("--log-file", type=Path, default=None, help="log file (default <data_dir>/logs/server.log)")
+    http = parser.add_argument_group("control room (MCP over HTTP, dashboard, JSON API; see docs/http-api.md)")
+    http.add_argument("--http", action="store_true", help="serve over HTTP instead of stdio")
+    http.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    http.add_argument("--port", type=int, default=8787, help="HTTP port (default 8787; 0 = any free port)")
+    http.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --host (every route but /health still needs the token)",
+    )
+    http.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another Host name clients use to reach this server (repeatable; with --allow-remote)",
+    )
 
 
 def configure_logging(settings: Settings, log_file: Path | None = None) -> Path | None:
@@ -71,7 +91,13 @@ def configure_logging(settings: Settings, log_file: Path | None = None) -> Path 
 
 
 async def serve(
-    settings: Settings, *, simulate: bool = False, sim_seed: int = 1, replay: Path | None = None, speed: str = "1"
+    settings: Settings,
+    *,
+    simulate: bool = False,
+    sim_seed: int = 1,
+    replay: Path | None = None,
+    speed: str = "1",
+    http: HttpOptions | None = None,
 ) -> None:
     from .app import create_server
 
@@ -89,6 +115,22 @@ async def serve(
             settings = simulated_settings(settings, sim.env())
             log.info("simulator running; endpoints: %s", settings.clob_url)
         server = create_server(settings)
+        if http is not None:
+            from ..http.host import ControlRoom
+
+            log.info(
+                "serving MCP over HTTP on %s:%s (toolsets: %s)",
+                http.host,
+                http.port,
+                ",".join(sorted(settings.toolsets)),
+            )
+            await ControlRoom(server, settings, http).serve()
+            return
+        if settings.dashboard is not None:
+            from ..http.dashboard import serve_stdio_with_dashboard
+
+            await serve_stdio_with_dashboard(server, settings)
+            return
         log.info("serving MCP over stdio (toolsets: %s)", ",".join(sorted(settings.toolsets)))
         await server.run_stdio_async()
 
@@ -127,12 +169,23 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             "POLYMARKET_MCP_DATA_DIR", f"cannot create {settings.data_dir}: {exc.strerror or exc}"
         ) from None
+    http: HttpOptions | None = None
+    if args.http:
+        from ..http.host import HttpOptions, check_bind
+
+        http = HttpOptions(args.host, args.port, args.allow_remote, list(args.allowed_host))
+        check_bind(http)  # before anything starts: a refused address is a configuration error
     path = configure_logging(settings, args.log_file)
     log.info("polymarket-realtime-mcp serve starting (log file %s)", path)
     try:
         anyio.run(
             lambda: serve(
-                settings, simulate=args.simulate, sim_seed=args.sim_seed, replay=args.replay, speed=args.speed
+                settings,
+                simulate=args.simulate,
+                sim_seed=args.sim_seed,
+                replay=args.replay,
+                speed=args.speed,
+                http=http,
             )
         )
     except KeyboardInterrupt:

@@ -1,0 +1,146 @@
+"""The dashboard token and the request checks (Host, Origin, token) shared by every route.
+
+The token is created once at ``<data_dir>/http-token`` (mode 0600) and registered with the redactor,
+so no log record can carry it. A request is allowed when its ``Host`` names this server, its
+``Origin`` (if any) is this server, and it carries the token: ``Authorization: Bearer`` (API, MCP),
+the ``pmrt_token`` cookie (browser; on POST only with a same-origin ``Origin``), or ``?token=``
+(WebSockets, and the login link ``GET /?token=`` that sets the cookie).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..secrets import redactor
+
+__all__ = [
+    "COOKIE",
+    "TOKEN_FILE",
+    "Decision",
+    "Guard",
+    "is_loopback",
+    "load_or_create_token",
+    "login_link",
+]
+
+TOKEN_FILE = "http-token"
+COOKIE = "pmrt_token"
+
+
+def load_or_create_token(data_dir: Path) -> str:
+    """The token in ``<data_dir>/http-token``, created (0600, never rewritten) on first use."""
+    path = data_dir / TOKEN_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        token = path.read_text(encoding="utf-8").strip()
+        if len(token) < 32:
+            raise ValueError(f"{path} holds no usable token; delete it to create a new one") from None
+    else:
+        token = secrets.token_urlsafe(32)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(token + "\n")
+    os.chmod(path, 0o600)  # an existing file loosened by hand is tightened again
+    redactor.add(token)
+    return token
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def login_link(host: str, port: int, token: str) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{_url_host(shown)}:{port}/?token={token}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: int
+    """0 = allowed; else the HTTP status to answer (401/403)."""
+    error: str = ""
+    detail: str = ""
+
+
+ALLOW = Decision(0)
+
+
+@dataclass
+class Guard:
+    """Decides whether one request may proceed (pure: headers in, decision out)."""
+
+    token: str
+    port: int
+    extra_hosts: Iterable[str] = ()
+    _hosts: frozenset[str] = field(init=False)
+    _origins: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = ["127.0.0.1", "localhost", "[::1]", *(_url_host(h) for h in self.extra_hosts)]
+        hosts = {f"{n}:{self.port}" for n in names}
+        if self.port == 80:
+            hosts.update(names)
+        self._hosts = frozenset(hosts)
+        self._origins = frozenset(f"http://{h}" for h in hosts)
+
+    @property
+    def allowed_hosts(self) -> list[str]:
+        return sorted(self._hosts)
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return sorted(self._origins)
+
+    def token_ok(self, candidate: str | None) -> bool:
+        return bool(candidate) and hmac.compare_digest(candidate.encode(), self.token.encode())  # type: ignore[union-attr]
+
+    def check(
+        self,
+        *,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        cookies: Mapping[str, str],
+        query_token: str | None,
+        websocket: bool,
+    ) -> Decision:
+        host = headers.get("host", "")
+        if host not in self._hosts:
+            # DNS rebinding: a foreign name resolving to us still carries its own Host header.
+            return Decision(403, "forbidden", f"Host {host[:100]!r} is not this server; use the login link's address.")
+        origin = headers.get("origin")
+        if origin is not None and origin not in self._origins:
+            return Decision(403, "forbidden", "cross-site requests are refused (Origin is not this server).")
+        if path == "/health":
+            return ALLOW
+        auth = headers.get("authorization", "")
+        if auth[:7].lower() == "bearer " and self.token_ok(auth[7:].strip()):
+            return ALLOW
+        if self.token_ok(cookies.get(COOKIE)):
+            if method in ("GET", "HEAD") or websocket or origin is not None:
+                return ALLOW
+            return Decision(403, "forbidden", "a cookie-authenticated POST needs this server's Origin header.")
+        if (websocket or (path == "/" and method == "GET")) and self.token_ok(query_token):
+            return ALLOW
+        return Decision(
+            401,
+            "unauthorized",
+            "missing or wrong token: send 'Authorization: Bearer <token>' (the token is in <data_dir>/http-token; "
+            "`polymarket-realtime-mcp http-token` prints the login link).",
+        )

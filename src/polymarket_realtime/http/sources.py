@@ -1,0 +1,274 @@
+"""Feed the hub from the services' own change signals (never by polling the database in a loop).
+
+* ``activity``: the activity feed's publish listener wakes a reader that publishes every new entry.
+* ``system``: the status again after activity (coalesced) and every few seconds (uptime, feed health).
+* ``sessions``: a session's view after each of its commands, and when its marks move (summaries
+  compared once a second).
+* ``commands:<session_id>``: the paper service's command sink (``paper/commands.py``) straight into the hub.
+* ``agents``: views of agents whose state/counters changed, after :attr:`AgentService.changed` (coalesced).
+* ``logs:<agent_id>``: the agent service's log listener (only for channels someone has opened).
+* ``market:<token_id>``: a router sink for book events of watched tokens (coalesced per token); the
+  token is subscribed at the feed while at least one client watches it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from ..agents.service import AgentService
+from ..agents.system import SystemService
+from ..errors import PolymarketRealtimeError, StateError
+from ..paper.service import PaperService
+from ..routing.router import BOOK_EVENT_TYPES
+from ..server.context import AppContext
+from ..storage.activity import ActivityFeed, ChangeSignal
+from .hub import Hub
+
+__all__ = ["ACTIVITY_SNAPSHOT", "Sources", "command_frame", "market_view"]
+
+log = logging.getLogger(__name__)
+
+ACTIVITY_SNAPSHOT = 200
+LOG_SNAPSHOT = 200
+_SYSTEM_EVERY_S = 5.0
+_MARKS_EVERY_S = 1.0
+_COALESCE_S = 0.1
+_AGENTS_COALESCE_S = 0.25
+
+
+def command_frame(channel: str, seq: int, data: Any) -> dict[str, Any]:
+    return {
+        "type": "command",
+        "seq": seq,
+        "session_id": channel.removeprefix("commands:"),
+        "kind": data["kind"],
+        "ts": data["ts"],
+        "data": data["data"],
+    }
+
+
+def market_view(app: AppContext, token_id: str) -> dict[str, Any]:
+    book = app.books.get(token_id)
+    now = time.time_ns()
+    if book is None:
+        return {
+            "token_id": token_id,
+            "best_bid": None,
+            "best_ask": None,
+            "mid": None,
+            "last_trade_price": None,
+            "stale": True,
+            "ts": now // 1_000_000,
+        }
+    view = book.view(1, now)
+    return {
+        "token_id": token_id,
+        "best_bid": view.get("best_bid"),
+        "best_ask": view.get("best_ask"),
+        "mid": view.get("mid"),
+        "last_trade_price": view.get("last_trade_price"),
+        "stale": bool(view.get("stale", False)),
+        "ts": now // 1_000_000,
+    }
+
+
+def _optional(app: AppContext, cls: type[Any]) -> Any:
+    try:
+        return app.service(cls)
+    except StateError:
+        return None
+
+
+class Sources:
+    def __init__(self, app: AppContext, hub: Hub) -> None:
+        self.app = app
+        self.hub = hub
+        self.paper: PaperService | None = _optional(app, PaperService)
+        self.agents: AgentService | None = _optional(app, AgentService)
+        self.system: SystemService | None = _optional(app, SystemService)
+        self.activity: ActivityFeed | None = _optional(app, ActivityFeed)
+        self.activity_cursor = 0
+        self._activity_signal = ChangeSignal()
+        self._sessions_signal = ChangeSignal()
+        self._markets_signal = ChangeSignal()
+        self._dirty_sessions: set[str] = set()
+        self._dirty_markets: set[str] = set()
+        self._last_summaries: dict[str, str] = {}
+        self._last_agents: dict[str, str] = {}
+        self._tg: anyio.abc.TaskGroup | None = None
+        self.market_events = 0
+
+    # --- wiring --------------------------------------------------------------------------------
+
+    async def start(self, tg: anyio.abc.TaskGroup) -> None:
+        self._tg = tg
+        self.hub.watch_listeners.append(self._on_watch)
+        if self.activity is not None and self.system is not None:
+            self.activity_cursor = (await self.system.read_activity(0, 1)).latest_seq
+            self.activity.add_listener(self._activity_signal.notify)
+            tg.start_soon(self._activity_loop, name="dashboard-activity")
+            tg.start_soon(self._system_loop, name="dashboard-system")
+        if self.paper is not None:
+            self.paper.command_sink = self.on_command
+            tg.start_soon(self._sessions_loop, name="dashboard-sessions")
+        if self.agents is not None:
+            self.agents.add_log_listener(self.on_log)
+            tg.start_soon(self._agents_loop, name="dashboard-agents")
+        sink = self.app.router.add_sink("dashboard-markets", 10_000, event_types=BOOK_EVENT_TYPES)
+        tg.start_soon(self._market_events, sink, name="dashboard-market-events")
+        tg.start_soon(self._markets_loop, name="dashboard-markets")
+
+    def close(self) -> None:
+        if self.paper is not None and self.paper.command_sink == self.on_command:
+            self.paper.command_sink = None
+
+    # --- pushes from the services (synchronous, never block) --------------------------------------
+
+    def on_command(self, session_id: str, kind: str, data: dict[str, Any]) -> None:
+        self.hub.channel(f"commands:{session_id}", command_frame)
+        self.hub.publish(f"commands:{session_id}", {"kind": kind, "ts": time.time_ns() // 1_000_000, "data": data})
+        if kind != "order_intent":
+            self._dirty_sessions.add(session_id)
+            self._sessions_signal.notify()
+
+    def on_log(self, agent_id: str, ts_ns: int, level: str, message: str) -> None:
+        name = f"logs:{agent_id}"
+        if self.hub.subscribers(name) or any(ch.name == name for ch in self.hub.channels()):
+            self.hub.publish(name, {"ts": ts_ns // 1_000_000, "level": level, "message": message})
+
+    def _on_watch(self, channel: str, watching: bool) -> None:
+        if not channel.startswith("market:") or self._tg is None:
+            return
+        token = channel.removeprefix("market:")
+        feed: Any = self.app.feed
+        call = feed.subscribe_assets if watching else feed.unsubscribe_assets
+        self._tg.start_soon(self._feed_call, call, token)
+
+    async def _feed_call(self, call: Callable[[list[str]], Awaitable[Any]], token: str) -> None:
+        try:
+            await call([token])
+        except Exception:  # the dashboard watching a market must never take the server down
+            log.warning("dashboard: feed (un)subscribe of %s failed", token, exc_info=True)
+
+    # --- snapshots -----------------------------------------------------------------------------
+
+    async def snapshot(self, channel: str) -> Any:
+        """Current state of ``channel`` (raises our errors for unknown or unavailable channels)."""
+        if channel == "system":
+            return (await self._need(self.system, "system").status()).model_dump(mode="json")
+        if channel == "activity":
+            system = self._need(self.system, "activity")
+            cursor = self.activity_cursor  # entries up to the last one published: events continue after it
+            page = await system.read_activity(max(0, cursor - ACTIVITY_SNAPSHOT), ACTIVITY_SNAPSHOT)
+            return [e.model_dump(mode="json") for e in page.entries if e.seq <= cursor]
+        if channel == "sessions":
+            paper = self._need(self.paper, "sessions")
+            return [(await paper.get_session(sid)).model_dump(mode="json") for sid in paper.session_ids()]
+        if channel == "agents":
+            return [a.model_dump(mode="json") for a in self._need(self.agents, "agents").list_agents().agents]
+        if channel.startswith("logs:"):
+            agents = self._need(self.agents, "logs")
+            logs = await agents.logs(channel.removeprefix("logs:"), LOG_SNAPSHOT)
+            return [{"ts": line.ts_ms, "level": line.level, "message": line.message} for line in logs.lines]
+        if channel.startswith("market:"):
+            return market_view(self.app, channel.removeprefix("market:"))
+        raise PolymarketRealtimeError(f"unknown channel {channel!r}")
+
+    @staticmethod
+    def _need(service: Any, channel: str) -> Any:
+        if service is None:
+            raise StateError(
+                f"channel {channel!r} needs the paper/agents/system services, which are not running in this server",
+                state="unavailable",
+            )
+        return service
+
+    # --- loops ---------------------------------------------------------------------------------
+
+    async def _activity_loop(self) -> None:
+        assert self.system is not None
+        while True:
+            wake = self._activity_signal.next()
+            page = await self.system.read_activity(self.activity_cursor, 500)
+            for entry in page.entries:
+                self.hub.publish("activity", entry.model_dump(mode="json"))
+                self.activity_cursor = entry.seq
+            if len(page.entries) == 500:
+                continue
+            await wake.wait()
+
+    async def _system_loop(self) -> None:
+        assert self.system is not None
+        while True:
+            wake = self._activity_signal.next()
+            try:
+                self.hub.publish("system", (await self.system.status()).model_dump(mode="json"))
+            except PolymarketRealtimeError as exc:
+                log.warning("dashboard: system status failed: %s", exc)
+            with anyio.move_on_after(_SYSTEM_EVERY_S):
+                await wake.wait()
+            await anyio.sleep(0.5)  # coalesce bursts of activity into one status
+
+    async def _sessions_loop(self) -> None:
+        assert self.paper is not None
+        paper = self.paper
+        next_marks = 0.0
+        while True:
+            wake = self._sessions_signal.next()
+            now = time.monotonic()
+            if now >= next_marks:
+                next_marks = now + _MARKS_EVERY_S
+                for s in paper.list_sessions().sessions:
+                    dumped = s.model_dump_json()
+                    if self._last_summaries.get(s.session_id) != dumped:
+                        self._last_summaries[s.session_id] = dumped
+                        self._dirty_sessions.add(s.session_id)
+            dirty, self._dirty_sessions = self._dirty_sessions, set()
+            for session_id in sorted(dirty):
+                try:
+                    view = await paper.get_session(session_id)
+                except PolymarketRealtimeError:
+                    continue
+                self.hub.publish("sessions", view.model_dump(mode="json"))
+            with anyio.move_on_after(max(0.0, next_marks - time.monotonic())):
+                await wake.wait()
+            await anyio.sleep(_COALESCE_S)
+
+    async def _agents_loop(self) -> None:
+        assert self.agents is not None
+        agents = self.agents
+        while True:
+            wake = agents.changed.next()
+            for view in agents.list_agents().agents:
+                dumped = view.model_dump_json()
+                if self._last_agents.get(view.agent_id) != dumped:
+                    self._last_agents[view.agent_id] = dumped
+                    self.hub.publish("agents", view.model_dump(mode="json"))
+            await wake.wait()
+            await anyio.sleep(_AGENTS_COALESCE_S)
+
+    async def _market_events(self, sink: Any) -> None:
+        try:
+            async for event in sink:
+                token = getattr(event, "asset_id", None)
+                if token is not None and self.hub.subscribers(f"market:{token}"):
+                    self.market_events += 1
+                    self._dirty_markets.add(token)
+                    self._markets_signal.notify()
+        finally:
+            sink.close()
+
+    async def _markets_loop(self) -> None:
+        while True:
+            wake = self._markets_signal.next()
+            dirty, self._dirty_markets = self._dirty_markets, set()
+            for token in sorted(dirty):
+                self.hub.publish(f"market:{token}", market_view(self.app, token))
+            await wake.wait()
+            await anyio.sleep(_COALESCE_S)

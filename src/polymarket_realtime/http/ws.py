@@ -1,0 +1,254 @@
+"""WebSocket endpoints: ``/ws`` (channel push) and ``/ws/sessions/{session_id}`` (a session's commands).
+
+Each socket has one bounded outgoing queue (:class:`~.hub.Client`) drained by its own sender task, so a
+slow browser only ever fills its own queue; when it overflows the hub drops the client and this side
+closes the socket (code 1013, "too slow"). Client messages are JSON objects with a ``type``; anything
+else gets an ``error`` message and the socket stays open.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import anyio
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..errors import NotFoundError, PolymarketRealtimeError
+from ..secrets import redactor
+from ..server.validation import check_token_id
+from .hub import Client, Hub, encode
+from .sources import Sources, command_frame
+
+__all__ = ["SessionStream", "WsEndpoint", "channel_ok"]
+
+log = logging.getLogger(__name__)
+
+FIXED_CHANNELS = ("system", "activity", "sessions", "agents")
+MAX_CHANNELS = 200
+_SNAPSHOT_TRIES = 3
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def channel_ok(sources: Sources, name: Any) -> str:
+    """The channel name if it is one we serve; raises with a message saying what is accepted."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("channel names are strings")
+    if name in FIXED_CHANNELS:
+        return name
+    if name.startswith("logs:"):
+        agents = sources.agents
+        if agents is None:
+            raise ValueError("agent logs are not available in this server")
+        agents.view(name.removeprefix("logs:"))  # NotFoundError for an unknown agent
+        return name
+    if name.startswith("market:"):
+        return "market:" + check_token_id(name.removeprefix("market:"))
+    raise ValueError(
+        f"unknown channel {name[:80]!r}; channels: system, activity, sessions, agents, logs:<agent_id>, "
+        "market:<token_id>"
+    )
+
+
+class _Socket:
+    """A WebSocket plus its hub client and the task that drains the client's queue into the socket."""
+
+    def __init__(self, ws: WebSocket, hub: Hub) -> None:
+        self.ws = ws
+        self.hub = hub
+        self.dropped = anyio.Event()
+        self.client: Client = hub.new_client(lambda _c: self.dropped.set())
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.client.offer(encode(message))
+
+    async def pump(self) -> None:
+        async for text in self.client.receive:
+            await self.ws.send_text(text)
+
+    async def run(self, handle: Any) -> None:
+        """Serve until the peer leaves or is dropped; always detaches from the hub."""
+        try:
+            async with anyio.create_task_group() as tg:
+
+                async def watch_drop() -> None:
+                    await self.dropped.wait()
+                    tg.cancel_scope.cancel()
+
+                async def pump_then_stop() -> None:
+                    try:
+                        await self.pump()
+                    finally:
+                        tg.cancel_scope.cancel()
+
+                async def receive_then_stop() -> None:
+                    try:
+                        await self._receive(handle)
+                    finally:
+                        tg.cancel_scope.cancel()
+
+                tg.start_soon(watch_drop)
+                tg.start_soon(pump_then_stop)
+                tg.start_soon(receive_then_stop)
+        except Exception as exc:  # a dead peer shows up here as a send/receive error
+            log.debug("websocket ended: %r", exc)
+        finally:
+            self.hub.remove_client(self.client)
+            self.client.receive.close()
+        if self.dropped.is_set():
+            with anyio.move_on_after(1), _quiet():
+                await self.ws.close(1013, "too slow: the outgoing queue overflowed")
+
+    async def _receive(self, handle: Any) -> None:
+        while True:
+            try:
+                raw = await self.ws.receive_text()
+            except (WebSocketDisconnect, RuntimeError, KeyError):
+                return  # peer gone, or a binary frame (treated as leaving)
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                self.send({"type": "error", "error": "bad_json", "detail": "messages are JSON objects"})
+                continue
+            if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+                self.send({"type": "error", "error": "bad_message", "detail": 'messages are objects with a "type"'})
+                continue
+            try:
+                await handle(message)
+            except PolymarketRealtimeError as exc:
+                self.send({"type": "error", "error": "failed", "detail": redactor.scrub(str(exc))})
+
+
+class _quiet:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return True
+
+
+class WsEndpoint:
+    """``/ws``: subscribe/unsubscribe to channels, ping."""
+
+    def __init__(self, hub: Hub, sources: Sources) -> None:
+        self.hub = hub
+        self.sources = sources
+
+    async def __call__(self, ws: WebSocket) -> None:
+        await ws.accept()
+        sock = _Socket(ws, self.hub)
+        subscribed: set[str] = set()
+
+        async def handle(message: dict[str, Any]) -> None:
+            kind = message["type"]
+            if kind == "ping":
+                sock.send({"type": "pong", "ts": _now_ms()})
+            elif kind in ("subscribe", "unsubscribe"):
+                channels = message.get("channels")
+                since = message.get("since") or {}
+                if not isinstance(channels, list) or not isinstance(since, dict):
+                    sock.send(
+                        {
+                            "type": "error",
+                            "error": "bad_message",
+                            "detail": '"channels" must be a list and "since" an object',
+                        }
+                    )
+                    return
+                for raw in channels:
+                    try:
+                        name = channel_ok(self.sources, raw)
+                    except (ValueError, PolymarketRealtimeError) as exc:
+                        sock.send({"type": "error", "error": "bad_channel", "detail": redactor.scrub(str(exc))})
+                        continue
+                    if kind == "unsubscribe":
+                        self.hub.detach(name, sock.client)
+                        subscribed.discard(name)
+                        continue
+                    if name in subscribed:
+                        continue
+                    if len(subscribed) >= MAX_CHANNELS:
+                        sock.send({"type": "error", "error": "too_many", "detail": f"at most {MAX_CHANNELS} channels"})
+                        continue
+                    last = since.get(raw, since.get(name))
+                    await self._subscribe(sock, name, last if isinstance(last, int) and last >= 0 else None)
+                    subscribed.add(name)
+            else:
+                sock.send({"type": "error", "error": "bad_message", "detail": f"unknown message type {kind[:40]!r}"})
+
+        await sock.run(handle)
+
+    async def _subscribe(self, sock: _Socket, name: str, since: int | None) -> None:
+        if since is not None:
+            attach = self.hub.attach(name, sock.client, since)
+            if not attach.needs_snapshot:
+                for text in attach.replay:
+                    sock.client.offer(text)
+                return
+            assert attach.gap is not None
+            sock.send({"type": "gap", "channel": name, "from_seq": attach.gap[0], "to_seq": attach.gap[1]})
+            self.hub.detach(name, sock.client)
+        for _ in range(_SNAPSHOT_TRIES):
+            seq0 = self.hub.channel(name).seq
+            try:
+                data = await self.sources.snapshot(name)
+            except (PolymarketRealtimeError, ValueError) as exc:
+                sock.send({"type": "error", "error": "bad_channel", "detail": redactor.scrub(str(exc))})
+                return
+            attach = self.hub.attach(name, sock.client, seq0)  # atomic from here: snapshot then what followed
+            if attach.needs_snapshot:  # the buffer rolled past seq0 while reading; read again
+                self.hub.detach(name, sock.client)
+                continue
+            sock.send({"type": "snapshot", "channel": name, "seq": seq0, "data": data})
+            for text in attach.replay:
+                sock.client.offer(text)
+            return
+        sock.send({"type": "error", "error": "busy", "detail": f"channel {name} changes too fast to snapshot"})
+
+
+class SessionStream:
+    """``/ws/sessions/{session_id}``: every command of one session, in order, to every client."""
+
+    def __init__(self, hub: Hub, sources: Sources) -> None:
+        self.hub = hub
+        self.sources = sources
+
+    async def __call__(self, ws: WebSocket) -> None:
+        session_id = str(ws.path_params.get("session_id", ""))
+        paper = self.sources.paper
+        await ws.accept()
+        if paper is None:
+            await ws.close(4503, "paper sessions are not running in this server")
+            return
+        try:
+            paper.state_of(session_id)
+        except NotFoundError:
+            await ws.close(4404, f"unknown session {session_id[:80]}")
+            return
+        name = f"commands:{session_id}"
+        self.hub.channel(name, command_frame)
+        sock = _Socket(ws, self.hub)
+        raw_since = ws.query_params.get("since")
+        since = int(raw_since) if raw_since is not None and raw_since.isdigit() else None
+        attach = self.hub.attach(name, sock.client, since if since is not None else self.hub.channel(name).seq)
+        if attach.gap is not None:
+            sock.send({"type": "gap", "session_id": session_id, "from_seq": attach.gap[0], "to_seq": attach.gap[1]})
+        for text in attach.replay:
+            sock.client.offer(text)
+
+        async def handle(message: dict[str, Any]) -> None:
+            kind = message["type"]
+            if kind == "ping":
+                sock.send({"type": "pong", "ts": _now_ms()})
+            elif kind == "get_status":
+                view = await paper.get_session(session_id)
+                sock.send({"type": "status", "data": view.model_dump(mode="json")})
+            else:
+                sock.send({"type": "error", "error": "bad_message", "detail": f"unknown message type {kind[:40]!r}"})
+
+        await sock.run(handle)

@@ -1,0 +1,123 @@
+"""``/ws/sessions/{id}``: every command of a session to every client, in order, with a dense seq."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.integration._http_harness import HttpHarness, recv, recv_until, send, serving
+
+pytestmark = pytest.mark.anyio
+
+
+async def _session(h: HttpHarness) -> tuple[str, str]:
+    token = h.market().token_ids[0]
+    created = await h.ok("POST", "/api/sessions", {"name": "stream", "starting_cash": "1000", "token_ids": [token]})
+    return created["session_id"], token
+
+
+async def _commands(ws: Any, count: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    with anyio.fail_after(10):
+        while len(out) < count:
+            message = await recv(ws)
+            if message["type"] == "command":
+                out.append(message)
+    return out
+
+
+async def test_broadcast_in_order_to_several_clients(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h:
+        sid, token = await _session(h)
+        async with h.ws(f"/ws/sessions/{sid}") as a, h.ws(f"/ws/sessions/{sid}") as b, h.ws(f"/ws/sessions/{sid}") as c:
+            name = f"commands:{sid}"
+            with anyio.fail_after(10):
+                await h.room.hub.changed.wait_for(lambda: h.room.hub.subscribers(name) == 3, 10)
+            placed = await h.ok("POST", f"/api/sessions/{sid}/orders", {"token_id": token, "side": "BUY", "size": "5"})
+            resting = await h.ok(
+                "POST",
+                f"/api/sessions/{sid}/orders",
+                {"token_id": token, "side": "BUY", "size": "5", "order_type": "limit", "limit_price": "0.01"},
+            )
+            await h.ok("POST", f"/api/sessions/{sid}/orders/{resting['order']['order_id']}/cancel")
+            await h.ok("POST", f"/api/sessions/{sid}/pause")
+            h.room.sources.paper.emit_command(sid, "order_intent", {"agent_id": "ag-test", "side": "BUY"})  # type: ignore[union-attr]
+            fills = len(placed["fills"])
+            expected = ["order_placed", *["order_filled"] * fills, "order_placed", "order_cancelled", "state_changed",
+                        "order_intent"]  # fmt: skip
+            streams = [await _commands(ws, len(expected)) for ws in (a, b, c)]
+            for stream in streams:
+                assert [m["kind"] for m in stream] == expected
+                assert [m["seq"] for m in stream] == list(range(1, len(expected) + 1))
+                assert all(m["session_id"] == sid and isinstance(m["ts"], int) for m in stream)
+            assert streams[0] == streams[1] == streams[2]
+            first = streams[0]
+            assert first[0]["data"]["order_id"] == placed["order"]["order_id"]
+            assert first[-2]["data"] == {"from": "running", "to": "paused", "reason": "paused by user",
+                                         "cash": first[-2]["data"]["cash"]}  # fmt: skip
+
+        # Reconnecting with ?since= replays what is still buffered.
+        async with h.ws(f"/ws/sessions/{sid}?since={len(expected) - 2}") as late:
+            replayed = await _commands(late, 2)
+            assert [m["seq"] for m in replayed] == [len(expected) - 1, len(expected)]
+
+
+async def test_ping_status_malformed_and_dead_clients(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h:
+        sid, _token = await _session(h)
+        name = f"commands:{sid}"
+        hub = h.room.hub
+        async with h.ws(f"/ws/sessions/{sid}") as ws:
+            await send(ws, {"type": "ping"})
+            pong = await recv(ws)
+            assert pong["type"] == "pong" and isinstance(pong["ts"], int)
+            await send(ws, {"type": "get_status"})
+            status = await recv(ws)
+            assert status["type"] == "status" and status["data"]["session_id"] == sid
+            assert status["data"]["state"] == "running"
+            for bad in ("{", "[]", '{"type": 5}', '{"type": "launch"}'):
+                await send(ws, bad)
+                error = await recv(ws)
+                assert error["type"] == "error" and error["detail"], bad
+            await send(ws, {"type": "ping"})
+            assert (await recv(ws))["type"] == "pong"  # still open after every bad message
+
+            dead = await h.ws(f"/ws/sessions/{sid}").__aenter__()
+            with anyio.fail_after(10):
+                await hub.changed.wait_for(lambda: hub.subscribers(name) == 2, 10)
+            dead.transport.abort()  # vanish without a close frame
+            with anyio.fail_after(10):
+                await hub.changed.wait_for(lambda: hub.subscribers(name) == 1, 10)
+            await h.ok("POST", f"/api/sessions/{sid}/pause")
+            assert (await _commands(ws, 1))[0]["kind"] == "state_changed"
+        with anyio.fail_after(10):
+            await hub.changed.wait_for(lambda: hub.subscribers(name) == 0, 10)
+
+
+async def test_unknown_session_is_closed_with_a_reason(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h:
+        async with h.ws("/ws/sessions/ps-missing") as ws:
+            with anyio.fail_after(10), pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4404 and closed.value.rcvd.reason == "unknown session ps-missing"
+
+
+async def test_risk_halt_is_a_command(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h:
+        token = h.market().token_ids[0]
+        created = await h.ok(
+            "POST",
+            "/api/sessions",
+            {"name": "halt", "starting_cash": "1000", "token_ids": [token], "risk": {"max_drawdown_pct": 0.01}},
+        )
+        sid = created["session_id"]
+        async with h.ws(f"/ws/sessions/{sid}") as ws:
+            await h.post(f"/api/sessions/{sid}/orders", {"token_id": token, "side": "BUY", "size": "200"})
+            messages = await recv_until(ws, lambda m: m.get("kind") == "risk_halt", within_s=20)
+            halt = messages[-1]
+            assert halt["data"]["to"] == "halted" and "risk" in halt["data"]["reason"]
