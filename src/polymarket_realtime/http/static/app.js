@@ -26,6 +26,7 @@ export const state = {
   gaps: [], // {at, channel, from, to}
   live: null,
   loaded: new Set(), // channels that delivered their first snapshot
+  badgeHistory: ["reconnecting"], // connection states in order (read by the browser tests)
 };
 
 const dirty = new Set();
@@ -272,6 +273,9 @@ function clearRoute() {
 // ---- connection badge ------------------------------------------------------------------------------------
 
 function setBadge(st, detail) {
+  const history = state.badgeHistory;
+  if (history[history.length - 1] !== st) history.push(st);
+  if (history.length > 50) history.shift();
   const badge = document.getElementById("conn-badge");
   badge.textContent = st;
   badge.dataset.state = st;
