@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from mcp import Client, StdioServerParameters, types
 
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
+from tests.integration._core_flow import every_core_tool
 
 pytestmark = pytest.mark.anyio
 
@@ -37,44 +37,7 @@ async def test_serve_simulate_every_core_tool(tmp_path: Path) -> None:
     client = Client(_params(tmp_path, "--simulate"), mode="legacy", read_timeout_seconds=30)
     with anyio.fail_after(60):
         async with client:
-            started = time.monotonic()
-            tools = {t.name for t in (await client.list_tools()).tools}
-            assert time.monotonic() - started < 2.0  # a round trip on a live server is fast
-            assert {"search_markets", "get_events", "get_realtime_status", "subscribe_market_prices"} <= tools
-
-            status = await _call(client, "get_realtime_status")
-            # No token socket before a subscription. (The paper extension keeps one token-less "all markets"
-            # socket for settlement, so the strict "no socket at all" check lives in test_mcp_notify.)
-            assert status["connections"]["market"]["assets"] == 0
-            found = await _call(client, "search_markets", {"query": "will", "limit": 3})
-            assert found["count"] >= 1
-            market = await _call(client, "get_market", {"market": found["markets"][0]["slug"]})
-            token = market["outcomes"][0]["token_id"]
-            book = await _call(client, "get_order_book", {"token_id": token, "depth": 3})
-            assert book["source"] == "rest" and book["bids"]
-
-            sub = await _call(client, "subscribe_orderbook_updates", {"token_ids": [token], "depth": 3})
-            prices = await _call(client, "subscribe_market_prices", {"market_ids": [market["condition_id"]]})
-            assert sorted(prices["token_ids"]) == sorted(o["token_id"] for o in market["outcomes"])
-            cursor, seen = 0, []
-            while len(seen) < 5:
-                page = await _call(
-                    client, "get_events", {"subscription_id": sub["subscription_id"], "after_seq": cursor, "wait_s": 5}
-                )
-                seen.extend(page["events"])
-                cursor = page["next_seq"]
-            assert [e["seq"] for e in seen] == list(range(1, len(seen) + 1))
-            status = await _call(client, "get_realtime_status")
-            assert status["connections"]["market"]["state"] == "connected"
-            assert status["subscriptions"]["total"] == 2
-
-            res = await client.read_resource("polymarket://status")
-            assert res.contents
-
-            bad = await client.call_tool("get_events", {"subscription_id": "nope"})
-            assert bad.is_error and sub["subscription_id"] in str(bad.content)
-            done = await _call(client, "unsubscribe_realtime", {"all": True})
-            assert sorted(done["removed"]) == sorted([sub["subscription_id"], prices["subscription_id"]])
+            await every_core_tool(client)
     log_file = tmp_path / "data" / "logs" / "server.log"
     assert "serving MCP over stdio" in log_file.read_text(encoding="utf-8")
 

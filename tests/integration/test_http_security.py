@@ -1,0 +1,168 @@
+"""The control room's security model over real HTTP: token on every route but /health, Host/Origin checks
+(DNS rebinding, cross-site), the cookie login, the token file, and loopback-only binding by default."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+from websockets.typing import Origin
+
+from polymarket_realtime.cli import main
+from polymarket_realtime.errors import ConfigError
+from polymarket_realtime.http.auth import Guard, load_or_create_token
+from polymarket_realtime.http.host import HttpOptions, check_bind, parse_dashboard
+from tests.integration._http_harness import serving
+
+pytestmark = pytest.mark.anyio
+
+GETS = [
+    "/",
+    "/static/app.js",
+    "/api/whoami",
+    "/api/metrics",
+    "/api/system",
+    "/api/sessions",
+    "/api/sessions/ps-x",
+    "/api/sessions/ps-x/orders",
+    "/api/agents",
+    "/api/agents/ag-x",
+    "/api/agents/ag-x/logs",
+    "/api/agents/ag-x/logs/download",
+    "/api/presets",
+    "/api/activity",
+    "/api/markets/search?q=will",
+    "/api/books/123",
+    "/mcp",
+    "/no/such/route",
+]
+POSTS = [
+    "/api/system/start",
+    "/api/system/stop",
+    "/api/sessions",
+    "/api/sessions/pause_all",
+    "/api/sessions/ps-x/pause",
+    "/api/sessions/ps-x/orders",
+    "/api/agents",
+    "/api/agents/ag-x/stop",
+    "/api/presets",
+    "/api/presets/x/delete",
+    "/mcp",
+]
+
+
+async def test_every_route_but_health_needs_the_token(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h:
+        health = await h.http.get(h.base + "/health")
+        assert health.status_code == 200 and health.json() == {"status": "ok"}
+        wrong = {"Authorization": "Bearer " + "x" * 43}
+        for path in GETS:
+            for headers in ({}, wrong):
+                response = await h.http.get(h.base + path, headers=headers)
+                assert response.status_code == 401, (path, response.status_code)
+                assert response.json()["error"] == "unauthorized"
+                assert h.token not in response.text
+        for path in POSTS:
+            response = await h.http.post(h.base + path, json={}, headers={"content-type": "application/json"})
+            assert response.status_code == 401, path
+        # ?token= is the browser login link only; the API wants the header or the cookie.
+        assert (await h.http.get(h.base + f"/api/system?token={h.token}")).status_code == 401
+        for path in ("/ws", "/ws/sessions/ps-x"):
+            with pytest.raises(InvalidStatus) as refused:
+                async with h.ws(path, token=False):
+                    pass
+            assert refused.value.response.status_code == 401
+        assert (await h.get("/api/system")).status_code == 200
+
+
+async def test_foreign_host_and_origin_get_403(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h:
+        rebinding = {"Host": f"attacker.example:{h.port}"}
+        cross_site = {"Origin": "http://attacker.example"}
+        for extra in (rebinding, cross_site, {"Origin": f"http://127.0.0.1:{h.port + 1}"}):
+            for path in ("/api/system", "/", "/health"):
+                response = await h.get(path, headers=extra)
+                assert response.status_code == 403, (path, extra)
+                assert response.json()["error"] == "forbidden"
+            assert (await h.post("/api/system/stop", headers=extra)).status_code == 403
+            mcp = await h.post(
+                "/mcp", {"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers={**extra, "accept": "application/json"}
+            )
+            assert mcp.status_code == 403
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"ws://127.0.0.1:{h.port}/ws?token={h.token}", origin=Origin("http://attacker.example")):
+                pass
+        assert refused.value.response.status_code == 403
+        same_origin = await h.get("/api/system", headers={"Origin": f"http://localhost:{h.port}"})
+        assert same_origin.status_code == 200
+        assert (await h.get("/api/whoami", headers={"Host": f"localhost:{h.port}"})).status_code == 200
+
+
+async def test_cookie_login_and_cookie_posts_need_same_origin(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h:
+        bad_login = await h.http.get(h.base + "/?token=nope")
+        assert bad_login.status_code == 401
+        login = await h.http.get(h.base + f"/?token={h.token}")
+        assert login.status_code == 303 and login.headers["location"] == "/"
+        cookie = login.headers["set-cookie"]
+        assert cookie.startswith(f"pmrt_token={h.token}") and "HttpOnly" in cookie
+        assert "SameSite=strict" in cookie and "Path=/" in cookie
+        jar = {"Cookie": f"pmrt_token={h.token}"}
+        page = await h.http.get(h.base + "/", headers=jar)
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+        assert h.token not in page.text
+        assert (await h.http.get(h.base + "/api/system", headers=jar)).status_code == 200
+        no_origin = await h.http.post(h.base + "/api/system/stop", headers=jar)
+        assert no_origin.status_code == 403
+        same = await h.http.post(h.base + "/api/system/stop", headers={**jar, "Origin": f"http://127.0.0.1:{h.port}"})
+        assert same.status_code == 200 and same.json()["switch"] == "stopped"
+        async with connect(f"ws://127.0.0.1:{h.port}/ws", additional_headers=jar) as ws:
+            await ws.send('{"type": "ping"}')
+            assert "pong" in str(await ws.recv())
+
+
+def test_token_file_is_private_and_stable(tmp_path: Path) -> None:
+    token = load_or_create_token(tmp_path)
+    path = tmp_path / "http-token"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and len(token) >= 40
+    os.chmod(path, 0o644)
+    assert load_or_create_token(tmp_path) == token  # created once, never rewritten
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.write_text("short\n")
+    with pytest.raises(ValueError, match="delete it"):
+        load_or_create_token(tmp_path)
+
+
+def test_non_loopback_bind_needs_the_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POLYMARKET_MCP_DATA_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert main(["serve", "--http", "--host", "0.0.0.0", "--port", "0"]) == 2
+    assert "--allow-remote" in capsys.readouterr().err
+    check_bind(HttpOptions(host="0.0.0.0", allow_remote=True))
+    for host in ("127.0.0.1", "::1", "localhost"):
+        check_bind(HttpOptions(host=host))
+    with pytest.raises(ConfigError):
+        check_bind(HttpOptions(host="192.168.1.5"))
+    assert parse_dashboard("127.0.0.1:9000").port == 9000 and parse_dashboard(":9001").host == "127.0.0.1"
+    with pytest.raises(ConfigError):
+        parse_dashboard("localhost:http")
+    # A remote bind still needs the token, and only the bound name is accepted as Host.
+    guard = Guard("t" * 43, 8787, extra_hosts=["10.0.0.2"])
+    ok = {"host": "10.0.0.2:8787", "authorization": "Bearer " + "t" * 43}
+    assert (
+        guard.check(method="GET", path="/api/system", headers=ok, cookies={}, query_token=None, websocket=False).status
+        == 0
+    )
+    no_token = {"host": "10.0.0.2:8787"}
+    assert (
+        guard.check(
+            method="GET", path="/api/system", headers=no_token, cookies={}, query_token=None, websocket=False
+        ).status
+        == 401
+    )
