@@ -103,8 +103,8 @@ async def control_room(sim: Simulator, data_dir: Path, port: int = 0) -> AsyncIt
 def mcp_client(room: Room) -> tuple[httpx2.AsyncClient, Client]:
     """The SDK's Streamable HTTP client at /mcp with the bearer token (enter both, http first)."""
     http = create_mcp_http_client(headers={"Authorization": f"Bearer {room.token}"})
-    client = Client(streamable_http_client(room.base + "/mcp", http_client=http), mode="legacy", read_timeout_seconds=30)  # type: ignore[arg-type]
-    return http, client
+    transport = streamable_http_client(room.base + "/mcp", http_client=http)
+    return http, Client(transport, mode="legacy", read_timeout_seconds=30)  # type: ignore[arg-type]
 
 
 async def call(client: Client, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
