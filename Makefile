@@ -60,6 +60,10 @@ slow: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m polymarket_realtime.demo
 
+# The same tour with the control room open beside it: prints the dashboard link, stays up until Ctrl-C.
+demo-dashboard: $(STAMP)
+	$(BIN)/python -m polymarket_realtime.demo --dashboard
+
 bench: $(STAMP) redis-server
 	$(BIN)/python benchmarks/run_all.py
 

@@ -5,13 +5,22 @@ over stdio pointed at it (the way Claude Desktop runs the server), and drives it
 ``Client`` in legacy mode: search, market details, two subscriptions read with cursor long-polls,
 status counters, an injected venue disconnect with automatic recovery, unsubscribe. Exits 0 in well
 under a minute, or prints what went wrong and exits non-zero.
+
+``--dashboard`` (``make demo-dashboard``) also serves the control room beside stdio
+(``POLYMARKET_MCP_DASHBOARD``), prints its login link first, and after the tour starts a paper session
+with a trading agent, a scanner and an alert, then keeps everything running until Ctrl-C so the page
+stays live to look at.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import socket
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -90,7 +99,37 @@ async def stream(
     return counts
 
 
-async def run_demo() -> None:
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def dashboard_link(data_dir: str, port: int) -> str:
+    """The login link, from the token file (mode 0600). The server starts the dashboard before it answers
+    on stdio, so once the MCP client is connected the file exists."""
+    token_file = Path(data_dir) / "http-token"
+    if not token_file.exists():
+        raise DemoError("the dashboard did not start (no http-token file); see the server's stderr above")
+    return f"http://127.0.0.1:{port}/?token={token_file.read_text(encoding='utf-8').strip()}"
+
+
+async def populate(client: Client, token_id: str) -> str:
+    """Something to watch on the dashboard: a session traded by a strategy, a scanner and an alert."""
+    session = await call(client, "create_paper_session", {"name": "demo", "token_ids": [token_id]})
+    sid = str(session["session_id"])
+    params = {"window": 5, "threshold": "0.005", "order_size": "10", "max_position": "50", "cooldown": 2}
+    await call(
+        client,
+        "start_agent",
+        {"kind": "strategy", "config": {"token_id": token_id, "params": params}, "session_id": sid},
+    )
+    await call(client, "start_agent", {"kind": "market_scanner", "config": {"preset": "balanced"}})
+    await call(client, "start_agent", {"kind": "price_alert", "config": {"token_id": token_id, "move": 0.03}})
+    return sid
+
+
+async def run_demo(dashboard: bool = False, hold_s: float | None = None) -> None:
     config = SimulatorConfig(seed=7, markets=6, rate_per_s=15.0, resolve_after_s=None)
     async with Simulator(config) as sim:
         data_dir = tempfile.mkdtemp(prefix="polymarket-demo-")
@@ -101,6 +140,11 @@ async def run_demo() -> None:
             "POLYMARKET_RECONNECT_MAX_S": "2",
             "POLYMARKET_MCP_LOG_LEVEL": "WARNING",
         }
+        if "PYTHONPATH" in os.environ:  # a source checkout run without installing: the child needs it too
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        port = _free_port() if dashboard else 0
+        if dashboard:
+            env["POLYMARKET_MCP_DASHBOARD"] = f"127.0.0.1:{port}"
         params = StdioServerParameters(
             command=sys.executable, args=["-m", "polymarket_realtime", "serve"], env=env, cwd=data_dir
         )
@@ -109,6 +153,8 @@ async def run_demo() -> None:
         started = time.monotonic()
         async with Client(params, mode="legacy", read_timeout_seconds=30) as client:
             say(f"connected in {time.monotonic() - started:.2f}s\n")
+            if dashboard:
+                say(f"control room (open in a browser while the demo runs):\n  {dashboard_link(data_dir, port)}\n")
             tools = (await client.list_tools()).tools
             say(f"{len(tools)} tools: {', '.join(sorted(t.name for t in tools))}\n")
 
@@ -166,11 +212,33 @@ async def run_demo() -> None:
 
             done = await call(client, "unsubscribe_realtime", {"all": True})
             say(f"\nunsubscribed {done['removed']}; demo finished in {time.monotonic() - started:.1f}s")
+            if dashboard:
+                sid = await populate(client, yes)
+                say(f"\npaper session {sid} with a strategy agent, a scanner and an alert is running.")
+                say(f"dashboard: {dashboard_link(data_dir, port)}")
+                say("keeping it open" + (f" for {hold_s:.0f}s" if hold_s else ": press Ctrl-C to stop") + ".")
+                with anyio.move_on_after(hold_s if hold_s else float("inf")):
+                    await anyio.sleep_forever()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m polymarket_realtime.demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--dashboard", action="store_true", help="serve the control room too and keep it open")
+    parser.add_argument(
+        "--hold",
+        type=float,
+        default=None,
+        help="with --dashboard: seconds to stay open (default: until Ctrl-C)",
+    )
+    args = parser.parse_args(argv)
     try:
-        anyio.run(_bounded)
+        if args.dashboard:
+            anyio.run(run_demo, True, args.hold)
+        else:
+            anyio.run(_bounded)
+    except KeyboardInterrupt:
+        say("\nstopped.")
+        return 0
     except DemoError as exc:
         say(f"\nDEMO FAILED: {exc}")
         return 1
