@@ -47,6 +47,11 @@ export class SessionDetails {
     if (token) url.searchParams.set("token", token);
     const ws = new WebSocket(url);
     this.stream = ws;
+    ws.onclose = (ev) => {
+      if (this.stream !== ws) return;
+      const list = document.getElementById("sd-commands");
+      list.append(h("li", { class: "empty" }, `Command stream closed${ev.reason ? `: ${ev.reason}` : ""}.`));
+    };
     ws.onmessage = (ev) => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
@@ -63,7 +68,9 @@ export class SessionDetails {
   }
 
   closeStream() {
-    if (this.stream) { this.stream.onmessage = null; this.stream.close(); this.stream = null; }
+    const ws = this.stream;
+    this.stream = null;
+    if (ws) { ws.onmessage = null; ws.close(); }
   }
 
   render() {
