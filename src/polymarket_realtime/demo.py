@@ -115,17 +115,19 @@ def dashboard_link(data_dir: str, port: int) -> str:
 
 
 async def populate(client: Client, token_id: str) -> str:
-    """Something to watch on the dashboard: a session traded by a strategy, a scanner and an alert."""
+    """Something to watch on the dashboard: a session with a position, traded by a strategy; a scanner; an alert."""
     session = await call(client, "create_paper_session", {"name": "demo", "token_ids": [token_id]})
     sid = str(session["session_id"])
-    params = {"window": 5, "threshold": "0.005", "order_size": "10", "max_position": "50", "cooldown": 2}
+    order = {"session_id": sid, "token_id": token_id, "side": "BUY", "size": "20", "order_type": "market"}
+    await call(client, "place_paper_order", order)
+    params = {"window": 3, "threshold": "0.002", "order_size": "10", "max_position": "50", "cooldown": 1}
     await call(
         client,
         "start_agent",
         {"kind": "strategy", "config": {"token_id": token_id, "params": params}, "session_id": sid},
     )
     await call(client, "start_agent", {"kind": "market_scanner", "config": {"preset": "balanced"}})
-    await call(client, "start_agent", {"kind": "price_alert", "config": {"token_id": token_id, "move": 0.03}})
+    await call(client, "start_agent", {"kind": "price_alert", "config": {"token_id": token_id, "move": 0.03, "repeat": True}})
     return sid
 
 

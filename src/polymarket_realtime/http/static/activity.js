@@ -1,5 +1,5 @@
 // Activity feed: live rows, filters by kind and severity, auto-scroll that yields when the reader scrolls up.
-import { clear, clock, h, fill } from "./dom.js";
+import { clear, clock, h, fill, shortenIds } from "./dom.js";
 
 const ERROR_KINDS = new Set(["risk_halt", "agent_error", "system_error"]);
 const WARNING_KINDS = new Set(["alert", "session_paused", "session_stopped", "agent_stopped", "agent_finished", "order_cancelled", "system_stopped", "position_settled"]);
@@ -58,7 +58,7 @@ export class ActivityView {
       h("span", { class: `sev sev-${sev}`, title: sev, "aria-label": sev }),
       h("time", { datetime: new Date(e.ts_ms).toISOString() }, clock(e.ts_ms)),
       h("span", {}, h("span", { class: "kind" }, e.kind.replaceAll("_", " ")), " ", this.subjectLink(e)),
-      h("span", { class: "msg" }, e.message));
+      h("span", { class: "msg", title: e.message }, shortenIds(e.message)));
   }
 
   updateKinds() {

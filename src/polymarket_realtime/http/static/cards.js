@@ -1,7 +1,7 @@
 // Agent and session cards, and the SVG edges from a strategy agent to the session it trades.
 // Cards are keyed by id and updated in place; buttons are rebuilt only when what they do changes.
 import { sparkline } from "./chart.js";
-import { ago, clear, clock, duration, h, money, num, pct, renderOnce, shortId, svg, fill } from "./dom.js";
+import { ago, clear, clock, duration, h, money, num, pct, renderOnce, shortId, svg, fill, shortenIds } from "./dom.js";
 
 const STATE_ORDER = { running: 0, halted: 1, paused: 2, error: 3, stopped: 4 };
 const KIND_LABEL = { market_scanner: "Scanner", price_alert: "Price alert", strategy: "Strategy" };
@@ -201,7 +201,7 @@ function updateAgentCard(state, el, a, handlers) {
       h("span", {}, "Errors ", h("b", {}, cnt.errors ?? 0))),
     h("div", { class: "tail", "data-field": "tail", "aria-label": `Latest log lines of agent ${name}` },
       tail.length
-        ? tail.map((l) => h("div", { class: `lv-${l.level}` }, `${clock(l.ts)} ${l.message}`))
+        ? tail.map((l) => h("div", { class: `lv-${l.level}`, title: l.message }, `${clock(l.ts)} ${shortenIds(l.message)}`))
         : h("div", { class: "muted" }, "No log lines yet.")),
   );
   const sname = a.session_id ? sessionName(state, a.session_id) : null;

@@ -94,3 +94,8 @@ export function fill(el, ...children) {
   }
   return el;
 }
+
+/** Long token ids inside free text shortened for display (the full text stays in the title). */
+export function shortenIds(text) {
+  return String(text ?? "").replace(/\b\d{16,}\b/g, (id) => shortId(id, 6, 4));
+}

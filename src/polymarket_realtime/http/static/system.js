@@ -1,5 +1,5 @@
 // System panel: health tiles and alerts, from the pushed system status and the activity feed.
-import { clear, clock, h, fill } from "./dom.js";
+import { clear, clock, h, fill, shortenIds } from "./dom.js";
 
 const RECENT_TRADES_MS = 5 * 60 * 1000;
 const STALE_S = 30;
@@ -87,5 +87,5 @@ export function renderAlerts(state) {
   box.dataset.key = key;
   clear(box);
   if (!items.length) box.append(h("li", { class: "empty" }, "No alerts."));
-  for (const [level, ts, text] of items) box.append(h("li", { class: level }, ts ? h("time", {}, clock(ts)) : null, h("span", {}, text)));
+  for (const [level, ts, text] of items) box.append(h("li", { class: level }, ts ? h("time", {}, clock(ts)) : null, h("span", { title: text }, shortenIds(text))));
 }
