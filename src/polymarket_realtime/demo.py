@@ -127,7 +127,8 @@ async def populate(client: Client, token_id: str) -> str:
         {"kind": "strategy", "config": {"token_id": token_id, "params": params}, "session_id": sid},
     )
     await call(client, "start_agent", {"kind": "market_scanner", "config": {"preset": "balanced"}})
-    await call(client, "start_agent", {"kind": "price_alert", "config": {"token_id": token_id, "move": 0.03, "repeat": True}})
+    alert = {"token_id": token_id, "move": 0.03, "repeat": True}
+    await call(client, "start_agent", {"kind": "price_alert", "config": alert})
     return sid
 
 
