@@ -196,6 +196,14 @@ async def test_agent_logs_stream_into_the_viewer(tmp_path: Path) -> None:
         await expect(card.locator(".pill")).to_have_text("stopped", timeout=5_000)
         assert (await room.api("GET", f"/api/agents/{aid}"))["state"] == "stopped"
 
+        # The master switch: stopping the system is visible at once and real on the server.
+        await page.get_by_role("button", name="Stop system").click()
+        await expect(page.locator("#switch-state")).to_have_text("stopped", timeout=5_000)
+        assert (await room.api("GET", "/api/system"))["switch"] == "stopped"
+        await page.get_by_role("button", name="Start system").click()
+        await expect(page.locator("#switch-state")).to_have_text("running", timeout=5_000)
+        assert (await room.api("GET", "/api/system"))["switch"] == "running"
+
         await page.get_by_role("button", name="Start an agent").click()
         await expect(page.locator("#af-preset option[value='balanced']")).to_have_count(1, timeout=5_000)
         await shot(page, "07-start-agent-form")
