@@ -4,7 +4,8 @@ The token is created once at ``<data_dir>/http-token`` (mode 0600) and registere
 so no log record can carry it. A request is allowed when its ``Host`` names this server, its
 ``Origin`` (if any) is this server, and it carries the token: ``Authorization: Bearer`` (API, MCP),
 the ``pmrt_token`` cookie (browser; on POST only with a same-origin ``Origin``), or ``?token=``
-(WebSockets, and the login link ``GET /?token=`` that sets the cookie).
+(WebSockets, MCP clients that cannot set headers on ``/mcp``, and the login link ``GET /?token=`` that
+sets the cookie).
 """
 
 from __future__ import annotations
@@ -136,7 +137,9 @@ class Guard:
             if method in ("GET", "HEAD") or websocket or origin is not None:
                 return ALLOW
             return Decision(403, "forbidden", "a cookie-authenticated POST needs this server's Origin header.")
-        if (websocket or (path == "/" and method == "GET")) and self.token_ok(query_token):
+        # ?token= where a header cannot be set: browsers opening WebSockets, the login link, and MCP
+        # clients without header support (the MCP Inspector CLI's HTTP transport).
+        if (websocket or path == "/mcp" or (path == "/" and method == "GET")) and self.token_ok(query_token):
             return ALLOW
         return Decision(
             401,
