@@ -132,6 +132,15 @@ async def test_sessions_appear_pause_and_fill_live(tmp_path: Path) -> None:
                 await expect(dialog.locator("#sd-positions tr")).to_have_count(1)
                 await expect(dialog.locator("#sd-fills tr").first).to_contain_text("BUY")
                 await expect(dialog.locator("#sd-chart svg polyline")).to_have_count(1)
+                # An order from the details form: on the session's command stream and in its fills.
+                await dialog.get_by_label("Order size in shares").fill("5")
+                await dialog.get_by_role("button", name="Place order in session via-mcp").click()
+                commands = dialog.locator("#sd-commands li")
+                await expect(commands.filter(has_text="order placed")).to_have_count(1, timeout=5_000)
+                await expect(commands.filter(has_text="order filled")).to_have_count(1, timeout=5_000)
+                await expect(dialog.locator("#sd-fills tr")).to_have_count(2, timeout=5_000)
+                detail = await call(client, "get_paper_session", {"session_id": sid})
+                assert detail["positions"][0]["size"] == "15"
                 await shot(page, "03-session-details")
                 await dialog.get_by_role("button", name="Close session details").click()
                 await expect(dialog).to_be_hidden()

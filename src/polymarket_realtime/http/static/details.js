@@ -5,6 +5,16 @@ import { pnlPct } from "./cards.js";
 import { equityChart } from "./chart.js";
 import { clear, clock, h, money, pct, renderOnce, shortId, fill } from "./dom.js";
 
+/** One line for a command of the session stream (data shapes: docs/http-api.md). */
+function describeCommand(kind, d) {
+  const tok = d.token_id ? ` ${shortId(d.token_id)}` : "";
+  if (kind === "order_intent") return `agent ${d.agent_id} wants ${d.side} ${d.size}${tok}`;
+  if (kind === "order_filled") return `${d.side} ${d.size} @ ${d.price}${tok} (${d.liquidity || "fill"})`;
+  if (kind.startsWith("order_")) return `${d.side || ""} ${d.size || ""} ${d.order_type || ""}${tok}: ${d.status || ""}${d.filled ? `, filled ${d.filled}` : ""}`.trim();
+  if (kind === "state_changed" || kind === "risk_halt") return `${d.from} → ${d.to}: ${d.reason || ""}`;
+  return JSON.stringify(d);
+}
+
 export class SessionDetails {
   constructor(state) {
     this.state = state;
@@ -61,7 +71,7 @@ export class SessionDetails {
       list.append(h("li", {},
         h("span", { class: "sev sev-info" }), h("time", {}, clock(msg.ts)),
         h("span", {}, h("span", { class: "kind" }, `#${msg.seq} ${String(msg.kind).replaceAll("_", " ")}`)),
-        h("span", { class: "msg mono small" }, JSON.stringify(msg.data))));
+        h("span", { class: "msg small", title: JSON.stringify(msg.data) }, describeCommand(msg.kind, msg.data || {}))));
       while (list.children.length > 200) list.firstElementChild.remove();
       list.scrollTop = list.scrollHeight;
     };

@@ -79,7 +79,12 @@ export function renderAlerts(state) {
   for (const s of state.sessions.values()) if (s.state === "halted") items.push(["warn", null, `Session ${s.name} halted: ${s.state_reason}`]);
   const cutoff = Date.now() - 120000;
   state.gaps = state.gaps.filter((g) => g.at > cutoff);
-  for (const g of state.gaps) items.push(["warn", g.at, `Missed ${g.channel} updates ${g.from}–${g.to} while disconnected; reloaded the current state.`]);
+  if (state.gaps.length) {
+    // One line per reconnect, not per channel (a server restart gaps every channel at once).
+    const channels = [...new Set(state.gaps.map((g) => g.channel.split(":")[0]))];
+    const last = state.gaps[state.gaps.length - 1];
+    items.push(["warn", last.at, `Some updates were missed while disconnected (${channels.join(", ")}); the page reloaded the current state.`]);
+  }
   const recent = state.activity.filter((e) => ALERT_KINDS.has(e.kind)).slice(-5).reverse();
   for (const e of recent) items.push([e.kind === "alert" ? "warn" : "err", e.ts_ms, e.message]);
   const key = JSON.stringify(items);
