@@ -238,6 +238,8 @@ async def test_page_recovers_after_a_server_restart(tmp_path: Path) -> None:
             # Live again, not just a stale page: a session made on the new server shows up.
             after = await room.api("POST", "/api/sessions", {"name": "after-restart", "token_ids": [token]})
             await expect(session_card(page, after["session_id"])).to_be_visible(timeout=5_000)
-            await expect(page.locator("#activity-list li[data-kind='session_created']")).to_have_count(2, timeout=5_000)
+            created_rows = page.locator("#activity-list li[data-kind='session_created']")
+            await expect(created_rows).to_have_count(2, timeout=5_000)
+            await expect(created_rows.get_by_role("link", name="Open session after-restart")).to_have_count(1)
             await shot(page, "08-after-restart")
         assert page.errors == []

@@ -49,7 +49,18 @@ export class ActivityView {
     const isSession = s || (!a && e.subject.startsWith("ps-"));
     const label = isSession ? `session ${s ? s.name : e.subject}` : `agent ${e.subject}`;
     const href = isSession ? `#session/${encodeURIComponent(e.subject)}` : `#agent/${encodeURIComponent(e.subject)}/logs`;
-    return h("a", { class: "subj", href, "aria-label": `Open ${label}` }, s ? s.name : e.subject);
+    // A row can arrive before its session's view: the id shows until refreshNames() learns the name.
+    return h("a", { class: "subj", href, "aria-label": `Open ${label}`, dataset: { subject: e.subject, pending: isSession && !s ? "1" : undefined } }, s ? s.name : e.subject);
+  }
+
+  refreshNames() {
+    for (const a of this.list.querySelectorAll("a.subj[data-pending]")) {
+      const s = this.state.sessions.get(a.dataset.subject);
+      if (!s) continue;
+      a.textContent = s.name;
+      a.setAttribute("aria-label", `Open session ${s.name}`);
+      delete a.dataset.pending;
+    }
   }
 
   row(e) {

@@ -53,7 +53,7 @@ function flush() {
   const parts = new Set(dirty);
   dirty.clear();
   if (parts.has("system")) { renderTiles(state); renderAlerts(state); renderSwitch(); }
-  if (parts.has("sessions")) renderSessions(state, handlers);
+  if (parts.has("sessions")) { renderSessions(state, handlers); activityView.refreshNames(); }
   if (parts.has("agents") || parts.has("logs") || parts.has("sessions")) renderAgents(state, handlers);
   if (parts.has("sessions") || parts.has("agents")) { renderEdges(); syncChannels(); }
   if (parts.has("activity")) { activityView.render(); renderTiles(state); renderAlerts(state); }
