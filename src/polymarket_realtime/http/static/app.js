@@ -1,6 +1,6 @@
 // Control room: state fed by /ws, rendered into the static page. No framework and no build step.
 import { api, showToast } from "./api.js";
-import { renderAgents, renderEdges, renderSessions } from "./cards.js";
+import { renderAgents, renderEdges, renderSessions, tickTimes } from "./cards.js";
 import { setupForms, openAgentForm, openSessionForm } from "./forms.js";
 import { Live } from "./ws.js";
 import { renderAlerts, renderTiles } from "./system.js";
@@ -11,7 +11,7 @@ import { SessionDetails } from "./details.js";
 
 const MAX_EQUITY_POINTS = 3000;
 const MAX_LOG_LINES = 1000;
-const LOG_TAIL_AGENTS = 40; // subscribe to the logs of at most this many non-stopped agents (card tails)
+const LOG_TAIL_AGENTS = 40; // subscribe to the logs of at most this many agents (card tails), running ones first
 
 export const state = {
   system: null,
@@ -53,6 +53,7 @@ function flush() {
   const parts = new Set(dirty);
   dirty.clear();
   if (parts.has("system")) { renderTiles(state); renderAlerts(state); renderSwitch(); }
+  if (parts.has("tick")) tickTimes();
   if (parts.has("sessions")) { renderSessions(state, handlers); activityView.refreshNames(); }
   if (parts.has("agents") || parts.has("logs") || parts.has("sessions")) renderAgents(state, handlers);
   if (parts.has("sessions") || parts.has("agents")) { renderEdges(); syncChannels(); }
@@ -161,7 +162,7 @@ function apply(channel, data, isSnapshot) {
 function syncChannels() {
   if (!state.live) return;
   const channels = ["system", "sessions", "agents", "activity"];
-  const tail = [...state.agents.values()].filter((a) => a.state !== "stopped").slice(0, LOG_TAIL_AGENTS);
+  const tail = [...state.agents.values()].sort((a, b) => (a.state === "stopped") - (b.state === "stopped")).slice(0, LOG_TAIL_AGENTS);
   for (const a of tail) channels.push(`logs:${a.agent_id}`);
   if (logViewer.agentId && !channels.includes(`logs:${logViewer.agentId}`)) channels.push(`logs:${logViewer.agentId}`);
   for (const t of watchedTokens(state).keys()) channels.push(`market:${t}`);
@@ -324,7 +325,7 @@ function main() {
   window.addEventListener("hashchange", route);
   route();
   // Relative times (ages, freshness, last active) tick once a second.
-  setInterval(() => markDirty("system", "sessions", "agents"), 1000);
+  setInterval(() => markDirty("system", "tick"), 1000);
   window.controlRoom = state; // for debugging in the console and for the browser tests
 }
 

@@ -99,7 +99,7 @@ function updateSessionCard(state, el, s, handlers) {
       h("span", { class: `pill st-${s.state}`, "data-field": "state" }, s.state),
       h("span", { class: "spacer" }),
       h("span", { class: `big ${p > 0 ? "pnl-pos" : p < 0 ? "pnl-neg" : ""}`, "data-field": "pnl", title: "P&L since start" }, pct(p))),
-    h("div", { class: "card-sub" }, `${s.session_id} · age ${created ? duration(Date.now() - created) : "–"}`),
+    h("div", { class: "card-sub" }, `${s.session_id} · age `, h("span", { "data-age": created || "" }, created ? duration(Date.now() - created) : "–")),
     s.state !== "running" || (s.state_reason && s.state_reason !== "created")
       ? h("div", { class: "card-sub", "data-field": "reason" }, `${s.state}: ${s.state_reason || "–"}`)
       : null,
@@ -191,7 +191,7 @@ function updateAgentCard(state, el, a, handlers) {
       h("span", { class: "spacer" }),
       h("span", { class: `pill st-${a.state}` }, a.state)),
     h("div", { class: "card-sub", title: a.last_active_ms ? new Date(a.last_active_ms).toISOString() : "" },
-      `Last active ${ago(a.last_active_ms)} · `,
+      "Last active ", h("span", { "data-ago": a.last_active_ms || "" }, ago(a.last_active_ms)), " · ",
       tokens.length ? `Tokens: ${tokens.map((t) => shortId(t)).join(", ")}` : "Tokens: every subscribed token",
       a.state !== "running" ? ` · ${a.state_reason}` : ""),
     agentMetrics(a),
@@ -240,3 +240,10 @@ export function renderEdges() {
 }
 
 new ResizeObserver(() => renderEdges()).observe(document.getElementById("flow-grid"));
+
+/** Relative times tick once a second without rebuilding the cards (keeps text selection and hover). */
+export function tickTimes() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll("[data-age]")) if (el.dataset.age) el.textContent = duration(now - Number(el.dataset.age));
+  for (const el of document.querySelectorAll("[data-ago]")) if (el.dataset.ago) el.textContent = ago(Number(el.dataset.ago), now);
+}

@@ -15,7 +15,11 @@ export function equityChart(box, points, baseline) {
   const pts = points.length === 1 ? [points[0], { t: points[0].t + 1000, v: points[0].v }] : points;
   const t0 = pts[0].t, t1 = Math.max(pts[pts.length - 1].t, t0 + 1);
   let lo = Math.min(...pts.map((p) => p.v)), hi = Math.max(...pts.map((p) => p.v));
-  if (baseline !== null && baseline !== undefined) { lo = Math.min(lo, baseline); hi = Math.max(hi, baseline); }
+  // The starting-cash baseline joins the scale only when it is near the data: a session far from its start
+  // would otherwise draw a flat line at the edge.
+  const near = baseline !== null && baseline !== undefined && Number.isFinite(baseline)
+    && baseline >= lo - (hi - lo || Math.abs(lo) * 0.01) && baseline <= hi + (hi - lo || Math.abs(hi) * 0.01);
+  if (near) { lo = Math.min(lo, baseline); hi = Math.max(hi, baseline); }
   if (hi - lo < 1e-9) { hi += 1; lo -= 1; }
   const pad = (hi - lo) * 0.08; hi += pad; lo -= pad;
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
@@ -25,7 +29,7 @@ export function equityChart(box, points, baseline) {
     svg("polygon", { class: "area", points: `${x(t0)},${H - B} ${line} ${x(t1)},${H - B}` }),
     svg("polyline", { class: "line", points: line }),
   );
-  if (baseline !== null && baseline !== undefined) {
+  if (near) {
     root.append(svg("line", { class: "base", x1: L, x2: W - R, y1: y(baseline), y2: y(baseline) }));
   }
   root.append(

@@ -3,7 +3,7 @@
 import { api, showToast } from "./api.js";
 import { pnlPct } from "./cards.js";
 import { equityChart } from "./chart.js";
-import { clear, clock, h, money, pct, renderOnce, shortId, fill } from "./dom.js";
+import { clear, clock, h, money, pct, price, renderOnce, shortId, fill } from "./dom.js";
 
 /** One line for a command of the session stream (data shapes: docs/http-api.md). */
 function describeCommand(kind, d) {
@@ -115,7 +115,7 @@ export class SessionDetails {
       items.forEach((x) => body.append(make(x)));
     };
     rows("sd-positions", s.positions || [], 7, (p) => h("tr", {},
-      h("td", { class: "tok mono", title: p.token_id }, shortId(p.token_id)), h("td", { class: "num" }, p.size), h("td", { class: "num" }, p.average_price),
+      h("td", { class: "tok mono", title: p.token_id }, shortId(p.token_id)), h("td", { class: "num" }, p.size), h("td", { class: "num", title: p.average_price }, price(p.average_price)),
       h("td", { class: "num" }, p.mark ?? "–"), h("td", { class: "num" }, money(p.market_value)), h("td", { class: "num" }, money(p.realized_pnl)), h("td", { class: "num" }, money(p.unrealized_pnl))));
     const orders = s.orders || [];
     const ordersBody = document.getElementById("sd-orders");

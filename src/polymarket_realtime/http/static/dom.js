@@ -38,9 +38,11 @@ export function money(v) {
   return n.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
-export function price(v) {
+/** A price or size for display: at most `digits` decimals, trailing zeros dropped. */
+export function price(v, digits = 4) {
   const n = num(v);
-  return n === null ? "–" : String(v).replace(/^0(?=\.)/, "0");
+  if (n === null) return "–";
+  return String(v).includes(".") && String(v).split(".")[1].length > digits ? String(Number(n.toFixed(digits))) : String(v);
 }
 
 export function pct(v, digits = 2) {
