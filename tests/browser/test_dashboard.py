@@ -205,6 +205,23 @@ async def test_agent_logs_stream_into_the_viewer(tmp_path: Path) -> None:
         await expect(card.locator(".pill")).to_have_text("stopped", timeout=5_000)
         assert (await room.api("GET", f"/api/agents/{aid}"))["state"] == "stopped"
 
+        # Every control says what it does: no button, link or field without an accessible name.
+        unnamed = await page.evaluate(
+            """() => [...document.querySelectorAll('button, a[href], select, input, textarea')]
+                .filter((el) => el.getClientRects().length)
+                .filter((el) => !(el.getAttribute('aria-label')
+                                  || (el.labels && el.labels[0] && el.labels[0].textContent.trim())
+                                  || el.textContent.trim() || el.title))
+                .map((el) => el.outerHTML.slice(0, 120))"""
+        )
+        assert unnamed == []
+
+        # The browser going offline shows on the badge; back online it reconnects by itself.
+        await page.context.set_offline(True)
+        await expect(page.locator("#conn-badge")).to_have_text("offline", timeout=5_000)
+        await page.context.set_offline(False)
+        await expect(page.locator("#conn-badge")).to_have_text("live", timeout=10_000)
+
         # The master switch: stopping the system is visible at once and real on the server.
         await page.get_by_role("button", name="Stop system").click()
         await expect(page.locator("#switch-state")).to_have_text("stopped", timeout=5_000)

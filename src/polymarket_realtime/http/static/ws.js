@@ -27,7 +27,10 @@ export class Live {
     this.pongDeadline = null;
     this.state = "reconnecting";
     window.addEventListener("online", () => this.connectSoon(0));
-    window.addEventListener("offline", () => this.setState("offline", "the browser is offline"));
+    window.addEventListener("offline", () => {
+      this.setState("offline", "the browser is offline");
+      if (this.ws) this.ws.close(4000, "browser offline"); // dead anyway; the retry waits for "online"
+    });
   }
 
   url() {
