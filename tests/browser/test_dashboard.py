@@ -206,15 +206,17 @@ async def test_agent_logs_stream_into_the_viewer(tmp_path: Path) -> None:
         assert (await room.api("GET", f"/api/agents/{aid}"))["state"] == "stopped"
 
         # Every control says what it does: no button, link or field without an accessible name.
-        unnamed = await page.evaluate(
-            """() => [...document.querySelectorAll('button, a[href], select, input, textarea')]
-                .filter((el) => el.getClientRects().length)
-                .filter((el) => !(el.getAttribute('aria-label')
-                                  || (el.labels && el.labels[0] && el.labels[0].textContent.trim())
-                                  || el.textContent.trim() || el.title))
-                .map((el) => el.outerHTML.slice(0, 120))"""
+        shown, unnamed = await page.evaluate(
+            """() => {
+                const shown = [...document.querySelectorAll('button, a[href], select, input, textarea')]
+                    .filter((el) => el.getClientRects().length);
+                const named = (el) => el.getAttribute('aria-label')
+                    || (el.labels && el.labels[0] && el.labels[0].textContent.trim())
+                    || el.textContent.trim() || el.title;
+                return [shown.length, shown.filter((el) => !named(el)).map((el) => el.outerHTML.slice(0, 120))];
+            }"""
         )
-        assert unnamed == []
+        assert shown > 15 and unnamed == [], (shown, unnamed)
 
         # The browser going offline shows on the badge; back online it reconnects by itself.
         await page.context.set_offline(True)
