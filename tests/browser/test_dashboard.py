@@ -262,3 +262,45 @@ async def test_page_recovers_after_a_server_restart(tmp_path: Path) -> None:
             await expect(created_rows.get_by_role("link", name="Open session after-restart")).to_have_count(1)
             await shot(page, "08-after-restart")
         assert page.errors == []
+
+
+async def test_forms_create_a_session_and_start_a_scanner(tmp_path: Path) -> None:
+    async with Simulator(SIM) as sim, control_room(sim, tmp_path / "data") as room, chromium(tmp_path / "p") as page:
+        market = sim.model.active_markets()[0]
+        await open_dashboard(page, room)
+
+        await page.get_by_role("button", name="New session").click()
+        form = page.locator("#session-form")
+        await form.get_by_label("Name").fill("from-the-form")
+        await form.get_by_label("Search markets for the new session").fill(market.question.split()[1])
+        await form.get_by_role("button", name=re.compile(r"^Add the .+ token of")).first.click()
+        await expect(form.locator("#sf-tokens")).to_have_value(market.token_ids[0])
+        await form.get_by_role("button", name="Create session").click()
+        await expect(page.locator("#session-form-dialog")).to_be_hidden(timeout=10_000)
+        card = page.locator(".session-card").filter(has_text="from-the-form")
+        await expect(card).to_have_count(1, timeout=5_000)
+        listed = (await room.api("GET", "/api/sessions"))["sessions"]
+        assert [(s["name"], s["token_ids"]) for s in listed] == [("from-the-form", [market.token_ids[0]])]
+
+        # A bad request is explained in the form and changes nothing.
+        await page.get_by_role("button", name="New session").click()
+        await form.get_by_label("Name").fill("bad")
+        await form.locator("#sf-tokens").fill("not-a-token")
+        await form.get_by_role("button", name="Create session").click()
+        await expect(form.locator(".form-error")).to_contain_text("token", timeout=5_000)
+        assert len((await room.api("GET", "/api/sessions"))["sessions"]) == 1
+        await page.get_by_role("button", name="Close new session form").click()
+
+        await page.get_by_role("button", name="Start an agent").click()
+        agent_form = page.locator("#agent-form")
+        await expect(agent_form.locator("#af-preset option[value='liquidity']")).to_have_count(1, timeout=5_000)
+        await agent_form.locator("#af-preset").select_option("liquidity")
+        await expect(agent_form.locator("#af-preset-weights")).to_contain_text("spread 2")
+        await agent_form.get_by_role("button", name="Start agent").click()
+        await expect(page.locator("#agent-form-dialog")).to_be_hidden(timeout=10_000)
+        agents = (await room.api("GET", "/api/agents"))["agents"]
+        assert [(a["kind"], a["config"]["preset"]) for a in agents] == [("market_scanner", "liquidity")]
+        await expect(page.locator(f'.agent-card[data-agent-id="{agents[0]["agent_id"]}"]')).to_contain_text(
+            "Preset liquidity", timeout=5_000
+        )
+        assert page.errors == []
