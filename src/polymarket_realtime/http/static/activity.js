@@ -84,7 +84,7 @@ export class ActivityView {
   render() {
     this.updateKinds();
     const entries = this.state.activity;
-    const key = `${this.kind.value}|${this.sev.value}|${entries.length ? entries[0].seq : 0}`;
+    const key = `${this.kind.value}|${this.sev.value}`;
     const lastSeq = entries.length ? entries[entries.length - 1].seq : -1;
     if (key !== this.filterKey || lastSeq < this.shownUpTo) {
       // Filters changed, or the server restarted (seqs went back): rebuild.
