@@ -185,6 +185,8 @@ async def test_agent_logs_stream_into_the_viewer(tmp_path: Path) -> None:
         await expect(starts).to_have_count(1, timeout=5_000)
         download = page.get_by_role("link", name=f"Download the log of agent {aid}")
         assert await download.get_attribute("href") == f"api/agents/{aid}/logs/download"
+        fetched = await page.request.get(f"{room.base}/api/agents/{aid}/logs/download")  # with the page's cookie
+        assert fetched.status == 200 and "mean_reversion on" in await fetched.text()
 
         # New lines stream into the open viewer: a stop and a restart log a fresh start line.
         await room.api("POST", f"/api/agents/{aid}/stop")
