@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -86,8 +87,10 @@ async def test_sessions_appear_pause_and_fill_live(tmp_path: Path) -> None:
         http, client = mcp_client(room)
         with anyio.fail_after(60):
             async with http, client:
+                asked_ms = int(time.time() * 1000)
                 created = await call(client, "create_paper_session", {"name": "via-mcp", "token_ids": [token]})
                 sid = created["session_id"]
+                assert asked_ms <= created["created_ms"] <= int(time.time() * 1000)  # the card's age counts from it
                 # Pushed, not polled: on the page within a second of the tool's answer.
                 card = session_card(page, sid)
                 await expect(card).to_be_visible(timeout=1_000)

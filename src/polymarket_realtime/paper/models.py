@@ -96,6 +96,7 @@ class SessionSummary(BaseModel):
     unrealized_pnl: str
     open_orders: int
     token_ids: list[str]
+    created_ms: int = Field(default=0, description="When the session was created, Unix ms.")
 
 
 class SessionDetail(SessionSummary):

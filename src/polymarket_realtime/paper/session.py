@@ -214,6 +214,7 @@ def summary(sess: LiveSession, marks: dict[str, Decimal | None]) -> SessionSumma
         unrealized_pnl=dec(sess.ledger.unrealized_pnl(marks)) or "0",
         open_orders=len(sess.orders),
         token_ids=list(sess.rec.token_ids),
+        created_ms=sess.rec.created_ns // 1_000_000,
     )
 
 
