@@ -56,7 +56,8 @@ function flush() {
   if (parts.has("tick")) tickTimes();
   if (parts.has("sessions")) { renderSessions(state, handlers); activityView.refreshNames(); }
   if (parts.has("agents") || parts.has("logs") || parts.has("sessions")) renderAgents(state, handlers);
-  if (parts.has("sessions") || parts.has("agents")) { renderEdges(); syncChannels(); }
+  if (parts.has("sessions") || parts.has("agents")) syncChannels();
+  if (parts.has("sessions") || parts.has("agents") || parts.has("logs")) renderEdges(); // card heights move
   if (parts.has("activity")) { activityView.render(); renderTiles(state); renderAlerts(state); }
   if (parts.has("market") || parts.has("sessions") || parts.has("agents")) renderMarkets(state);
   if (parts.has("logs")) logViewer.render();

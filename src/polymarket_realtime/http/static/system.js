@@ -49,6 +49,9 @@ export function renderTiles(state) {
       ? "no tokens subscribed"
       : `${m.assets} tokens · last data ${age === null ? "–" : `${age.toFixed(1)}s ago`} · ${m.reconnects} reconnects`;
   }
+  const conns = (sys.feed && sys.feed.connections) || {};
+  const others = ["user", "rtds"].filter((k) => conns[k] && conns[k].state !== "idle").map((k) => `${k} ${conns[k].state}`);
+  if (others.length) feedDetail = `${feedDetail}${feedDetail ? " · " : ""}${others.join(" · ")}`;
   const drops = (stats.dropped_events || 0) + (subs.sink_dropped || 0) + ((sys.websocket || {}).dropped_clients || 0);
   const trades = recentTrades(state);
   const storage = sys.storage || {};
