@@ -313,6 +313,9 @@ class ControlRoom:
             access_log=False,  # request lines would carry ?token= from login links
             lifespan="on",
             ws="websockets-sansio",
+            # Messages are small and encoded once for every client; per-client deflate would redo that
+            # work for each socket on the event loop (the fan-out's main cost with 100 clients).
+            ws_per_message_deflate=False,
             server_header=False,
             proxy_headers=False,
             timeout_graceful_shutdown=3,
