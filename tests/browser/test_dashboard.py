@@ -143,7 +143,8 @@ async def test_sessions_appear_pause_and_fill_live(tmp_path: Path) -> None:
                 await expect(commands.filter(has_text="order filled")).to_have_count(1, timeout=5_000)
                 await expect(dialog.locator("#sd-fills tr")).to_have_count(2, timeout=5_000)
                 detail = await call(client, "get_paper_session", {"session_id": sid})
-                assert detail["positions"][0]["size"] == "15"
+                assert detail["positions"][0]["size"] == "15" and detail["trades"] == 2
+                await expect(card.locator('[data-field="trades"]')).to_contain_text("Trades 2")
                 await shot(page, "03-session-details")
                 await dialog.get_by_role("button", name="Close session details").click()
                 await expect(dialog).to_be_hidden()
@@ -250,6 +251,8 @@ async def test_page_recovers_after_a_server_restart(tmp_path: Path) -> None:
         async with control_room(sim, data) as room:
             port = room.port
             before = await room.api("POST", "/api/sessions", {"name": "survivor", "token_ids": [token]})
+            order = {"token_id": token, "side": "BUY", "size": "5", "order_type": "market"}
+            assert (await room.api("POST", f"/api/sessions/{before['session_id']}/orders", order))["fills"]
             await open_dashboard(page, room)
             await expect(session_card(page, before["session_id"])).to_be_visible(timeout=5_000)
         # The server is down now (uvicorn has returned).
@@ -258,7 +261,9 @@ async def test_page_recovers_after_a_server_restart(tmp_path: Path) -> None:
             await expect(page.locator("#conn-badge")).to_have_text("live", timeout=20_000)
             history = await page.evaluate("window.controlRoom.badgeHistory")
             assert "reconnecting" in history and history[-1] == "live", history
-            await expect(session_card(page, before["session_id"])).to_be_visible()
+            survivor = session_card(page, before["session_id"])
+            await expect(survivor).to_be_visible()
+            await expect(survivor.locator('[data-field="trades"]')).to_contain_text("Trades 1")  # counted from the DB
             # Live again, not just a stale page: a session made on the new server shows up.
             after = await room.api("POST", "/api/sessions", {"name": "after-restart", "token_ids": [token]})
             await expect(session_card(page, after["session_id"])).to_be_visible(timeout=5_000)

@@ -97,6 +97,7 @@ class SessionSummary(BaseModel):
     open_orders: int
     token_ids: list[str]
     created_ms: int = Field(default=0, description="When the session was created, Unix ms.")
+    trades: int = Field(default=0, description="Fills made in this session so far.")
 
 
 class SessionDetail(SessionSummary):

@@ -278,6 +278,11 @@ def update_order(conn: sqlite3.Connection, o: OrderRecord) -> None:
     )
 
 
+def fill_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Fills per session (the ``trades`` of a session view), read once at start-up."""
+    return {r[0]: int(r[1]) for r in conn.execute("SELECT session_id, COUNT(*) FROM fills GROUP BY session_id")}
+
+
 def load_open_orders(conn: sqlite3.Connection) -> list[OrderRecord]:
     return [_order(r) for r in conn.execute("SELECT * FROM orders WHERE status = 'open' ORDER BY created_ns, id")]
 
