@@ -66,7 +66,7 @@ export class ActivityView {
   row(e) {
     const sev = severity(e);
     return h("li", { dataset: { seq: e.seq, kind: e.kind, severity: sev } },
-      h("span", { class: `sev sev-${sev}`, title: sev, "aria-label": sev }),
+      h("span", { class: `sev sev-${sev}`, title: sev, role: "img", "aria-label": sev }),
       h("time", { datetime: new Date(e.ts_ms).toISOString() }, clock(e.ts_ms)),
       h("span", {}, h("span", { class: "kind" }, e.kind.replaceAll("_", " ")), " ", this.subjectLink(e)),
       h("span", { class: "msg", title: e.message }, shortenIds(e.message)));

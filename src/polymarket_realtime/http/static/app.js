@@ -260,16 +260,15 @@ function openSubject(subject) {
 
 function route() {
   const m = location.hash.match(/^#(session|agent)\/([^/]+)(\/logs)?$/);
-  if (!m) { details.close(true); logViewer.close(true); return; }
+  if (!m) { details.close(); logViewer.close(); return; }
   const id = decodeURIComponent(m[2]);
-  if (m[1] === "session") { logViewer.close(true); details.open(id); }
-  else { details.close(true); logViewer.open(id); syncChannels(); }
+  if (m[1] === "session") { logViewer.close(); details.open(id); }
+  else { details.close(); logViewer.open(id); syncChannels(); }
 }
 
-function clearRoute() {
-  if (location.hash.startsWith("#session/") || location.hash.startsWith("#agent/")) {
-    history.replaceState(null, "", location.pathname + location.search);
-  }
+/** A dialog closed: drop its hash (only its own; the close event comes late, maybe after another route). */
+function clearRoute(prefix) {
+  if (location.hash.startsWith(prefix)) history.replaceState(null, "", location.pathname + location.search);
 }
 
 // ---- connection badge ------------------------------------------------------------------------------------
@@ -304,8 +303,8 @@ function main() {
   setupControls();
   setupForms(state, { onSession: (v) => { upsertSession(v); markDirty("sessions"); }, onAgent: (a) => { upsertAgent(a); markDirty("agents"); } });
   activityView.setup();
-  details.onClose = clearRoute;
-  logViewer.onClose = clearRoute;
+  details.onClose = () => clearRoute("#session/");
+  logViewer.onClose = () => clearRoute("#agent/");
   state.live = new Live({
     onSnapshot: (c, d) => apply(c, d, true),
     onEvent: (c, d) => apply(c, d, false),

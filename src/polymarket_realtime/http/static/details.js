@@ -41,12 +41,8 @@ export class SessionDetails {
     this.render();
   }
 
-  close(silent) {
-    if (!this.dialog.open) return;
-    const cb = this.onClose;
-    if (silent) this.onClose = null;
-    this.dialog.close();
-    this.onClose = cb;
+  close() {
+    if (this.dialog.open) this.dialog.close();
   }
 
   openStream(id) {
