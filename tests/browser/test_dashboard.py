@@ -313,4 +313,18 @@ async def test_forms_create_a_session_and_start_a_scanner(tmp_path: Path) -> Non
         await expect(page.locator(f'.agent-card[data-agent-id="{agents[0]["agent_id"]}"]')).to_contain_text(
             "Preset liquidity", timeout=5_000
         )
+
+        # A move alert from the same form.
+        await page.get_by_role("button", name="Start an agent").click()
+        await agent_form.locator("#af-kind").select_option("price_alert")
+        await agent_form.locator("#af-tokens").fill(market.token_ids[0])
+        await agent_form.get_by_label("Condition").select_option("move")
+        await agent_form.get_by_label(re.compile(r"^Price, or the move")).fill("0.05")
+        await agent_form.get_by_role("button", name="Start agent").click()
+        await expect(page.locator("#agent-form-dialog")).to_be_hidden(timeout=10_000)
+        alerts = [a for a in (await room.api("GET", "/api/agents"))["agents"] if a["kind"] == "price_alert"]
+        assert len(alerts) == 1 and alerts[0]["config"]["move"] == "0.05", alerts
+        await expect(page.locator(f'.agent-card[data-agent-id="{alerts[0]["agent_id"]}"]')).to_contain_text(
+            "When move 0.05", timeout=5_000
+        )
         assert page.errors == []

@@ -136,7 +136,9 @@ export function setupForms(state, { onSession, onAgent }) {
       config = { preset: f.preset.value };
       if (tokens.length) config.token_ids = tokens;
     } else if (kind === "price_alert") {
-      config = { token_id: tokens[0] || "", condition: f.condition.value, price: f.price.value, repeat: f.repeat.checked };
+      config = f.condition.value === "move"
+        ? { token_id: tokens[0] || "", move: f.price.value, repeat: f.repeat.checked }
+        : { token_id: tokens[0] || "", condition: f.condition.value, price: f.price.value, repeat: f.repeat.checked };
     } else {
       config = { token_id: tokens[0] || "", strategy: f.strategy.value, params: { order_size: f.order_size.value, threshold: f.threshold.value } };
       sessionId = f.session_id.value || null;
