@@ -45,24 +45,34 @@ export class SessionDetails {
     if (this.dialog.open) this.dialog.close();
   }
 
-  openStream(id) {
+  openStream(id, since = null, attempt = 0) {
     this.closeStream();
     const url = new URL(`ws/sessions/${encodeURIComponent(id)}`, location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     const token = new URLSearchParams(location.search).get("token");
     if (token) url.searchParams.set("token", token);
+    if (since !== null) url.searchParams.set("since", String(since)); // replay what is still buffered
     const ws = new WebSocket(url);
     this.stream = ws;
+    // The seq to resume from next time. No de-duplication against it: after a server restart seqs start
+    // over, and the server only replays what follows `since` anyway.
+    let lastSeq = since;
+    const list = document.getElementById("sd-commands");
+    ws.onopen = () => { attempt = 0; };
     ws.onclose = (ev) => {
-      if (this.stream !== ws) return;
-      const list = document.getElementById("sd-commands");
-      list.append(h("li", { class: "empty" }, `Command stream closed${ev.reason ? `: ${ev.reason}` : ""}.`));
+      if (this.stream !== ws) return; // we closed it
+      this.stream = null;
+      const gone = ev.code === 4404; // unknown session: nothing to retry
+      list.append(h("li", { class: "empty" }, `Command stream closed${ev.reason ? `: ${ev.reason}` : ""}${gone ? "." : "; reconnecting…"}`));
+      if (gone || this.id !== id) return;
+      const delay = Math.min(8000, 500 * 2 ** attempt);
+      this.retry = setTimeout(() => { if (this.id === id && this.dialog.open) this.openStream(id, lastSeq, attempt + 1); }, delay);
     };
     ws.onmessage = (ev) => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
       if (msg.type !== "command") return;
-      const list = document.getElementById("sd-commands");
+      lastSeq = msg.seq;
       list.querySelector(":scope > .empty")?.remove();
       list.append(h("li", {},
         h("span", { class: "sev sev-info" }), h("time", {}, clock(msg.ts)),
@@ -74,6 +84,7 @@ export class SessionDetails {
   }
 
   closeStream() {
+    clearTimeout(this.retry);
     const ws = this.stream;
     this.stream = null;
     if (ws) { ws.onmessage = null; ws.close(); }

@@ -47,7 +47,7 @@ export function renderTiles(state) {
     feedLevel = m.state === "connected" ? (age !== null && age > STALE_S ? "warn" : "ok") : idle ? "" : "err";
     feedDetail = idle && m.state !== "connected"
       ? "no tokens subscribed"
-      : `${m.assets} tokens · last data ${age === null ? "–" : `${age.toFixed(1)}s ago`} · ${m.reconnects} reconnects`;
+      : `${m.assets} token${m.assets === 1 ? "" : "s"} · last data ${age === null ? "–" : `${age.toFixed(1)}s ago`} · ${m.reconnects} reconnects`;
   }
   const conns = (sys.feed && sys.feed.connections) || {};
   const others = ["user", "rtds"].filter((k) => conns[k] && conns[k].state !== "idle").map((k) => `${k} ${conns[k].state}`);
