@@ -149,9 +149,16 @@ async def test_sessions_appear_pause_and_fill_live(tmp_path: Path) -> None:
                 await dialog.get_by_role("button", name="Close session details").click()
                 await expect(dialog).to_be_hidden()
 
+                background = "getComputedStyle(document.body).backgroundColor"
+                before = await page.evaluate(background)
                 await page.get_by_role("button", name=re.compile(r"Switch to (dark|light) theme")).click()
                 theme = await page.evaluate("document.documentElement.dataset.theme")
-                assert theme in ("dark", "light")
+                assert theme in ("dark", "light") and await page.evaluate(background) != before
+                other = "light" if theme == "dark" else "dark"
+                await expect(page.get_by_role("button", name=f"Switch to {other} theme")).to_be_visible()
+                await page.reload()  # the choice is remembered
+                await expect(page.locator("#conn-badge")).to_have_text("live", timeout=10_000)
+                assert await page.evaluate("document.documentElement.dataset.theme") == theme
                 await shot(page, f"04-overview-{theme}")
                 await page.set_viewport_size(PHONE)
                 await expect(card).to_be_visible()
