@@ -60,7 +60,7 @@ slow: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m polymarket_realtime.demo
 
-# The same tour with the control room open beside it: prints the dashboard link, stays up until Ctrl-C.
+# The demo with the control room beside it (POLYMARKET_MCP_DASHBOARD): open the printed link; Enter ends it.
 demo-dashboard: $(STAMP)
 	$(BIN)/python -m polymarket_realtime.demo --dashboard
 

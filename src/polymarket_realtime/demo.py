@@ -5,18 +5,11 @@ over stdio pointed at it (the way Claude Desktop runs the server), and drives it
 ``Client`` in legacy mode: search, market details, two subscriptions read with cursor long-polls,
 status counters, an injected venue disconnect with automatic recovery, unsubscribe. Exits 0 in well
 under a minute, or prints what went wrong and exits non-zero.
-
-``--dashboard`` (``make demo-dashboard``) also serves the control room beside stdio
-(``POLYMARKET_MCP_DASHBOARD``), prints its login link first, and after the tour starts a paper session
-with a trading agent, a scanner and an alert, then keeps everything running until Ctrl-C so the page
-stays live to look at.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -24,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 from mcp import Client, StdioServerParameters
 
 from .simulator import Simulator, SimulatorConfig
@@ -99,15 +93,17 @@ async def stream(
     return counts
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+DASHBOARD = "127.0.0.1:8787"
+"""Where ``--dashboard`` serves the control room; POLYMARKET_MCP_DASHBOARD overrides it (``127.0.0.1:0`` = any port)."""
 
 
-def dashboard_link(data_dir: str, port: int) -> str:
-    """The login link, from the token file (mode 0600). The server starts the dashboard before it answers
-    on stdio, so once the MCP client is connected the file exists."""
+def dashboard_link(data_dir: str, address: str) -> str | None:
+    """The login link, from the token file (mode 0600), or None when the port was left to the OS (":0": the
+    server printed the link on stderr). The server starts the dashboard before it answers on stdio, so
+    once the MCP client is connected the file exists."""
+    port = address.rpartition(":")[2]
+    if port in ("", "0"):
+        return None
     token_file = Path(data_dir) / "http-token"
     if not token_file.exists():
         raise DemoError("the dashboard did not start (no http-token file); see the server's stderr above")
@@ -132,7 +128,7 @@ async def populate(client: Client, token_id: str) -> str:
     return sid
 
 
-async def run_demo(dashboard: bool = False, hold_s: float | None = None) -> None:
+async def run_demo(dashboard: bool = False, linger: Any = None) -> None:
     config = SimulatorConfig(seed=7, markets=6, rate_per_s=15.0, resolve_after_s=None)
     async with Simulator(config) as sim:
         data_dir = tempfile.mkdtemp(prefix="polymarket-demo-")
@@ -142,12 +138,12 @@ async def run_demo(dashboard: bool = False, hold_s: float | None = None) -> None
             "POLYMARKET_RECONNECT_BASE_S": "0.2",
             "POLYMARKET_RECONNECT_MAX_S": "2",
             "POLYMARKET_MCP_LOG_LEVEL": "WARNING",
+            **(
+                {"POLYMARKET_MCP_DASHBOARD": os.environ.get("POLYMARKET_MCP_DASHBOARD", DASHBOARD)} if dashboard else {}
+            ),
+            # The server runs the same code as this demo (a checkout on PYTHONPATH, not another install).
+            **({"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}),
         }
-        if "PYTHONPATH" in os.environ:  # a source checkout run without installing: the child needs it too
-            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        port = _free_port() if dashboard else 0
-        if dashboard:
-            env["POLYMARKET_MCP_DASHBOARD"] = f"127.0.0.1:{port}"
         params = StdioServerParameters(
             command=sys.executable, args=["-m", "polymarket_realtime", "serve"], env=env, cwd=data_dir
         )
@@ -156,8 +152,6 @@ async def run_demo(dashboard: bool = False, hold_s: float | None = None) -> None
         started = time.monotonic()
         async with Client(params, mode="legacy", read_timeout_seconds=30) as client:
             say(f"connected in {time.monotonic() - started:.2f}s\n")
-            if dashboard:
-                say(f"control room (open in a browser while the demo runs):\n  {dashboard_link(data_dir, port)}\n")
             tools = (await client.list_tools()).tools
             say(f"{len(tools)} tools: {', '.join(sorted(t.name for t in tools))}\n")
 
@@ -215,33 +209,19 @@ async def run_demo(dashboard: bool = False, hold_s: float | None = None) -> None
 
             done = await call(client, "unsubscribe_realtime", {"all": True})
             say(f"\nunsubscribed {done['removed']}; demo finished in {time.monotonic() - started:.1f}s")
-            if dashboard:
+            if linger is not None:
                 sid = await populate(client, yes)
-                say(f"\npaper session {sid} with a strategy agent, a scanner and an alert is running.")
-                say(f"dashboard: {dashboard_link(data_dir, port)}")
-                say("keeping it open" + (f" for {hold_s:.0f}s" if hold_s else ": press Ctrl-C to stop") + ".")
-                with anyio.move_on_after(hold_s if hold_s else float("inf")):
-                    await anyio.sleep_forever()
+                say(f"\npaper session {sid} is running with a strategy agent trading it, a scanner and an alert.")
+                link = dashboard_link(data_dir, env["POLYMARKET_MCP_DASHBOARD"])
+                say(f"the dashboard stays open at {link or 'the link printed above (dashboard: http://...?token=...)'}")
+                await linger()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m polymarket_realtime.demo", description=__doc__.split("\n")[0])
-    parser.add_argument("--dashboard", action="store_true", help="serve the control room too and keep it open")
-    parser.add_argument(
-        "--hold",
-        type=float,
-        default=None,
-        help="with --dashboard: seconds to stay open (default: until Ctrl-C)",
-    )
-    args = parser.parse_args(argv)
+    args = sys.argv[1:] if argv is None else argv
+    dashboard = "--dashboard" in args  # `make demo-dashboard`
     try:
-        if args.dashboard:
-            anyio.run(run_demo, True, args.hold)
-        else:
-            anyio.run(_bounded)
-    except KeyboardInterrupt:
-        say("\nstopped.")
-        return 0
+        anyio.run(_bounded, dashboard)
     except DemoError as exc:
         say(f"\nDEMO FAILED: {exc}")
         return 1
@@ -254,9 +234,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-async def _bounded() -> None:
-    with anyio.fail_after(90):
-        await run_demo()
+async def _bounded(dashboard: bool = False) -> None:
+    deadline = anyio.current_time() + 90
+    linger_scope = anyio.CancelScope(deadline=deadline)
+
+    async def linger() -> None:
+        linger_scope.deadline = float("inf")  # the 90 s bound covers the demo, not the wait for Enter
+        say("press Enter to stop the server and the simulator")
+        await anyio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
+
+    with linger_scope:
+        await run_demo(dashboard, linger if dashboard else None)
+    if linger_scope.cancelled_caught:
+        raise TimeoutError
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from polymarket_realtime.cli import main
 from polymarket_realtime.errors import ConfigError
 from polymarket_realtime.http.auth import Guard, load_or_create_token
 from polymarket_realtime.http.host import HttpOptions, check_bind, parse_dashboard
+from polymarket_realtime.secrets import Secret
 from tests.integration._http_harness import serving
 
 pytestmark = pytest.mark.anyio
@@ -166,3 +167,16 @@ def test_non_loopback_bind_needs_the_flag(
         ).status
         == 401
     )
+
+
+async def test_secrets_never_reach_answers_or_pushes(tmp_path: Path) -> None:
+    secrets = {"api_key": "K" * 36, "api_secret": "S" * 44, "passphrase": "P" * 40}
+    async with serving(tmp_path, **{k: Secret(v) for k, v in secrets.items()}) as h:
+        texts = [(await h.get(path)).text for path in ("/api/system", "/api/whoami", "/api/metrics", "/")]
+        async with h.ws() as ws:
+            await ws.send('{"type": "subscribe", "channels": ["system", "sessions", "agents", "activity"]}')
+            texts.extend([str(await ws.recv()) for _ in range(4)])
+        for text in texts:
+            assert h.token not in text
+            for value in secrets.values():
+                assert value not in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +11,8 @@ import anyio
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from polymarket_realtime.agents.base import Agent
+from polymarket_realtime.model.events import Event
 from tests.integration._http_harness import HttpHarness, recv, recv_until, send, serving
 
 pytestmark = pytest.mark.anyio
@@ -121,3 +125,41 @@ async def test_risk_halt_is_a_command(tmp_path: Path) -> None:
             messages = await recv_until(ws, lambda m: m.get("kind") == "risk_halt", within_s=20)
             halt = messages[-1]
             assert halt["data"]["to"] == "halted" and "risk" in halt["data"]["reason"]
+
+
+class _BuyOnce(Agent):
+    """Buys once on its first event: an agent's order intent, then the order it led to."""
+
+    kind = "buy_once"
+    description = "test agent"
+    needs_session = True
+
+    @classmethod
+    def parse_config(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+        return {"token_id": str(raw["token_id"])}
+
+    def token_ids(self) -> list[str]:
+        return [self.config["token_id"]]
+
+    async def on_event(self, event: Event) -> None:
+        if getattr(event, "asset_id", None) == self.config["token_id"] and not self.memory.get("done"):
+            self.memory["done"] = True
+            await self.ctx.place_order(self.config["token_id"], "BUY", Decimal(3))
+            self.finished = "bought"
+
+
+async def test_an_agents_order_intent_precedes_its_order(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h:
+        sid, token = await _session(h)
+        agents = h.room.sources.agents
+        assert agents is not None
+        agents.register_kind(_BuyOnce)
+        async with h.ws(f"/ws/sessions/{sid}") as ws:
+            name = f"commands:{sid}"
+            with anyio.fail_after(10):
+                await h.room.hub.changed.wait_for(lambda: h.room.hub.subscribers(name) == 1, 10)
+            agent = await agents.start_agent("buy_once", {"token_id": token}, sid)
+            stream = await _commands(ws, 2)
+            assert [m["kind"] for m in stream] == ["order_intent", "order_placed"]
+            assert stream[0]["data"] == {"agent_id": agent.agent_id, "token_id": token, "side": "BUY", "size": "3"}
+            assert stream[1]["data"]["size"] == "3" and stream[1]["seq"] == stream[0]["seq"] + 1

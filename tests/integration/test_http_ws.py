@@ -53,12 +53,19 @@ async def test_snapshot_then_events_with_dense_seq_and_replay(tmp_path: Path) ->
             assert entry["seq"] == activity_seq + 1 and entry["data"]["subject"] == sid
             assert entry["data"]["kind"] == "session_created"
 
+            agent = await h.ok(
+                "POST", "/api/agents", {"kind": "market_scanner", "config": {"token_ids": [token], "top_n": 1}}
+            )
+            pushed = await recv_until(
+                ws, lambda m: _is("event", "agents")(m) and m["data"]["agent_id"] == agent["agent_id"]
+            )
+            assert pushed[-1]["data"]["state"] == "running"
             await h.ok("POST", f"/api/sessions/{sid}/pause")
             await h.ok("POST", f"/api/sessions/{sid}/resume")
             later = await recv_until(
                 ws, lambda m: _is("event", "activity")(m) and m["data"]["kind"] == "session_resumed"
             )
-            seqs = [m["seq"] for m in later if _is("event", "activity")(m)]
+            seqs = [m["seq"] for m in [*seen, *pushed, *later] if _is("event", "activity")(m)][1:]
             assert seqs == list(range(entry["seq"] + 1, entry["seq"] + 1 + len(seqs)))
             last_seen = seqs[-1]
 
@@ -76,7 +83,7 @@ async def test_snapshot_then_events_with_dense_seq_and_replay(tmp_path: Path) ->
             )
             assert all(m["type"] == "event" for m in replayed)
             assert [m["seq"] for m in replayed] == list(range(last_seen, last_seen + len(replayed)))
-            assert [m["data"]["kind"] for m in replayed][:2] == ["session_resumed", "session_paused"]
+            assert "session_paused" in [m["data"]["kind"] for m in replayed]
 
 
 async def test_gap_when_since_is_older_than_the_buffer(tmp_path: Path) -> None:

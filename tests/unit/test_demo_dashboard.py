@@ -7,20 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from polymarket_realtime.demo import DemoError, dashboard_link, main
+from polymarket_realtime.demo import DemoError, dashboard_link
 
 
 def test_link_carries_the_token_from_the_data_dir(tmp_path: Path) -> None:
     (tmp_path / "http-token").write_text("abc123-token\n", encoding="utf-8")
-    assert dashboard_link(str(tmp_path), 8123) == "http://127.0.0.1:8123/?token=abc123-token"
+    assert dashboard_link(str(tmp_path), "127.0.0.1:8123") == "http://127.0.0.1:8123/?token=abc123-token"
+
+
+def test_any_port_leaves_the_link_to_the_servers_stderr(tmp_path: Path) -> None:
+    (tmp_path / "http-token").write_text("abc123-token\n", encoding="utf-8")
+    assert dashboard_link(str(tmp_path), "127.0.0.1:0") is None
 
 
 def test_no_token_file_means_the_dashboard_did_not_start(tmp_path: Path) -> None:
     with pytest.raises(DemoError, match="dashboard did not start"):
-        dashboard_link(str(tmp_path), 8123)
-
-
-def test_unknown_flag_is_refused() -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["--dashbord"])
-    assert exc.value.code == 2
+        dashboard_link(str(tmp_path), "127.0.0.1:8123")

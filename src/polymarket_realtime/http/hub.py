@@ -108,12 +108,15 @@ class Hub:
         self.watch_listeners: list[Callable[[str, bool], None]] = []
         """Called with ``(channel, True)`` when a channel gets its first subscriber, ``False`` at its last."""
 
-    def channel(self, name: str, frame: Frame | None = None) -> Channel:
+    def channel(self, name: str, frame: Frame | None = None, *, buffer_size: int | None = None) -> Channel:
         found = self._channels.get(name)
         if found is None:
-            found = Channel(name, self.buffer_size, frame or event_frame)
+            found = Channel(name, buffer_size or self.buffer_size, frame or event_frame)
             self._channels[name] = found
         return found
+
+    def has(self, name: str) -> bool:
+        return name in self._channels
 
     def channels(self) -> list[Channel]:
         return list(self._channels.values())

@@ -30,7 +30,7 @@ from ..server.context import AppContext
 from ..storage.activity import ActivityFeed, ChangeSignal
 from .hub import Hub
 
-__all__ = ["ACTIVITY_SNAPSHOT", "Sources", "command_frame", "market_view"]
+__all__ = ["ACTIVITY_SNAPSHOT", "Sources", "command_frame", "commands_channel", "market_view"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,17 @@ _SYSTEM_EVERY_S = 5.0
 _MARKS_EVERY_S = 1.0
 _COALESCE_S = 0.1
 _AGENTS_COALESCE_S = 0.25
+
+
+COMMAND_BUFFER = 256
+"""Commands kept per session for replay (there may be hundreds of sessions)."""
+
+
+def commands_channel(hub: Hub, session_id: str) -> str:
+    """Create (if new) and name the command channel of one session."""
+    name = f"commands:{session_id}"
+    hub.channel(name, command_frame, buffer_size=COMMAND_BUFFER)
+    return name
 
 
 def command_frame(channel: str, seq: int, data: Any) -> dict[str, Any]:
@@ -131,15 +142,15 @@ class Sources:
     # --- pushes from the services (synchronous, never block) --------------------------------------
 
     def on_command(self, session_id: str, kind: str, data: dict[str, Any]) -> None:
-        self.hub.channel(f"commands:{session_id}", command_frame)
-        self.hub.publish(f"commands:{session_id}", {"kind": kind, "ts": time.time_ns() // 1_000_000, "data": data})
+        name = commands_channel(self.hub, session_id)
+        self.hub.publish(name, {"kind": kind, "ts": time.time_ns() // 1_000_000, "data": data})
         if kind != "order_intent":
             self._dirty_sessions.add(session_id)
             self._sessions_signal.notify()
 
     def on_log(self, agent_id: str, ts_ns: int, level: str, message: str) -> None:
         name = f"logs:{agent_id}"
-        if self.hub.subscribers(name) or any(ch.name == name for ch in self.hub.channels()):
+        if self.hub.has(name):  # someone opened this agent's log channel (kept for replay once opened)
             self.hub.publish(name, {"ts": ts_ns // 1_000_000, "level": level, "message": message})
 
     def _on_watch(self, channel: str, watching: bool) -> None:

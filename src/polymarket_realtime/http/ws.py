@@ -8,6 +8,7 @@ else gets an ``error`` message and the socket stays open.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -20,7 +21,7 @@ from ..errors import NotFoundError, PolymarketRealtimeError
 from ..secrets import redactor
 from ..server.validation import check_token_id
 from .hub import Client, Hub, encode
-from .sources import Sources, command_frame
+from .sources import Sources, commands_channel
 
 __all__ = ["SessionStream", "WsEndpoint", "channel_ok"]
 
@@ -101,7 +102,7 @@ class _Socket:
             self.hub.remove_client(self.client)
             self.client.receive.close()
         if self.dropped.is_set():
-            with anyio.move_on_after(1), _quiet():
+            with anyio.move_on_after(1), contextlib.suppress(Exception):  # the peer may be gone already
                 await self.ws.close(1013, "too slow: the outgoing queue overflowed")
 
     async def _receive(self, handle: Any) -> None:
@@ -122,14 +123,6 @@ class _Socket:
                 await handle(message)
             except PolymarketRealtimeError as exc:
                 self.send({"type": "error", "error": "failed", "detail": redactor.scrub(str(exc))})
-
-
-class _quiet:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> bool:
-        return True
 
 
 class WsEndpoint:
@@ -230,8 +223,7 @@ class SessionStream:
         except NotFoundError:
             await ws.close(4404, f"unknown session {session_id[:80]}")
             return
-        name = f"commands:{session_id}"
-        self.hub.channel(name, command_frame)
+        name = commands_channel(self.hub, session_id)
         sock = _Socket(ws, self.hub)
         raw_since = ws.query_params.get("since")
         since = int(raw_since) if raw_since is not None and raw_since.isdigit() else None
