@@ -299,12 +299,16 @@ async def test_forms_create_a_session_and_start_a_scanner(tmp_path: Path) -> Non
         listed = (await room.api("GET", "/api/sessions"))["sessions"]
         assert [(s["name"], s["token_ids"]) for s in listed] == [("from-the-form", [market.token_ids[0]])]
 
-        # A bad request is explained in the form and changes nothing.
+        # A bad request is explained in the form and changes nothing (seen at phone width).
+        await page.set_viewport_size(PHONE)
         await page.get_by_role("button", name="New session").click()
+        await expect(form.locator("#sf-tokens")).to_have_value("")  # a created session's entries are cleared
         await form.get_by_label("Name").fill("bad")
         await form.locator("#sf-tokens").fill("not-a-token")
         await form.get_by_role("button", name="Create session").click()
         await expect(form.locator(".form-error")).to_contain_text("token", timeout=5_000)
+        await shot(page, "09-new-session-form-phone")
+        await page.set_viewport_size(LAPTOP)
         assert len((await room.api("GET", "/api/sessions"))["sessions"]) == 1
         await page.get_by_role("button", name="Close new session form").click()
 

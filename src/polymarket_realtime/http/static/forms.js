@@ -115,6 +115,8 @@ export function setupForms(state, { onSession, onAgent }) {
     try {
       const view = await api("api/sessions", { method: "POST", body });
       onSession(view);
+      form.reset();
+      form.querySelectorAll(".market-results").forEach((ul) => clear(ul));
       document.getElementById("session-form-dialog").close();
       showToast(`Session ${view.name} created`, "ok");
     } catch (err) {
@@ -150,6 +152,8 @@ export function setupForms(state, { onSession, onAgent }) {
     try {
       const view = await api("api/agents", { method: "POST", body });
       onAgent(view);
+      form.querySelector("#af-tokens").value = "";
+      form.querySelectorAll(".market-results").forEach((ul) => clear(ul));
       document.getElementById("agent-form-dialog").close();
       showToast(`Agent ${view.agent_id} started`, "ok");
     } catch (err) {
