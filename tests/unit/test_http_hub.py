@@ -97,3 +97,18 @@ def test_buffer_is_bounded(size: int) -> None:
     for n in range(20):
         hub.publish("x", n)
     assert len(hub.channel("x").buffer) == size and hub.channel("x").oldest() == 21 - size
+
+
+def test_changes_skipped_while_nobody_listened_make_an_older_since_a_gap() -> None:
+    hub = Hub()
+    hub.publish("sessions", 1)
+    assert not hub.listened("sessions")  # a source skips its work and the channel remembers it
+    client = hub.new_client(lambda _c: None)
+    skipped = hub.attach("sessions", client, 1)
+    assert skipped.needs_snapshot and skipped.gap == (2, 2)
+    hub.detach("sessions", client)
+    with hub.joining("sessions"):  # a subscriber reading its snapshot counts as listening
+        assert hub.listened("sessions")
+    hub.publish("sessions", 2)
+    fresh = hub.attach("sessions", client, 2)  # after the skip: an ordinary replay
+    assert not fresh.needs_snapshot and fresh.replay == []

@@ -10,10 +10,11 @@ slows the feed or the services. A future Redis bridge feeds a hub the same way, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -77,6 +78,10 @@ class Channel:
     seq: int = 0
     buffer: deque[tuple[int, str]] = field(default_factory=deque)
     subscribers: set[Client] = field(default_factory=set)
+    joining: int = 0
+    """Subscribers reading their snapshot right now (see :meth:`Hub.joining`)."""
+    skipped_at: int | None = None
+    """A source left changes unpublished while nobody listened, after this seq: older ``since`` is a gap."""
 
     def oldest(self) -> int:
         """The oldest seq still replayable (``seq + 1`` when nothing is buffered)."""
@@ -104,7 +109,7 @@ class Hub:
         self.clients: set[Client] = set()
         self.started = time.monotonic()
         self.changed = ChangeSignal()
-        """Notified when a subscriber joins or leaves (tests and diagnostics wait on it)."""
+        """Notified after every publish and when a subscriber joins or leaves (free while nobody waits)."""
         self.watch_listeners: list[Callable[[str, bool], None]] = []
         """Called with ``(channel, True)`` when a channel gets its first subscriber, ``False`` at its last."""
 
@@ -132,7 +137,31 @@ class Hub:
         for client in list(ch.subscribers):
             if client.offer(text):
                 self.sent += 1
+        self.changed.notify()
         return ch.seq
+
+    def listened(self, name: str) -> bool:
+        """Whether anyone subscribes to ``name``; if not, the channel is marked as having skipped changes.
+
+        Sources call this before computing an expensive view: with no subscriber they skip the work, and
+        a later ``since`` from before the skip gets a gap and a snapshot instead of a silent hole.
+        """
+        ch = self.channel(name)
+        if ch.subscribers or ch.joining:
+            return True
+        ch.skipped_at = ch.seq
+        return False
+
+    @contextlib.contextmanager
+    def joining(self, name: str) -> Iterator[None]:
+        """While a subscriber reads its snapshot: sources keep publishing (so nothing falls between the
+        snapshot and the live events)."""
+        ch = self.channel(name)
+        ch.joining += 1
+        try:
+            yield
+        finally:
+            ch.joining -= 1
 
     def new_client(self, on_drop: Callable[[Client], None]) -> Client:
         def dropped(client: Client) -> None:
@@ -144,8 +173,12 @@ class Hub:
         self.clients.add(client)
         return client
 
-    def attach(self, name: str, client: Client, since: int | None) -> Attach:
-        """Subscribe ``client`` to ``name`` and say what it missed; atomic (no await), so nothing slips between."""
+    def attach(self, name: str, client: Client, since: int | None, *, snapshot_taken: bool = False) -> Attach:
+        """Subscribe ``client`` to ``name`` and say what it missed; atomic (no await), so nothing slips between.
+
+        ``snapshot_taken``: the client holds a snapshot read (while :meth:`joining`) after ``since`` was the
+        channel's seq, so earlier skipped changes are in it; only the buffer must still reach back to ``since``.
+        """
         ch = self.channel(name)
         first = not ch.subscribers
         ch.subscribers.add(client)
@@ -158,6 +191,9 @@ class Hub:
             return Attach(ch.seq, [], needs_snapshot=True, gap=(ch.seq + 1, since))
         if since + 1 < ch.oldest():
             return Attach(ch.seq, [], needs_snapshot=True, gap=(since + 1, ch.oldest() - 1))
+        if not snapshot_taken and ch.skipped_at is not None and since <= ch.skipped_at:
+            # Changes after skipped_at were never published (nobody listened): unknown, so start over.
+            return Attach(ch.seq, [], needs_snapshot=True, gap=(since + 1, max(since + 1, ch.seq)))
         return Attach(ch.seq, [text for seq, text in ch.buffer if seq > since], needs_snapshot=False)
 
     def detach(self, name: str, client: Client) -> None:

@@ -218,6 +218,10 @@ class Sources:
         assert self.system is not None
         while True:
             wake = self._activity_signal.next()
+            if not self.hub.listened("system"):
+                with anyio.move_on_after(_SYSTEM_EVERY_S):
+                    await wake.wait()
+                continue
             try:
                 self.hub.publish("system", (await self.system.status()).model_dump(mode="json"))
             except PolymarketRealtimeError as exc:
@@ -233,6 +237,12 @@ class Sources:
         while True:
             wake = self._sessions_signal.next()
             now = time.monotonic()
+            if not self.hub.listened("sessions"):  # no dashboard open: views are computed on subscribe
+                self._dirty_sessions.clear()
+                self._last_summaries.clear()
+                with anyio.move_on_after(_MARKS_EVERY_S):
+                    await wake.wait()
+                continue
             if now >= next_marks:
                 next_marks = now + _MARKS_EVERY_S
                 for s in paper.list_sessions().sessions:
@@ -256,6 +266,10 @@ class Sources:
         agents = self.agents
         while True:
             wake = agents.changed.next()
+            if not self.hub.listened("agents"):
+                self._last_agents.clear()
+                await wake.wait()
+                continue
             for view in agents.list_agents().agents:
                 dumped = view.model_dump_json()
                 if self._last_agents.get(view.agent_id) != dumped:

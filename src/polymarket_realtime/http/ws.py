@@ -186,6 +186,10 @@ class WsEndpoint:
             assert attach.gap is not None
             sock.send({"type": "gap", "channel": name, "from_seq": attach.gap[0], "to_seq": attach.gap[1]})
             self.hub.detach(name, sock.client)
+        with self.hub.joining(name):
+            await self._snapshot(sock, name)
+
+    async def _snapshot(self, sock: _Socket, name: str) -> None:
         for _ in range(_SNAPSHOT_TRIES):
             seq0 = self.hub.channel(name).seq
             try:
@@ -193,7 +197,8 @@ class WsEndpoint:
             except (PolymarketRealtimeError, ValueError) as exc:
                 sock.send({"type": "error", "error": "bad_channel", "detail": redactor.scrub(str(exc))})
                 return
-            attach = self.hub.attach(name, sock.client, seq0)  # atomic from here: snapshot then what followed
+            # Atomic from here: the snapshot, then whatever was published after seq0.
+            attach = self.hub.attach(name, sock.client, seq0, snapshot_taken=True)
             if attach.needs_snapshot:  # the buffer rolled past seq0 while reading; read again
                 self.hub.detach(name, sock.client)
                 continue
