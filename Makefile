@@ -10,7 +10,7 @@ INSPECTOR_DIR := .tools/inspector
 INSPECTOR_VERSION := 0.15.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all install test lint typecheck pytest demo demo-dashboard bench slow redis-server inspector clean
+.PHONY: all install test lint typecheck pytest demo demo-dashboard bench slow redis-server inspector chromium clean
 
 all: test
 
@@ -28,6 +28,12 @@ redis-server:
 	  echo "installing redis-server from Debian packages" >&2; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 
+# Debian's chromium for the browser tests (Playwright drives it; `playwright install` cannot download here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium from Debian packages" >&2; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
 # The real MCP Inspector CLI, pinned (0.15.0 is the newest that runs on Node 20).
 inspector: $(INSPECTOR_DIR)/node_modules/.bin/mcp-inspector
 $(INSPECTOR_DIR)/node_modules/.bin/mcp-inspector:
@@ -42,7 +48,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) redis-server inspector
+pytest: $(STAMP) redis-server inspector chromium
 	$(BIN)/pytest -m "not slow" -q
 
 test: lint typecheck pytest

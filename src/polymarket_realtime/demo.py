@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -103,6 +104,37 @@ async def stream(
 
 DASHBOARD = "127.0.0.1:8787"
 """Where ``--dashboard`` serves the control room; POLYMARKET_MCP_DASHBOARD overrides it (``127.0.0.1:0`` = any port)."""
+
+
+def dashboard_link(data_dir: str, address: str) -> str | None:
+    """The login link, from the token file (mode 0600), or None when the port was left to the OS (":0": the
+    server printed the link on stderr). The server starts the dashboard before it answers on stdio, so
+    once the MCP client is connected the file exists."""
+    port = address.rpartition(":")[2]
+    if port in ("", "0"):
+        return None
+    token_file = Path(data_dir) / "http-token"
+    if not token_file.exists():
+        raise DemoError("the dashboard did not start (no http-token file); see the server's stderr above")
+    return f"http://127.0.0.1:{port}/?token={token_file.read_text(encoding='utf-8').strip()}"
+
+
+async def populate(client: Client, token_id: str) -> str:
+    """Something to watch on the dashboard: a session with a position, traded by a strategy; a scanner; an alert."""
+    session = await call(client, "create_paper_session", {"name": "demo", "token_ids": [token_id]})
+    sid = str(session["session_id"])
+    order = {"session_id": sid, "token_id": token_id, "side": "BUY", "size": "20", "order_type": "market"}
+    await call(client, "place_paper_order", order)
+    params = {"window": 3, "threshold": "0.002", "order_size": "10", "max_position": "50", "cooldown": 1}
+    await call(
+        client,
+        "start_agent",
+        {"kind": "strategy", "config": {"token_id": token_id, "params": params}, "session_id": sid},
+    )
+    await call(client, "start_agent", {"kind": "market_scanner", "config": {"preset": "balanced"}})
+    alert = {"token_id": token_id, "move": 0.03, "repeat": True}
+    await call(client, "start_agent", {"kind": "price_alert", "config": alert})
+    return sid
 
 
 async def run_demo(dashboard: bool = False, linger: Any = None) -> None:
@@ -220,7 +252,10 @@ async def run_demo(dashboard: bool = False, linger: Any = None) -> None:
             done = await call(client, "unsubscribe_realtime", {"all": True})
             say(f"\nunsubscribed {done['removed']}; demo finished in {time.monotonic() - started:.1f}s")
             if linger is not None:
-                say("\nthe dashboard stays open at the link printed above (dashboard: http://...?token=...)")
+                sid = await populate(client, yes)
+                say(f"\npaper session {sid} is running with a strategy agent trading it, a scanner and an alert.")
+                link = dashboard_link(data_dir, env["POLYMARKET_MCP_DASHBOARD"])
+                say(f"the dashboard stays open at {link or 'the link printed above (dashboard: http://...?token=...)'}")
                 await linger()
 
 

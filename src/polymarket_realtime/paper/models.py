@@ -96,6 +96,8 @@ class SessionSummary(BaseModel):
     unrealized_pnl: str
     open_orders: int
     token_ids: list[str]
+    created_ms: int = Field(default=0, description="When the session was created, Unix ms.")
+    trades: int = Field(default=0, description="Fills made in this session so far.")
 
 
 class SessionDetail(SessionSummary):

@@ -143,13 +143,14 @@ class PaperService(EventReactions):
 
         loaded = await self._db.read(read)
         open_orders = await self._db.read(orders_db.load_open_orders)
+        fills = await self._db.read(orders_db.fill_counts)
         self._sessions.clear()
         self._by_token.clear()
         for rec, positions in loaded:
             ledger = Ledger(cash=rec.cash, realized_pnl=rec.realized_pnl, fees_paid=rec.fees_paid)
             for p in positions:
                 ledger.positions[p.token_id] = Position(p.token_id, p.size, p.cost, p.realized_pnl)
-            sess = LiveSession(rec, ledger, risk_mod.RiskLimits.from_mapping(rec.risk))
+            sess = LiveSession(rec, ledger, risk_mod.RiskLimits.from_mapping(rec.risk), fill_count=fills.get(rec.id, 0))
             self._sessions[rec.id] = sess
             self._index(sess)
         for order in open_orders:
@@ -284,6 +285,7 @@ class PaperService(EventReactions):
         await self._db.write(lambda conn: write_change(conn, change, self._activity, now))
         before = sess.rec.state
         apply_change(sess, change)
+        sess.fill_count += len(change.fills)
         self.fills_made += len(change.fills)
         if self.command_sink is not None:
             for kind, data in cmd.commands_of(sess.rec.id, before, change):

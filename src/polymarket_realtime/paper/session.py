@@ -50,6 +50,8 @@ class LiveSession:
     limits: risk_mod.RiskLimits
     orders: dict[str, OrderRecord] = field(default_factory=dict)
     """Open (resting) orders by id."""
+    fill_count: int = 0
+    """Fills made in this session so far (loaded at start, counted on each commit)."""
 
     @property
     def state(self) -> SessionState:
@@ -215,6 +217,8 @@ def summary(sess: LiveSession, marks: dict[str, Decimal | None]) -> SessionSumma
         unrealized_pnl=dec(sess.ledger.unrealized_pnl(marks)) or "0",
         open_orders=len(sess.orders),
         token_ids=list(sess.rec.token_ids),
+        created_ms=sess.rec.created_ns // 1_000_000,
+        trades=sess.fill_count,
     )
 
 

@@ -11,7 +11,7 @@ import sqlite3
 from ..paper.records import FillRecord, OrderRecord
 from .columns import to_decimal, to_optional_decimal
 
-__all__ = ["insert_fill", "insert_order", "load_fills", "load_open_orders", "load_orders", "update_order"]
+__all__ = ["fill_counts", "insert_fill", "insert_order", "load_fills", "load_open_orders", "load_orders", "update_order"]
 
 
 def _order(r: sqlite3.Row) -> OrderRecord:
@@ -64,6 +64,11 @@ def update_order(conn: sqlite3.Connection, o: OrderRecord) -> None:
         "WHERE id = ?",
         (str(o.filled), str(o.notional), str(o.fees), o.fill_count, o.status, o.reason, o.updated_ns, o.id),
     )
+
+
+def fill_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Fills per session (the ``trades`` of a session view), read once at start-up."""
+    return {r[0]: int(r[1]) for r in conn.execute("SELECT session_id, COUNT(*) FROM fills GROUP BY session_id")}
 
 
 def load_open_orders(conn: sqlite3.Connection) -> list[OrderRecord]:
