@@ -11,7 +11,15 @@ import sqlite3
 from ..paper.records import FillRecord, OrderRecord
 from .columns import to_decimal, to_optional_decimal
 
-__all__ = ["fill_counts", "insert_fill", "insert_order", "load_fills", "load_open_orders", "load_orders", "update_order"]
+__all__ = [
+    "fill_counts",
+    "insert_fill",
+    "insert_order",
+    "load_fills",
+    "load_open_orders",
+    "load_orders",
+    "update_order",
+]
 
 
 def _order(r: sqlite3.Row) -> OrderRecord:
