@@ -18,9 +18,9 @@ from pydantic import BaseModel, Field
 
 from ..auth.doctor import diagnose
 from ..model.events import Event, FeedStatus, UserTrade
+from ..model.timeunits import parse_ts_ms
 from ..routing.eventlog import LogEntry
 from ..routing.router import Subscription
-from ..venues.polymarket.parsing import parse_ts_ms
 from ..venues.polymarket.protocol import is_condition_id
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, READ_VENUE as _READ_VENUE
 from .context import AppContext, app_context

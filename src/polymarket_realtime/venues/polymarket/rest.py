@@ -24,6 +24,7 @@ import msgspec
 from ...config import Settings
 from ...errors import InvalidInputError, NotFoundError, VenueError, VenueUnavailableError
 from ...model.events import BookSnapshot, Level
+from ...model.timeunits import parse_ts_ms
 from .ratelimit import RateLimitedTransport
 
 __all__ = ["BOOKS_CHUNK", "ClobRestClient", "book_from_rest"]
@@ -62,19 +63,11 @@ def _dec(raw: str | None) -> Decimal | None:
         return None
 
 
-def _ts_ms(raw: str | int) -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        return 0
-    return value * 1000 if 0 < value < 10_000_000_000 else value  # seconds or ms, by magnitude
-
-
 def book_from_rest(raw: _RestBook, ts_recv_ns: int) -> BookSnapshot:
     bids = sorted((Level(lv.price, lv.size) for lv in raw.bids), key=lambda lv: lv.price, reverse=True)
     asks = sorted((Level(lv.price, lv.size) for lv in raw.asks), key=lambda lv: lv.price)
     return BookSnapshot(
-        ts_event_ms=_ts_ms(raw.timestamp),
+        ts_event_ms=parse_ts_ms(raw.timestamp),
         ts_recv_ns=ts_recv_ns,
         asset_id=raw.asset_id,
         market=raw.market,

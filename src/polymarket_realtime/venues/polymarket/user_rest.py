@@ -15,6 +15,7 @@ import httpx2
 
 from ...auth.credentials import CredentialManager, rejected_error
 from ...errors import VenueError, VenueUnavailableError
+from ...model.timeunits import parse_ts_ms
 
 __all__ = ["END_CURSOR", "INITIAL_CURSOR", "UserRestClient"]
 
@@ -114,10 +115,5 @@ class UserRestClient:
             raise VenueUnavailableError(f"could not reach {url}: {type(exc).__name__}", url=url) from None
 
 
-def _match_time(trade: dict[str, Any]) -> float:
-    raw = trade.get("match_time") or trade.get("matchtime") or trade.get("last_update") or 0
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return 0.0
-    return value / 1000 if value > 1e11 else value  # seconds or milliseconds, by magnitude
+def _match_time(trade: dict[str, Any]) -> int:
+    return parse_ts_ms(trade.get("match_time") or trade.get("matchtime") or trade.get("last_update"))
