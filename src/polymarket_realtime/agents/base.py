@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..clock import Clock
 from ..errors import InvalidInputError
 from ..model.events import BestBidAsk, BookSnapshot, Event, PriceChange
+from ..model.numbers import NotANumber, to_decimal
 
 if TYPE_CHECKING:
     from ..paper.models import OrderResult
@@ -149,8 +150,8 @@ def config_decimal(
     if value is None or isinstance(value, bool):
         raise InvalidInputError(f"config.{key} is required (a number).")
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
+        number = to_decimal(value)
+    except NotANumber:
         raise InvalidInputError(f"config.{key} must be a number, not {value!r}.") from None
     if not number.is_finite():
         raise InvalidInputError(f"config.{key} must be finite.")

@@ -26,7 +26,7 @@ import json
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from ...clock import Clock
 from ...errors import InvalidInputError, PolymarketRealtimeError
 from ...feed.books import BookStore
 from ...model.events import Event, MarketResolved
+from ...model.numbers import NotANumber, to_decimal
 from ...paper.models import OrderResult
 from ...paper.service import PaperService
 from ...storage.activity import ActivityFeed
@@ -345,11 +346,9 @@ async def _dispatch(event: Event, paper: PaperService, router: _AgentIndex, ctx:
 def _decimal_option(options: Mapping[str, Any], key: str, default: int) -> Decimal:
     """A finite number option (JSON number or numeric string), else InvalidInputError naming it."""
     raw = options.get(key, default)
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
-        raise InvalidInputError(f"config.{key} must be a number, not {raw!r}.")
     try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
+        value = to_decimal(raw)
+    except NotANumber:
         raise InvalidInputError(f"config.{key} must be a number, not {raw!r}.") from None
     if not value.is_finite():
         raise InvalidInputError(f"config.{key} must be a finite number, not {raw!r}.")

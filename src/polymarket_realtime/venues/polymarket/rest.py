@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ import msgspec
 from ...config import Settings
 from ...errors import InvalidInputError, NotFoundError, VenueError, VenueUnavailableError
 from ...model.events import BookSnapshot, Level
+from ...model.numbers import opt_decimal
 from ...model.timeunits import parse_ts_ms
 from .ratelimit import RateLimitedTransport
 
@@ -54,15 +55,6 @@ _book_decoder = msgspec.json.Decoder(_RestBook)
 _books_decoder = msgspec.json.Decoder(list[_RestBook] | None)
 
 
-def _dec(raw: str | None) -> Decimal | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        return None
-
-
 def book_from_rest(raw: _RestBook, ts_recv_ns: int) -> BookSnapshot:
     bids = sorted((Level(lv.price, lv.size) for lv in raw.bids), key=lambda lv: lv.price, reverse=True)
     asks = sorted((Level(lv.price, lv.size) for lv in raw.asks), key=lambda lv: lv.price)
@@ -74,9 +66,9 @@ def book_from_rest(raw: _RestBook, ts_recv_ns: int) -> BookSnapshot:
         bids=tuple(bids),
         asks=tuple(asks),
         hash=raw.hash,
-        tick_size=_dec(raw.tick_size),
-        min_order_size=_dec(raw.min_order_size),
-        last_trade_price=_dec(raw.last_trade_price),
+        tick_size=opt_decimal(raw.tick_size),
+        min_order_size=opt_decimal(raw.min_order_size),
+        last_trade_price=opt_decimal(raw.last_trade_price),
         source="rest",
     )
 
@@ -177,13 +169,13 @@ class ClobRestClient:
         """``GET /price``: BUY = best bid, SELL = best ask (spec §7). None when that side is empty."""
         _check_token(token_id)
         response = await self._request("GET", "/price", params={"token_id": token_id, "side": side})
-        return _dec(str(_field(response, "price")))
+        return opt_decimal(str(_field(response, "price")))
 
     async def get_midpoint(self, token_id: str) -> Decimal | None:
         """``GET /midpoint``: ``{"mid": "0.45"}`` (the OpenAPI's ``mid_price`` is accepted too)."""
         _check_token(token_id)
         response = await self._request("GET", "/midpoint", params={"token_id": token_id})
-        return _dec(str(_field(response, "mid", "mid_price")))
+        return opt_decimal(str(_field(response, "mid", "mid_price")))
 
 
 def _field(response: httpx2.Response, *names: str) -> object:
