@@ -37,6 +37,7 @@ import anyio.abc
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, StaleDataError, StateError
+from ..model.book import BookReader
 from ..model.events import Side
 from ..model.markets import MarketInfo
 from ..storage import repository as repo
@@ -69,7 +70,7 @@ from .session import (
 from .states import Action, SessionState, accepts_order, transition
 from .warmup import feed_state, wait_live, warm_up
 
-__all__ = ["BookSource", "FeedSubscriber", "MarketLookup", "PaperService"]
+__all__ = ["FeedSubscriber", "MarketLookup", "PaperService"]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -88,16 +89,12 @@ class FeedSubscriber(Protocol):
     async def unsubscribe_assets(self, asset_ids: list[str]) -> Any: ...
 
 
-class BookSource(Protocol):
-    def get(self, asset_id: str) -> Any: ...
-
-
 class PaperService(EventReactions):
     def __init__(
         self,
         db: Database,
         activity: ActivityFeed,
-        books: BookSource,
+        books: BookReader,
         *,
         feed: FeedSubscriber | None = None,
         markets: MarketLookup | None = None,

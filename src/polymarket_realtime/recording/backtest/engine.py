@@ -30,11 +30,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ...agents.base import BookSource as AgentBooks
 from ...agents.strategy import STRATEGIES, StrategyAgent
 from ...clock import Clock
 from ...errors import InvalidInputError, PolymarketRealtimeError
 from ...feed.books import BookStore
+from ...model.book import BookReader
 from ...model.events import Event, MarketResolved
 from ...model.numbers import NotANumber, to_decimal
 from ...paper.models import OrderResult
@@ -104,7 +104,7 @@ class _Ctx:
 
     def __init__(self, paper: PaperService, books: BookStore, clock: ReplayClock, session_id: str, log: list[str]):
         self.agent_id = "backtest"
-        self.books: AgentBooks = books
+        self.books: BookReader = books
         self.clock: Clock = clock
         self._replay_clock = clock
         self.session_id: str | None = session_id
