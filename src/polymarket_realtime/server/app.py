@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -28,6 +27,7 @@ from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.types import CallToolResult, InputRequiredResult, Tool as MCPTool
 
 from .. import __version__
+from ..clock import SYSTEM_CLOCK, Clock
 from ..config import TOOLSETS, Settings
 from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
 from ..feed.backend import FeedBackend
@@ -168,6 +168,7 @@ def create_server(
     *,
     feed_factory: FeedFactory | None = None,
     extensions: list[Extension] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> PolymarketMCP:
     """Build the server. ``feed_factory`` swaps the feed backend (e.g. the Redis consumer)."""
     bus = InMemorySubscriptionBus()
@@ -197,7 +198,8 @@ def create_server(
                 gamma=gamma,
                 notifier=notifier,
                 task_group=task_group,
-                started_monotonic=time.monotonic(),
+                started_monotonic=clock.monotonic(),
+                clock=clock,
             )
             watcher = ResolutionWatcher(app)
             app.add_service(watcher)

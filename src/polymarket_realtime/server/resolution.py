@@ -12,7 +12,6 @@ compared in the canonical 64-hex form.
 from __future__ import annotations
 
 import logging
-import time
 
 import anyio
 
@@ -69,7 +68,7 @@ class ResolutionWatcher:
             if winner is None or market.condition_id in self.announced:
                 continue
             self.announced.add(market.condition_id)
-            now_ns = time.time_ns()
+            now_ns = self._app.clock.time_ns()
             self._app.router.route(
                 MarketResolved(
                     market=market.condition_id,
