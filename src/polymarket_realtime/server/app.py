@@ -179,10 +179,10 @@ def create_server(
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
         async with contextlib.AsyncExitStack() as stack:
-            books = BookStore()
+            books = BookStore(clock=clock)
             router = EventRouter(books)
-            clob = await stack.enter_async_context(ClobRestClient(settings))
-            gamma = await stack.enter_async_context(GammaClient(settings))
+            clob = await stack.enter_async_context(ClobRestClient(settings, clock=clock))
+            gamma = await stack.enter_async_context(GammaClient(settings, clock=clock))
             feed = (feed_factory or _default_feed)(settings, books, router, clob)
             await stack.enter_async_context(feed)  # type: ignore[arg-type]  # FeedBackend is an async CM
             task_group = await stack.enter_async_context(anyio.create_task_group())

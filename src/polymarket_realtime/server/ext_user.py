@@ -165,7 +165,7 @@ class UserService:
         self.trades = TradeTracker()
         self.setup_error: AuthError | None = None
         try:
-            self.credentials: CredentialManager | None = CredentialManager(settings, http=http)
+            self.credentials: CredentialManager | None = CredentialManager(settings, http=http, clock=clock)
         except AuthError as exc:
             # A wrong POLYGON_ADDRESS must not stop the market-data server: the user tools report it.
             self.credentials = None

@@ -380,7 +380,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
     async def diagnose_connection(ctx: Context[AppContext]) -> DiagnosisResult:
         app = app_context(ctx)
         service = _service(app)
-        report = await diagnose(app.settings, credentials=service.credentials, http=service.http)
+        report = await diagnose(app.settings, credentials=service.credentials, http=service.http, clock=app.clock)
         return DiagnosisResult(
             ok=report.ok,
             address=report.address,

@@ -12,7 +12,6 @@ token -> :class:`NotFoundError`. Gamma lives in :mod:`.gamma`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -21,6 +20,7 @@ from typing import Any, Literal
 import httpx2
 import msgspec
 
+from ...clock import SYSTEM_CLOCK, Clock
 from ...config import Settings
 from ...errors import InvalidInputError, NotFoundError, VenueError, VenueUnavailableError
 from ...model.events import BookSnapshot, Level
@@ -76,7 +76,14 @@ def book_from_rest(raw: _RestBook, ts_recv_ns: int) -> BookSnapshot:
 class ClobRestClient:
     """Async client for the CLOB's public REST endpoints. Use as ``async with`` or call :meth:`aclose`."""
 
-    def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self._clock = clock
         self.base_url = settings.clob_url.rstrip("/")
         self._client = httpx2.AsyncClient(
             base_url=self.base_url,
@@ -136,7 +143,7 @@ class ClobRestClient:
             raise VenueError(
                 f"CLOB GET {response.url} returned an unreadable book: {exc}", url=str(response.url)
             ) from exc
-        return book_from_rest(raw, time.time_ns())
+        return book_from_rest(raw, self._clock.time_ns())
 
     async def get_books(self, token_ids: Sequence[str]) -> list[BookSnapshot]:
         """``POST /books`` in chunks of :data:`BOOKS_CHUNK`; unknown tokens are simply absent."""
@@ -153,7 +160,7 @@ class ClobRestClient:
                 raise VenueError(
                     f"CLOB POST {response.url} returned unreadable books: {exc}", url=str(response.url)
                 ) from exc
-            now = time.time_ns()
+            now = self._clock.time_ns()
             books.extend(book_from_rest(raw, now) for raw in raws)
         return books
 
