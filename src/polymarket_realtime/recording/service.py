@@ -294,8 +294,8 @@ class RecordingService:
         over REST. Such a book is written as a ``snapshot`` frame so the recording still has it.
         """
         pending = set(tokens)
-        deadline = anyio.current_time() + self._backfill_s
-        while pending and not active.done.is_set() and anyio.current_time() < deadline:
+        deadline = self._clock.monotonic() + self._backfill_s
+        while pending and not active.done.is_set() and self._clock.monotonic() < deadline:
             await anyio.sleep(0.2)
             for token in list(pending):
                 book = self._books.get(token)

@@ -187,7 +187,7 @@ def create_server(
             await stack.enter_async_context(feed)  # type: ignore[arg-type]  # FeedBackend is an async CM
             task_group = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(task_group.cancel_scope.cancel)
-            notifier = Notifier(bus)
+            notifier = Notifier(bus, clock=clock)
             stack.callback(notifier.close)
             app = AppContext(
                 settings=settings,
