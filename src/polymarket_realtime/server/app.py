@@ -152,7 +152,9 @@ class PolymarketMCP(MCPServer[AppContext]):
             raise ToolError(redactor.scrub(str(exc))) from exc
 
 
-def _default_feed(settings: Settings, books: BookStore, router: EventRouter, clob: ClobRestClient) -> FeedBackend:
+def _default_feed(
+    settings: Settings, books: BookStore, router: EventRouter, clob: ClobRestClient, *, clock: Clock = SYSTEM_CLOCK
+) -> FeedBackend:
     if settings.redis_url is not None:
         # Shared-feed mode (POLYMARKET_MCP_REDIS_URL): no upstream sockets, events come from Redis.
         from ..redisbus.consumer import redis_feed_factory
@@ -160,7 +162,7 @@ def _default_feed(settings: Settings, books: BookStore, router: EventRouter, clo
         return redis_feed_factory(settings, books, router, clob)
     from ..feed.manager import WebSocketManager
 
-    return WebSocketManager(settings, books=books, router=router, clob_rest=clob)
+    return WebSocketManager(settings, books=books, router=router, clob_rest=clob, clock=clock)
 
 
 def create_server(
@@ -183,7 +185,10 @@ def create_server(
             router = EventRouter(books)
             clob = await stack.enter_async_context(ClobRestClient(settings, clock=clock))
             gamma = await stack.enter_async_context(GammaClient(settings, clock=clock))
-            feed = (feed_factory or _default_feed)(settings, books, router, clob)
+            if feed_factory is None:
+                feed = _default_feed(settings, books, router, clob, clock=clock)
+            else:
+                feed = feed_factory(settings, books, router, clob)
             await stack.enter_async_context(feed)  # type: ignore[arg-type]  # FeedBackend is an async CM
             task_group = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(task_group.cancel_scope.cancel)
