@@ -32,6 +32,7 @@ from ..config import TOOLSETS, Settings
 from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
 from ..feed.backend import FeedBackend
 from ..feed.books import BookStore
+from ..routing.resolution import ResolutionFallback
 from ..routing.router import BOOK_EVENT_TYPES, EventRouter
 from ..secrets import redactor
 from ..venues.polymarket.gamma import GammaClient
@@ -42,7 +43,6 @@ from .context import AppContext
 from .extensions import Extension, load_extensions
 from .notify import Notifier, install_legacy_handlers
 from .polybolt_credentials import install_polybolt_credentials
-from .resolution import ResolutionWatcher
 from .strict_args import check_arguments
 from .tool_schemas import compact_tool_list
 from .toolsets import ExtensionStarter, advertise_tools_list_changed, extension_toolsets, register_enable_tool
@@ -206,7 +206,9 @@ def create_server(
                 started_monotonic=clock.monotonic(),
                 clock=clock,
             )
-            watcher = ResolutionWatcher(app)
+            watcher = ResolutionFallback(
+                gamma, conditions=gamma, router=router, books=books, clock=clock, poll_s=settings.resolution_poll_s
+            )
             app.add_service(watcher)
             notify_sink = router.add_sink("mcp-notifier", 4096, event_types=[*BOOK_EVENT_TYPES, "feed_status"])
             resolution_sink = router.add_sink("resolution-fallback", 1024, event_types=["market_resolved"])

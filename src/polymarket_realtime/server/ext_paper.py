@@ -20,6 +20,7 @@ from mcp.server.mcpserver import MCPServer
 from ..agents.service import AgentService
 from ..agents.system import SystemService
 from ..paper.service import PaperService
+from ..routing.resolution import ResolutionFallback
 from ..storage.activity import ACTIVITY_URI, ActivityFeed
 from ..storage.db import Database
 from ..storage.retention import Retention, RetentionPolicy
@@ -78,6 +79,7 @@ class PaperExtension:
             feed=app.feed,
             markets=app.gamma,
             resolution_poll_s=app.settings.resolution_poll_s,
+            resolution=app.service(ResolutionFallback),
             book_warmup_s=app.settings.book_warmup_s,
             order_book_wait_s=app.settings.order_book_wait_s,
             clock=app.clock,
