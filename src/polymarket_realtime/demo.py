@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import anyio
 import anyio.to_thread
 from mcp import Client, StdioServerParameters
 
+from .clock import SYSTEM_CLOCK
 from .simulator import Simulator, SimulatorConfig
 from .simulator.polybolt import DEVELOPMENT_KEY
 
@@ -55,10 +55,10 @@ async def stream(
 ) -> dict[str, int]:
     """Long-poll every subscription for ``seconds``; print book tops and trades. Returns type counts."""
     counts: dict[str, int] = {}
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    deadline = SYSTEM_CLOCK.monotonic() + seconds
+    while SYSTEM_CLOCK.monotonic() < deadline:
         for label, sid in subs.items():
-            wait = max(0.0, min(1.0, deadline - time.monotonic()))
+            wait = max(0.0, min(1.0, deadline - SYSTEM_CLOCK.monotonic()))
             page = await call(client, "get_events", {"subscription_id": sid, "after_seq": cursors[sid], "wait_s": wait})
             if page["dropped"]:
                 say(f"  [{label}] {page['dropped']} events dropped (buffer overflow)")
@@ -160,9 +160,9 @@ async def run_demo(dashboard: bool = False, linger: Any = None) -> None:
         )
         say(f"simulator: {sim.rest_url} (REST + Gamma), {sim.ws_url} (CLOB sockets), {sim.polybolt_url} (PolyBolt)")
         say("spawning: python -m polymarket_realtime serve   (stdio, legacy MCP handshake like Claude Desktop)")
-        started = time.monotonic()
+        started = SYSTEM_CLOCK.monotonic()
         async with Client(params, mode="legacy", read_timeout_seconds=30) as client:
-            say(f"connected in {time.monotonic() - started:.2f}s\n")
+            say(f"connected in {SYSTEM_CLOCK.monotonic() - started:.2f}s\n")
             tools = (await client.list_tools()).tools
             say(f"{len(tools)} tools: {', '.join(sorted(t.name for t in tools))}\n")
 
@@ -235,9 +235,9 @@ async def run_demo(dashboard: bool = False, linger: Any = None) -> None:
             dropped = sim.faults.drop_all()
             say(f"  {dropped} connection(s) dropped; reading on:")
             recovered = False
-            deadline = time.monotonic() + 20
+            deadline = SYSTEM_CLOCK.monotonic() + 20
             reconnects = before
-            while time.monotonic() < deadline and not recovered:
+            while SYSTEM_CLOCK.monotonic() < deadline and not recovered:
                 counts = await stream(client, subs, cursors, 2.0)
                 status = await call(client, "get_realtime_status")
                 reconnects = status["connections"]["market"]["reconnects"]
@@ -250,7 +250,7 @@ async def run_demo(dashboard: bool = False, linger: Any = None) -> None:
             say(f"recovered: reconnects {before} -> {reconnects}; {sum(flowing.values())} events in the next 3 s")
 
             done = await call(client, "unsubscribe_realtime", {"all": True})
-            say(f"\nunsubscribed {done['removed']}; demo finished in {time.monotonic() - started:.1f}s")
+            say(f"\nunsubscribed {done['removed']}; demo finished in {SYSTEM_CLOCK.monotonic() - started:.1f}s")
             if linger is not None:
                 sid = await populate(client, yes)
                 say(f"\npaper session {sid} is running with a strategy agent trading it, a scanner and an alert.")

@@ -17,6 +17,7 @@ import anyio
 from mcp import Client
 from mcp.types import CallToolResult
 
+from polymarket_realtime.clock import SYSTEM_CLOCK
 from polymarket_realtime.config import TOOLSETS, Settings
 from polymarket_realtime.server.app import PolymarketMCP, create_server
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
@@ -81,13 +82,15 @@ async def running(
     message_handler: Any = None,
     logging_callback: Any = None,
     extensions: list[Any] | None = None,
+    clock: Any = None,
     **settings_changes: Any,
 ) -> AsyncIterator[Harness]:
     config = sim_config or SimulatorConfig(seed=3, markets=4, rate_per_s=40.0, resolve_after_s=None)
     async with Simulator(config) as sim:
         settings = settings_for(sim, data_dir, **settings_changes)
         # Core surface only by default: extensions have their own tests (stdio tests run everything).
-        server = create_server(settings, extensions=[] if extensions is None else extensions)
+        exts = [] if extensions is None else extensions
+        server = create_server(settings, extensions=exts, clock=SYSTEM_CLOCK if clock is None else clock)
         kwargs: dict[str, Any] = {"mode": mode, "read_timeout_seconds": 30.0}
         if message_handler is not None:
             kwargs["message_handler"] = message_handler

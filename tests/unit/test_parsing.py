@@ -32,7 +32,6 @@ from polymarket_realtime.venues.polymarket.parsing import (
     ParsedFrame,
     parse_market_frame,
     parse_rtds_frame,
-    parse_ts_ms,
     parse_user_frame,
 )
 
@@ -365,25 +364,6 @@ def test_rtds_array_unknown_topic_and_bad_payload() -> None:
 
 
 # --- timestamps and round trips -------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "ms"),
-    [
-        ("1757908892351", 1757908892351),
-        ("1672290687", 1672290687000),
-        (1753314064237, 1753314064237),
-        (1672290687, 1672290687000),
-        (1672290687.5, 1672290687500),
-        ("1672290687.25", 1672290687250),
-        (None, 0),
-        ("", 0),
-        ("soon", 0),
-        (float("nan"), 0),
-    ],
-)
-def test_parse_ts_ms_by_magnitude(value: str | int | float | None, ms: int) -> None:
-    assert parse_ts_ms(value) == ms
 
 
 def test_every_parsed_fixture_round_trips_through_encode_event() -> None:

@@ -26,6 +26,9 @@ class _NoBooks:
     def get(self, asset_id: str) -> None:
         return None
 
+    def asset_ids(self) -> list[str]:
+        return []
+
 
 def _record(directory: Path, recording_id: str, frames: int, *, name: str = "", crash: bool = False) -> Path:
     header = RecordingHeader(recording_id=recording_id, created_ns=1, name=name, token_ids=["1"])

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ..clock import Clock
 from ..errors import InvalidInputError
+from ..model.book import BookReader
 from ..model.events import BestBidAsk, BookSnapshot, Event, PriceChange
+from ..model.numbers import NotANumber, to_decimal
 
 if TYPE_CHECKING:
     from ..paper.models import OrderResult
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = [
     "Agent",
     "AgentContext",
-    "BookSource",
     "config_bool",
     "config_decimal",
     "config_int",
@@ -36,16 +37,11 @@ __all__ = [
 ]
 
 
-class BookSource(Protocol):
-    def get(self, asset_id: str) -> Any: ...
-    def asset_ids(self) -> list[str]: ...
-
-
 class AgentContext(Protocol):
     """What an agent may do. Every call is committed before it returns."""
 
     agent_id: str
-    books: BookSource
+    books: BookReader
     clock: Clock
     session_id: str | None
 
@@ -91,7 +87,7 @@ class Agent(ABC):
         return {}
 
 
-def top_of_book(event: Event, books: BookSource) -> tuple[Decimal | None, Decimal | None]:
+def top_of_book(event: Event, books: BookReader) -> tuple[Decimal | None, Decimal | None]:
     """Best bid and ask *as of this event* when the event carries them, else the live book's.
 
     Agents run behind the feed; reading only the shared book would skip intermediate prices.
@@ -108,7 +104,7 @@ def top_of_book(event: Event, books: BookSource) -> tuple[Decimal | None, Decima
     return book.best_bid(), book.best_ask()
 
 
-def mid_of(event: Event, books: BookSource) -> Decimal | None:
+def mid_of(event: Event, books: BookReader) -> Decimal | None:
     bid, ask = top_of_book(event, books)
     return None if bid is None or ask is None else (bid + ask) / 2
 
@@ -149,8 +145,8 @@ def config_decimal(
     if value is None or isinstance(value, bool):
         raise InvalidInputError(f"config.{key} is required (a number).")
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
+        number = to_decimal(value)
+    except NotANumber:
         raise InvalidInputError(f"config.{key} must be a number, not {value!r}.") from None
     if not number.is_finite():
         raise InvalidInputError(f"config.{key} must be finite.")

@@ -28,11 +28,12 @@ import anyio.abc
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, StateError
+from ..model.book import BookReader
 from ..paper.warmup import warm_up
 from ..storage import agents as agents_db, presets as presets_db
 from ..storage.activity import ActivityFeed, ChangeSignal
 from ..storage.db import Database
-from .base import Agent, BookSource
+from .base import Agent
 from .models import AgentList, AgentLogLine, AgentLogs, AgentView, PresetList
 from .price_alert import PriceAlertAgent
 from .records import AgentRecord, AlertRecord
@@ -75,7 +76,7 @@ class _Ctx:
         self._entry = entry
         self.agent_id = entry.rec.id
         self.session_id = entry.rec.session_id
-        self.books: BookSource = service.books
+        self.books: BookReader = service.books
         self.clock: Clock = service.clock
 
     async def log(self, level: str, message: str) -> None:
@@ -113,7 +114,7 @@ class AgentService:
         self,
         db: Database,
         activity: ActivityFeed,
-        books: BookSource,
+        books: BookReader,
         *,
         router: Any | None = None,
         feed: Any | None = None,

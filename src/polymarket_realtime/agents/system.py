@@ -15,9 +15,9 @@ import json
 import logging
 import os
 import sqlite3
-import time
 from typing import Any
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
 from ..paper.service import PaperService
 from ..storage import system as system_db
@@ -48,7 +48,9 @@ class SystemService:
         books: Any | None = None,
         started_monotonic: float | None = None,
         retention: Retention | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
+        self._clock = clock
         self.db = db
         self.activity = activity
         self.paper = paper
@@ -57,7 +59,7 @@ class SystemService:
         self.router = router
         self.books = books
         self.retention = retention
-        self.started_monotonic = time.monotonic() if started_monotonic is None else started_monotonic
+        self.started_monotonic = clock.monotonic() if started_monotonic is None else started_monotonic
         self.switch = "running"
         self._sessions: list[str] = []
         self._agents: list[str] = []
@@ -189,7 +191,7 @@ class SystemService:
         return SystemStatus(
             switch=self.switch,
             pid=os.getpid(),
-            uptime_s=round(time.monotonic() - self.started_monotonic, 3),
+            uptime_s=round(self._clock.monotonic() - self.started_monotonic, 3),
             feed=feed,
             sessions=self.paper.counts_by_state(),
             agents=self.agents.counts_by_state(),

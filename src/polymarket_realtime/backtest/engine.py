@@ -26,16 +26,17 @@ import json
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..agents.base import BookSource as AgentBooks
 from ..agents.strategy import STRATEGIES, StrategyAgent
 from ..clock import Clock
 from ..errors import InvalidInputError, PolymarketRealtimeError
 from ..feed.books import BookStore
+from ..model.book import BookReader
 from ..model.events import Event, MarketResolved
+from ..model.numbers import NotANumber, to_decimal
 from ..paper.models import OrderResult
 from ..paper.service import PaperService
 from ..recording.reader import RecordingReader
@@ -103,7 +104,7 @@ class _Ctx:
 
     def __init__(self, paper: PaperService, books: BookStore, clock: ReplayClock, session_id: str, log: list[str]):
         self.agent_id = "backtest"
-        self.books: AgentBooks = books
+        self.books: BookReader = books
         self.clock: Clock = clock
         self._replay_clock = clock
         self.session_id: str | None = session_id
@@ -345,11 +346,9 @@ async def _dispatch(event: Event, paper: PaperService, router: _AgentIndex, ctx:
 def _decimal_option(options: Mapping[str, Any], key: str, default: int) -> Decimal:
     """A finite number option (JSON number or numeric string), else InvalidInputError naming it."""
     raw = options.get(key, default)
-    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
-        raise InvalidInputError(f"config.{key} must be a number, not {raw!r}.")
     try:
-        value = Decimal(str(raw))
-    except InvalidOperation:
+        value = to_decimal(raw)
+    except NotANumber:
         raise InvalidInputError(f"config.{key} must be a number, not {raw!r}.") from None
     if not value.is_finite():
         raise InvalidInputError(f"config.{key} must be a finite number, not {raw!r}.")

@@ -15,11 +15,11 @@ import contextlib
 import logging
 import signal
 import sys
-import time
 from pathlib import Path
 
 import anyio
 
+from ..clock import SYSTEM_CLOCK
 from ..config import Settings
 from ..errors import PolymarketRealtimeError
 from ..recording.format import SUFFIX
@@ -131,12 +131,12 @@ async def record(
                     return
 
         tg.start_soon(on_signal)
-        started = time.monotonic()
+        started = SYSTEM_CLOCK.monotonic()
         tty = sys.stderr.isatty()
         while not stop.is_set():
             with anyio.move_on_after(1.0):
                 await stop.wait()
-            elapsed = time.monotonic() - started
+            elapsed = SYSTEM_CLOCK.monotonic() - started
             if status:
                 current = service.info(info.recording_id)
                 line = (

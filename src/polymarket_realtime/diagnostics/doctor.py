@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final, Literal
@@ -25,6 +24,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from ..auth.l1 import L1Signer
+from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
 from ..errors import AuthError, VenueError
 from ..secrets import redactor
@@ -99,13 +99,14 @@ async def diagnose(
     credentials: CredentialManager | None = None,
     http: httpx2.AsyncClient | None = None,
     timeout_s: float = 5.0,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> DoctorReport:
     """Run every check against the endpoints in ``settings`` (production or the simulator)."""
     from .doctor_polybolt import check_polybolt_socket  # it imports Check from here
 
     report = DoctorReport()
     async with httpx2.AsyncClient(timeout=timeout_s) if http is None else _borrowed(http) as client:
-        await _check_clob(settings, client, report)
+        await _check_clob(settings, client, report, clock)
         report.checks.append(await _check_gamma(settings, client))
         manager, key_check = _check_key(settings, credentials, client)
         report.checks.append(key_check)
@@ -143,12 +144,12 @@ class _borrowed:
         return None
 
 
-async def _check_clob(settings: Settings, client: httpx2.AsyncClient, report: DoctorReport) -> None:
+async def _check_clob(settings: Settings, client: httpx2.AsyncClient, report: DoctorReport, clock: Clock) -> None:
     url = settings.clob_url + "/time"
     try:
-        before = time.time()
+        before = clock.time_ns() / 1e9
         response = await client.get(url)
-        after = time.time()
+        after = clock.time_ns() / 1e9
         server = float(response.text.strip().strip('"'))
     except httpx2.TransportError as exc:
         report.checks.append(

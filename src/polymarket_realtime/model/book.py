@@ -20,12 +20,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 from polymarket_realtime.clock import SYSTEM_CLOCK, Clock
 from polymarket_realtime.model.events import BookSnapshot, LastTrade, Level, PriceChange, Side, TickSizeChange
 
-__all__ = ["BookTop", "OrderBook"]
+__all__ = ["BookReader", "BookTop", "OrderBook"]
 
 _TWO = Decimal(2)
 _ZERO = Decimal(0)
@@ -293,3 +293,13 @@ class OrderBook:
             f"OrderBook({self.asset_id!r}, bid={self.best_bid()}, ask={self.best_ask()}, "
             f"levels={self.level_counts()}, stale={self.stale})"
         )
+
+
+class BookReader(Protocol):
+    """Read access to the live books by token id: the one view paper, agents, recording and routing take.
+
+    :class:`~polymarket_realtime.feed.books.BookStore` implements it; backtests pass their own store.
+    """
+
+    def get(self, asset_id: str) -> OrderBook | None: ...
+    def asset_ids(self) -> list[str]: ...

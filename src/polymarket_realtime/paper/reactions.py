@@ -14,9 +14,7 @@ from typing import Any
 import anyio
 
 from ..clock import Clock
-from ..errors import PolymarketRealtimeError
 from ..model.events import Event, LastTrade, MarketResolved, Side
-from ..model.markets import settled_winner
 from . import engine, risk as risk_mod
 from .engine import ZERO, FeeModel
 from .models import dec
@@ -196,30 +194,3 @@ class EventReactions:
                     change.updated_orders.append(o)
                 change.snapshot_equity = change.ledger.equity({})
                 await self._commit(sess, change)
-
-    async def _poll_resolutions(self) -> None:
-        """Gamma fallback for resolution: the venue's market_resolved event is not always delivered (and has
-        not been observed at all for Protocol V2 markets); settlement follows :func:`settled_winner`."""
-        assert self._markets is not None
-        settled: set[str] = set()
-        while True:
-            await anyio.sleep(self._resolution_poll_s)
-            held = {t for s in self._sessions.values() for t, p in s.ledger.positions.items() if p.size} - settled
-            for token in sorted(held):
-                try:
-                    info = await self._markets.get_market(token)
-                except PolymarketRealtimeError:
-                    continue
-                winner = settled_winner(info)
-                if winner is not None:
-                    settled.update(info.token_ids)
-                    await self._settle(
-                        MarketResolved(
-                            market=info.condition_id,
-                            market_id=info.market_id,
-                            asset_ids=tuple(info.token_ids),
-                            winning_asset_id=winner.token_id,
-                            winning_outcome=winner.name,
-                            source="gamma",
-                        )
-                    )

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ..errors import InvalidInputError, RiskLimitError
+from ..model.numbers import NotANumber, to_decimal
 
 __all__ = ["RISK_LIMIT_NAMES", "RiskLimits", "check_order", "loss_breach"]
 
@@ -49,11 +50,9 @@ class RiskLimits:
             if value is None:
                 values[key] = None
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, str, Decimal, float)):
-                raise InvalidInputError(f"risk limit {key} must be a number, not {value!r}.")
             try:
-                number = Decimal(str(value))
-            except InvalidOperation:
+                number = to_decimal(value)
+            except NotANumber:
                 raise InvalidInputError(f"risk limit {key} must be a number, not {value!r}.") from None
             if not number.is_finite() or number <= 0:
                 raise InvalidInputError(f"risk limit {key} must be positive, not {value}.")

@@ -37,8 +37,10 @@ import anyio.abc
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, StaleDataError, StateError
+from ..model.book import BookReader
 from ..model.events import Side
 from ..model.markets import MarketInfo
+from ..routing.resolution import ResolutionFallback
 from ..storage import orders as orders_db, sessions as sessions_db
 from ..storage.activity import ActivityFeed, ChangeSignal
 from ..storage.db import Database
@@ -70,7 +72,7 @@ from .session import (
 from .states import Action, SessionState, accepts_order, transition
 from .warmup import feed_state, wait_live, warm_up
 
-__all__ = ["BookSource", "FeedSubscriber", "MarketLookup", "PaperService"]
+__all__ = ["FeedSubscriber", "MarketLookup", "PaperService"]
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -89,21 +91,18 @@ class FeedSubscriber(Protocol):
     async def unsubscribe_assets(self, asset_ids: list[str]) -> Any: ...
 
 
-class BookSource(Protocol):
-    def get(self, asset_id: str) -> Any: ...
-
-
 class PaperService(EventReactions):
     def __init__(
         self,
         db: Database,
         activity: ActivityFeed,
-        books: BookSource,
+        books: BookReader,
         *,
         feed: FeedSubscriber | None = None,
         markets: MarketLookup | None = None,
         clock: Clock = SYSTEM_CLOCK,
         resolution_poll_s: float = 60.0,
+        resolution: ResolutionFallback | None = None,
         book_warmup_s: float = 0.0,
         order_book_wait_s: float = 0.0,
     ) -> None:
@@ -114,6 +113,8 @@ class PaperService(EventReactions):
         self._markets = markets
         self._clock = clock
         self._resolution_poll_s = resolution_poll_s
+        self._resolution = resolution
+        """The process's shared Gamma fallback (its events arrive through the router); None: run our own."""
         self._book_warmup_s = book_warmup_s
         self._order_book_wait_s = order_book_wait_s
         self._lock = anyio.Lock()
@@ -162,7 +163,7 @@ class PaperService(EventReactions):
         """Load state, re-subscribe live sessions' tokens and start the event consumer."""
         await self.load()
         # No "all markets" socket here: market_resolved for a session's tokens arrives on the token
-        # sockets (custom features are on), and _poll_resolutions covers a missing venue event. So the
+        # sockets (custom features are on), and the Gamma resolution fallback covers a missing venue event. So the
         # server still opens no socket until something is subscribed.
         for sess in self._sessions.values():
             if sess.state is not SessionState.STOPPED:
@@ -171,8 +172,17 @@ class PaperService(EventReactions):
             sink = router.add_sink("paper", 10_000, event_types=_PAPER_EVENTS)
             self._sink = sink
             task_group.start_soon(self._consume, sink)
-        if self._markets is not None:
-            task_group.start_soon(self._poll_resolutions)
+        if self._resolution is not None:
+            self._resolution.watch_tokens(self._held_tokens)
+        elif self._markets is not None:
+            # No shared fallback (a standalone paper service): the same poller, settling us directly.
+            fallback = ResolutionFallback(self._markets, clock=self._clock, poll_s=self._resolution_poll_s)
+            fallback.watch_tokens(self._held_tokens)
+            fallback.on_resolved(self._settle)
+            task_group.start_soon(fallback.run)
+
+    def _held_tokens(self) -> set[str]:
+        return {t for s in self._sessions.values() for t, p in s.ledger.positions.items() if p.size}
 
     async def _consume(self, sink: Any) -> None:
         try:

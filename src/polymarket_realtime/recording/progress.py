@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import TextIO
+
+from ..clock import SYSTEM_CLOCK, Clock
 
 __all__ = ["ProgressBar"]
 
@@ -18,18 +19,21 @@ class ProgressBar:
         width: bar width in characters.
     """
 
-    def __init__(self, label: str, *, stream: TextIO | None = None, width: int = 30) -> None:
+    def __init__(
+        self, label: str, *, stream: TextIO | None = None, width: int = 30, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
+        self._clock = clock
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
         self.width = width
-        self.started = time.monotonic()
+        self.started = clock.monotonic()
         self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last_decile = -1
         self._last_draw = 0.0
 
     def update(self, done: int, total: int, extra: str = "") -> None:
         fraction = 1.0 if total <= 0 else min(1.0, max(0.0, done / total))
-        now = time.monotonic()
+        now = self._clock.monotonic()
         if self._tty:
             if fraction < 1.0 and now - self._last_draw < 0.1:
                 return
@@ -46,7 +50,7 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self, message: str = "") -> None:
-        elapsed = time.monotonic() - self.started
+        elapsed = self._clock.monotonic() - self.started
         end = "\n" if self._tty else ""
         self.stream.write(f"{end}{self.label}: done in {elapsed:.2f} s {message}".rstrip() + "\n")
         self.stream.flush()

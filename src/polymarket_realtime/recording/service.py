@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, RecordingError, StateError
-from ..model.book import OrderBook
+from ..model.book import BookReader, OrderBook
 from ..model.markets import MarketInfo
 from .format import SUFFIX, FrameFilter, RecordingHeader, recording_id_of
 from .reader import read_footer, read_header, recording_parts
@@ -58,10 +58,6 @@ class RecordingFeed(Protocol):
 
 class MarketResolver(Protocol):
     async def get_market(self, ref: str) -> MarketInfo: ...
-
-
-class BookGetter(Protocol):
-    def get(self, asset_id: str) -> OrderBook | None: ...
 
 
 class RecordingInfo(BaseModel):
@@ -149,7 +145,7 @@ class RecordingService:
         self,
         directory: Path,
         feed: RecordingFeed,
-        books: BookGetter,
+        books: BookReader,
         *,
         markets: MarketResolver | None = None,
         max_part_bytes: int = 64 << 20,
@@ -298,8 +294,8 @@ class RecordingService:
         over REST. Such a book is written as a ``snapshot`` frame so the recording still has it.
         """
         pending = set(tokens)
-        deadline = anyio.current_time() + self._backfill_s
-        while pending and not active.done.is_set() and anyio.current_time() < deadline:
+        deadline = self._clock.monotonic() + self._backfill_s
+        while pending and not active.done.is_set() and self._clock.monotonic() < deadline:
             await anyio.sleep(0.2)
             for token in list(pending):
                 book = self._books.get(token)

@@ -23,26 +23,21 @@ import builtins
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import NotFoundError
+from ..model.book import BookReader
 from ..model.conditions import condition_key
 from ..model.events import Event
 from .eventlog import EventLog, LogEntry
 from .sinks import Sink
 
-__all__ = ["BOOK_EVENT_TYPES", "BookViews", "EventRouter", "Subscription"]
+__all__ = ["BOOK_EVENT_TYPES", "EventRouter", "Subscription"]
 
 logger = logging.getLogger(__name__)
 
 BOOK_EVENT_TYPES = frozenset({"book", "price_change", "tick_size_change", "last_trade_price", "best_bid_ask"})
 """Events after which a depth subscription gets a fresh book view."""
-
-
-class BookViews(Protocol):
-    """What the router needs from :class:`~polymarket_realtime.feed.books.BookStore`."""
-
-    def get(self, asset_id: str) -> Any: ...
 
 
 @dataclass(eq=False, slots=True)
@@ -88,7 +83,7 @@ class Subscription:
 class EventRouter:
     """Indexed fan-out of events to subscription logs and sinks."""
 
-    def __init__(self, books: BookViews | None = None) -> None:
+    def __init__(self, books: BookReader | None = None) -> None:
         self._books = books
         self._subs: dict[str, Subscription] = {}
         self._by_asset: dict[str, list[Subscription]] = {}

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
@@ -28,10 +27,12 @@ from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.types import CallToolResult, InputRequiredResult, Tool as MCPTool
 
 from .. import __version__
+from ..clock import SYSTEM_CLOCK, Clock
 from ..config import TOOLSETS, Settings
 from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
 from ..feed.backend import FeedBackend
 from ..feed.books import BookStore
+from ..routing.resolution import ResolutionFallback
 from ..routing.router import BOOK_EVENT_TYPES, EventRouter
 from ..secrets import redactor
 from ..venues.polymarket.gamma import GammaClient
@@ -42,7 +43,6 @@ from .context import AppContext
 from .extensions import Extension, load_extensions
 from .notify import Notifier, install_legacy_handlers
 from .polybolt_credentials import install_polybolt_credentials
-from .resolution import ResolutionWatcher
 from .strict_args import check_arguments
 from .tool_schemas import compact_tool_list
 from .toolsets import ExtensionStarter, advertise_tools_list_changed, extension_toolsets, register_enable_tool
@@ -152,7 +152,9 @@ class PolymarketMCP(MCPServer[AppContext]):
             raise ToolError(redactor.scrub(str(exc))) from exc
 
 
-def _default_feed(settings: Settings, books: BookStore, router: EventRouter, clob: ClobRestClient) -> FeedBackend:
+def _default_feed(
+    settings: Settings, books: BookStore, router: EventRouter, clob: ClobRestClient, *, clock: Clock = SYSTEM_CLOCK
+) -> FeedBackend:
     if settings.redis_url is not None:
         # Shared-feed mode (POLYMARKET_MCP_REDIS_URL): no upstream sockets, events come from Redis.
         from ..redisbus.consumer import redis_feed_factory
@@ -160,7 +162,7 @@ def _default_feed(settings: Settings, books: BookStore, router: EventRouter, clo
         return redis_feed_factory(settings, books, router, clob)
     from ..feed.manager import WebSocketManager
 
-    return WebSocketManager(settings, books=books, router=router, clob_rest=clob)
+    return WebSocketManager(settings, books=books, router=router, clob_rest=clob, clock=clock)
 
 
 def create_server(
@@ -168,6 +170,7 @@ def create_server(
     *,
     feed_factory: FeedFactory | None = None,
     extensions: list[Extension] | None = None,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> PolymarketMCP:
     """Build the server. ``feed_factory`` swaps the feed backend (e.g. the Redis consumer)."""
     bus = InMemorySubscriptionBus()
@@ -184,15 +187,18 @@ def create_server(
             yield shared
             return
         async with contextlib.AsyncExitStack() as stack:
-            books = BookStore()
+            books = BookStore(clock=clock)
             router = EventRouter(books)
-            clob = await stack.enter_async_context(ClobRestClient(settings))
-            gamma = await stack.enter_async_context(GammaClient(settings))
-            feed = (feed_factory or _default_feed)(settings, books, router, clob)
+            clob = await stack.enter_async_context(ClobRestClient(settings, clock=clock))
+            gamma = await stack.enter_async_context(GammaClient(settings, clock=clock))
+            if feed_factory is None:
+                feed = _default_feed(settings, books, router, clob, clock=clock)
+            else:
+                feed = feed_factory(settings, books, router, clob)
             await stack.enter_async_context(feed)  # type: ignore[arg-type]  # FeedBackend is an async CM
             task_group = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(task_group.cancel_scope.cancel)
-            notifier = Notifier(bus)
+            notifier = Notifier(bus, clock=clock)
             stack.callback(notifier.close)
             app = AppContext(
                 settings=settings,
@@ -203,9 +209,12 @@ def create_server(
                 gamma=gamma,
                 notifier=notifier,
                 task_group=task_group,
-                started_monotonic=time.monotonic(),
+                started_monotonic=clock.monotonic(),
+                clock=clock,
             )
-            watcher = ResolutionWatcher(app)
+            watcher = ResolutionFallback(
+                gamma, conditions=gamma, router=router, books=books, clock=clock, poll_s=settings.resolution_poll_s
+            )
             app.add_service(watcher)
             notify_sink = router.add_sink("mcp-notifier", 4096, event_types=[*BOOK_EVENT_TYPES, "feed_status"])
             resolution_sink = router.add_sink("resolution-fallback", 1024, event_types=["market_resolved"])

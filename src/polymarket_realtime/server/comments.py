@@ -14,7 +14,6 @@ polled, with at most :data:`MAX_PAGES` requests each per poll, and the interval 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -117,7 +116,7 @@ class CommentsPoller:
                 log.warning(
                     "more than %d new comments on event %s in one poll; older ones skipped", len(fresh), event_id
                 )
-            now_ns = time.time_ns()
+            now_ns = self._app.clock.time_ns()
             for raw in reversed(fresh):  # oldest first
                 comment_id = str(raw.get("id"))
                 if comment_id in seen:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.abc
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
 from ..errors import StateError
 
@@ -43,6 +44,8 @@ class AppContext:
     task_group: anyio.abc.TaskGroup
     """Long-lived background tasks go here; cancelled when the server shuts down."""
     started_monotonic: float
+    clock: Clock = SYSTEM_CLOCK
+    """Every timestamp and interval of the MCP layer and its services reads this clock."""
     _services: dict[type[Any], object] = field(default_factory=dict, repr=False)
     _unavailable: dict[type[Any], str] = field(default_factory=dict, repr=False)
 

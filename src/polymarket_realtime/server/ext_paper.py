@@ -20,6 +20,7 @@ from mcp.server.mcpserver import MCPServer
 from ..agents.service import AgentService
 from ..agents.system import SystemService
 from ..paper.service import PaperService
+from ..routing.resolution import ResolutionFallback
 from ..storage.activity import ActivityFeed
 from ..storage.db import Database
 from ..storage.retention import Retention, RetentionPolicy
@@ -67,7 +68,7 @@ class PaperExtension:
             return  # shared-feed mode: the ownership watcher runs this start while this server owns sessions
         db = Database(app.settings.db_path).open()
         stack.callback(db.close)
-        activity = ActivityFeed(db)
+        activity = ActivityFeed(db, clock=app.clock)
         notifier: Any = app.notifier
         activity.add_listener(lambda: notifier.resource_changed(ACTIVITY_URI))
         task_group = await stack.enter_async_context(anyio.create_task_group())
@@ -79,8 +80,10 @@ class PaperExtension:
             feed=app.feed,
             markets=app.gamma,
             resolution_poll_s=app.settings.resolution_poll_s,
+            resolution=app.service(ResolutionFallback),
             book_warmup_s=app.settings.book_warmup_s,
             order_book_wait_s=app.settings.order_book_wait_s,
+            clock=app.clock,
         )
         await paper.start(task_group, router=app.router)
         agents = AgentService(
@@ -92,6 +95,7 @@ class PaperExtension:
             paper=paper,
             markets=app.gamma,
             book_warmup_s=app.settings.book_warmup_s,
+            clock=app.clock,
         )
         agents.add_alert_listener(notifier.push_message)
         await agents.start(task_group)
@@ -104,6 +108,7 @@ class PaperExtension:
                 activity_rows=settings.retention_activity_rows,
                 interval_s=settings.retention_interval_s,
             ),
+            clock=app.clock,
         )
         system = SystemService(
             db,
@@ -115,6 +120,7 @@ class PaperExtension:
             books=app.books,
             started_monotonic=app.started_monotonic,
             retention=retention,
+            clock=app.clock,
         )
         await system.load()
         task_group.start_soon(retention.run, name="history-retention")

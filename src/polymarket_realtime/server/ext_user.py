@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 import httpx2
 
 from ..auth.l2 import ApiCredentials
+from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
 from ..errors import AuthError, NotFoundError
 from ..model.events import UserTrade
@@ -158,13 +158,14 @@ class TradeTracker:
 class UserService:
     """Credentials, account REST reads and the trade tracker for the MCP tools."""
 
-    def __init__(self, settings: Settings, http: httpx2.AsyncClient) -> None:
+    def __init__(self, settings: Settings, http: httpx2.AsyncClient, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.settings = settings
+        self._clock = clock
         self.http = http
         self.trades = TradeTracker()
         self.setup_error: AuthError | None = None
         try:
-            self.credentials: CredentialManager | None = CredentialManager(settings, http=http)
+            self.credentials: CredentialManager | None = CredentialManager(settings, http=http, clock=clock)
         except AuthError as exc:
             # A wrong POLYGON_ADDRESS must not stop the market-data server: the user tools report it.
             self.credentials = None
@@ -198,7 +199,11 @@ class UserService:
         if self.setup_error is not None:
             return {"configured": False, "error": str(self.setup_error)}
         assert self.credentials is not None
-        return {**self.credentials.status(), "tracked_trades": len(self.trades), "time": int(time.time())}
+        return {
+            **self.credentials.status(),
+            "tracked_trades": len(self.trades),
+            "time": self._clock.time_ns() // 1_000_000_000,
+        }
 
 
 class UserExtension:
@@ -216,7 +221,7 @@ class UserExtension:
         http = await stack.enter_async_context(
             httpx2.AsyncClient(timeout=app.settings.http_timeout_s, transport=transport)
         )
-        service = UserService(app.settings, http)
+        service = UserService(app.settings, http, clock=app.clock)
         app.add_service(service)
         if service.setup_error is None and service.credentials is not None and service.credentials.configured:
             app.feed.set_user_credentials_provider(service.provide)

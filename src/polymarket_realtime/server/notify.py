@@ -29,6 +29,7 @@ import anyio
 from mcp import MCPDeprecationWarning, types
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..model.events import Event
 from ..routing.eventlog import LogEntry
 
@@ -143,8 +144,10 @@ class Notifier:
         min_interval_s: float = 0.1,
         send_timeout_s: float = 2.0,
         slow_client_mute_s: float = 5.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._bus = bus
+        self._clock = clock
         self._capacity = capacity
         self._min_interval_s = min_interval_s
         self._send_timeout_s = send_timeout_s
@@ -287,7 +290,7 @@ class Notifier:
                 self.stats.log_messages_sent -= 1
 
     def _muted(self, entry: _LegacySession) -> bool:
-        if entry.muted_until and anyio.current_time() < entry.muted_until:
+        if entry.muted_until and self._clock.monotonic() < entry.muted_until:
             self.stats.dropped += 1
             return True
         return False
@@ -301,7 +304,7 @@ class Notifier:
                 # it (other clients, other URIs) does not wait send_timeout_s per notification.
                 self.stats.dropped += 1
                 self.stats.slow_client_mutes += 1
-                entry.muted_until = anyio.current_time() + self._slow_client_mute_s
+                entry.muted_until = self._clock.monotonic() + self._slow_client_mute_s
                 return False
             return True
         except Exception:

@@ -6,7 +6,6 @@ events) and ``polymarket://book/{token_id}`` (the streamed book). All JSON. Clie
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -54,7 +53,7 @@ def register(mcp: MCPServer[AppContext], current_app: Callable[[], AppContext]) 
             raise ResourceError(redactor.scrub(str(exc))) from exc
         entries = sub.log.latest(RECENT_EVENTS)
         body = {
-            **sub.summary(time.time_ns()),
+            **sub.summary(app.clock.time_ns()),
             "last_seq": sub.log.last_seq,
             "events": [entry_to_dict(e) for e in entries],
         }
@@ -79,4 +78,4 @@ def register(mcp: MCPServer[AppContext], current_app: Callable[[], AppContext]) 
                 f"no streamed book for token {token}: subscribe first (subscribe_orderbook_updates) or call "
                 "get_order_book for a one-off snapshot"
             )
-        return book_result(token, current.view(20, time.time_ns())).model_dump_json(indent=2)
+        return book_result(token, current.view(20, app.clock.time_ns())).model_dump_json(indent=2)

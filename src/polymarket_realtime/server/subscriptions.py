@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -107,7 +106,7 @@ async def create_subscription(
         log=EventLog(app.settings.event_buffer_size),
         predicate=predicate,
         on_event=app.notifier.on_subscription_event,
-        created_ns=time.time_ns(),
+        created_ns=app.clock.time_ns(),
         meta={
             **(meta or {}),
             "feed": {"assets": asset_list, "market_events": market_events, "rtds": rtds, "sports": sports},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -40,7 +39,7 @@ def book_result(token_id: str, view: dict[str, Any]) -> OrderBookResult:
 
 async def order_book(app: AppContext, token_id: str, depth: int) -> OrderBookResult:
     """The streamed book when we hold a fresh one, else a one-off REST snapshot (source "rest")."""
-    now_ns = time.time_ns()
+    now_ns = app.clock.time_ns()
     book = app.books.get(token_id)
     if book is not None and not book.stale:
         age = book.age_s(now_ns)
@@ -55,7 +54,7 @@ async def order_book(app: AppContext, token_id: str, depth: int) -> OrderBookRes
         return book_result(token_id, book.view(depth, now_ns))
     rest_book = OrderBook(token_id, snapshot.market)
     rest_book.apply_snapshot(snapshot)
-    return book_result(token_id, rest_book.view(depth, time.time_ns()))
+    return book_result(token_id, rest_book.view(depth, app.clock.time_ns()))
 
 
 MAX_MARKET_REF_CHARS = 200

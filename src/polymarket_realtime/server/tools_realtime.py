@@ -7,7 +7,6 @@ an extra for clients that show them.
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -153,10 +152,10 @@ def build_status(app: AppContext) -> StatusResult:
     for name, value in raw_conns.items():
         if name not in connections:
             connections[name] = _conn(value)
-    now_ns = time.time_ns()
+    now_ns = app.clock.time_ns()
     active = [SubscriptionInfo(**sub.summary(now_ns)) for sub in app.router.list()]
     stats = dict(raw.get("statistics") or {})
-    stats.setdefault("uptime_s", round(time.monotonic() - app.started_monotonic, 3))
+    stats.setdefault("uptime_s", round(app.clock.monotonic() - app.started_monotonic, 3))
     notified = app.notifier.stats
     stats["notifications"] = {
         "resource_updates_sent": notified.resource_updates_sent,

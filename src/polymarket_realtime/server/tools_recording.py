@@ -8,13 +8,13 @@ paper session running a strategy, deterministically, and writes fills, equity cu
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from ..errors import InvalidInputError
+from ..model.numbers import NotANumber, to_decimal
 from ..recording.service import RecordingInfo, RecordingList, RecordingService
 from .annotations import (
     CREATE as _START,
@@ -118,8 +118,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
         app, service = _service(ctx)
         path = service.path_of(recording_id)
         try:
-            cash = Decimal(str(starting_cash))
-        except InvalidOperation:
+            cash = to_decimal(starting_cash)
+        except NotANumber:
             raise InvalidInputError(f"starting_cash must be a number, not {starting_cash!r}") from None
         if not cash.is_finite() or cash <= 0:
             raise InvalidInputError("starting_cash must be a positive USD amount")

@@ -18,10 +18,11 @@ from pydantic import BaseModel, Field
 
 from ..diagnostics.doctor import diagnose
 from ..model.events import Event, FeedStatus, UserTrade
+from ..model.timeunits import parse_ts_ms
 from ..routing.eventlog import LogEntry
 from ..routing.router import Subscription
-from ..venues.polymarket.parsing import parse_ts_ms
 from ..venues.polymarket.protocol import is_condition_id
+from ..venues.polymarket.schemas import WireOrder, WireTrade
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, READ_VENUE as _READ_VENUE
 from .context import AppContext, app_context
 from .ext_user import UserService
@@ -234,45 +235,41 @@ def _sub_result(app: AppContext, sub: Subscription) -> UserSubscriptionResult:
     )
 
 
-def _s(row: dict[str, Any], *keys: str) -> str:
-    for key in keys:
-        value = row.get(key)
-        if value is not None and value != "":
-            return str(value)
-    return ""
+def _text(value: object) -> str:
+    return "" if value is None or value == "" else str(value)
 
 
-def _order(row: dict[str, Any]) -> OpenOrder:
+def _order(order: WireOrder) -> OpenOrder:
     return OpenOrder(
-        order_id=_s(row, "id", "order_id"),
-        status=_s(row, "status"),
-        market=_s(row, "market"),
-        asset_id=_s(row, "asset_id"),
-        side=_s(row, "side"),
-        price=_s(row, "price"),
-        original_size=_s(row, "original_size"),
-        size_matched=_s(row, "size_matched") or "0",
-        outcome=_s(row, "outcome"),
-        order_type=_s(row, "order_type"),
-        created_at_ms=parse_ts_ms(_s(row, "created_at") or None),
-        expiration=_s(row, "expiration"),
+        order_id=order.id,
+        status=order.status,
+        market=order.market,
+        asset_id=order.asset_id,
+        side=order.side,
+        price=str(order.price),
+        original_size=str(order.original_size),
+        size_matched=str(order.size_matched),
+        outcome=order.outcome,
+        order_type=order.order_type,
+        created_at_ms=parse_ts_ms(order.created_at),
+        expiration=_text(order.expiration),
     )
 
 
-def _trade(row: dict[str, Any]) -> RecentTrade:
+def _trade(trade: WireTrade) -> RecentTrade:
     return RecentTrade(
-        trade_id=_s(row, "id", "trade_id"),
-        status=_s(row, "status").removeprefix("TRADE_STATUS_"),
-        market=_s(row, "market"),
-        asset_id=_s(row, "asset_id"),
-        side=_s(row, "side"),
-        trader_side=_s(row, "trader_side"),
-        outcome=_s(row, "outcome"),
-        price=_s(row, "price"),
-        size=_s(row, "size"),
-        fee_rate_bps=_s(row, "fee_rate_bps"),
-        match_time_ms=parse_ts_ms(_s(row, "match_time", "matchtime") or None),
-        transaction_hash=_s(row, "transaction_hash"),
+        trade_id=trade.id,
+        status=trade.status.removeprefix("TRADE_STATUS_"),
+        market=trade.market,
+        asset_id=trade.asset_id,
+        side=trade.side,
+        trader_side=trade.trader_side,
+        outcome=trade.outcome,
+        price=str(trade.price),
+        size=str(trade.size),
+        fee_rate_bps=_text(trade.fee_rate_bps),
+        match_time_ms=parse_ts_ms(_text(trade.match_time) or _text(trade.matchtime) or None),
+        transaction_hash=_text(trade.transaction_hash),
     )
 
 
@@ -345,8 +342,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
         app = app_context(ctx)
         _, rest = _service(app).require()
         market = (await _condition_ids(app, [market_id]))[0] if market_id.strip() else None
-        rows = await rest.get_open_orders(market=market)
-        return OpenOrdersResult(count=len(rows), orders=[_order(r) for r in rows])
+        orders = await rest.open_orders(market=market)
+        return OpenOrdersResult(count=len(orders), orders=[_order(o) for o in orders])
 
     @mcp.tool(
         title="Your recent trades",
@@ -365,8 +362,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
         check_limit(limit, maximum=500)
         _, rest = _service(app).require()
         market = (await _condition_ids(app, [market_id]))[0] if market_id.strip() else None
-        rows = await rest.get_trades(market=market, limit=limit)
-        return RecentTradesResult(count=len(rows), trades=[_trade(r) for r in rows])
+        trades = await rest.recent_trades(market=market, limit=limit)
+        return RecentTradesResult(count=len(trades), trades=[_trade(t) for t in trades])
 
     @mcp.tool(
         title="Diagnose the Polymarket connection",
@@ -380,7 +377,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
     async def diagnose_connection(ctx: Context[AppContext]) -> DiagnosisResult:
         app = app_context(ctx)
         service = _service(app)
-        report = await diagnose(app.settings, credentials=service.credentials, http=service.http)
+        report = await diagnose(app.settings, credentials=service.credentials, http=service.http, clock=app.clock)
         return DiagnosisResult(
             ok=report.ok,
             address=report.address,

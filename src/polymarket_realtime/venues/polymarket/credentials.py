@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -29,6 +28,7 @@ import httpx2
 
 from ...auth.l1 import L1Signer
 from ...auth.l2 import ApiCredentials, l2_headers
+from ...clock import SYSTEM_CLOCK, Clock
 from ...config import Settings
 from ...errors import AuthError, VenueError, VenueUnavailableError
 from ...secrets import MIN_CREDENTIAL_LENGTH, Secret, redactor
@@ -75,8 +75,11 @@ class CredentialManager:
         http: an ``httpx2.AsyncClient`` (the caller owns its lifetime); one is made per call if None.
     """
 
-    def __init__(self, settings: Settings, *, http: httpx2.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, http: httpx2.AsyncClient | None = None, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
         self._settings = settings
+        self._clock = clock
         self._http = http
         self._lock = anyio.Lock()
         self._creds: ApiCredentials | None = None
@@ -173,9 +176,9 @@ class CredentialManager:
 
     async def server_time_s(self) -> int:
         """``GET /time`` (Unix seconds); also refreshes :attr:`clock_offset_s`."""
-        before = time.time()
+        before = self._clock.time_ns() / 1e9
         response = await self._request("GET", "/time")
-        local = (before + time.time()) / 2  # the server read its clock about halfway through
+        local = (before + self._clock.time_ns() / 1e9) / 2  # the server read its clock about halfway through
         try:
             server = int(float(response.text.strip().strip('"')))
         except ValueError:
@@ -187,7 +190,7 @@ class CredentialManager:
 
     def now_s(self) -> int:
         """Local time corrected by the last measured server offset (Unix seconds)."""
-        return int(time.time() + (self._clock_offset_s or 0.0))
+        return int(self._clock.time_ns() / 1e9 + (self._clock_offset_s or 0.0))
 
     async def auth_headers(
         self, method: str, path: str, body: bytes | str = b"", *, refresh: bool = False
@@ -281,7 +284,7 @@ class CredentialManager:
                 "api_key": creds.api_key.reveal(),
                 "secret": creds.secret.reveal(),
                 "passphrase": creds.passphrase.reveal(),
-                "saved_at": int(time.time()),
+                "saved_at": self._clock.time_ns() // 1_000_000_000,
             }
         ).encode("utf-8")
         try:

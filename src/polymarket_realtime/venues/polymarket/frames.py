@@ -1,6 +1,7 @@
-"""Shared pieces of the three frame parsers: the result type, control frames, timestamps, values.
+"""Shared pieces of the three frame parsers: the result type, control frames, values.
 
-Package-internal except :class:`ParsedFrame` and :func:`parse_ts_ms` (re-exported by :mod:`.parsing`).
+Package-internal except :class:`ParsedFrame` (re-exported by :mod:`.parsing`). Timestamps follow
+:func:`polymarket_realtime.model.timeunits.parse_ts_ms`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ __all__ = [
     "control_frame",
     "opt_dec",
     "parse_side",
-    "parse_ts_ms",
     "price_of",
     "split_raw",
 ]
@@ -49,36 +49,6 @@ class BadValue(ValueError):
 CONVERT_ERRORS = (ArithmeticError, ValueError, TypeError)
 _ZERO = Decimal(0)
 _INF = Decimal("Infinity")
-_SECONDS_LIMIT = 100_000_000_000  # 1e11: below this a Unix timestamp is in seconds (year 5138 in s, 1973 in ms)
-
-
-def parse_ts_ms(value: str | int | float | None) -> int:
-    """Unix milliseconds from a venue timestamp given in seconds or milliseconds.
-
-    The unit is decided by magnitude: values below 1e11 are seconds. ``None``, ``""`` and anything
-    unparsable give 0 ("no venue time").
-    """
-    if type(value) is str:  # hot path: the market channel's integer ms strings
-        try:
-            number = int(value)
-        except ValueError:
-            return _parse_ts_slow(value)
-        return number if number >= _SECONDS_LIMIT or number <= -_SECONDS_LIMIT else number * 1000
-    if type(value) is int:  # RTDS: JSON numbers in ms
-        return value if value >= _SECONDS_LIMIT or value <= -_SECONDS_LIMIT else value * 1000
-    return _parse_ts_slow(value)
-
-
-def _parse_ts_slow(value: str | int | float | None) -> int:
-    if value is None or value == "" or isinstance(value, bool):
-        return 0
-    try:
-        exact = Decimal(value) if isinstance(value, (str, int)) else Decimal(repr(value))
-        return int(exact * 1000) if abs(exact) < _SECONDS_LIMIT else int(exact)
-    except (ArithmeticError, ValueError, TypeError):
-        return 0
-
-
 _DECIMALS: dict[str, Decimal] = {}
 _DECIMALS_MAX = 4096
 

@@ -26,13 +26,13 @@ Errors: an unreachable endpoint raises :class:`VenueUnavailableError`, a bad sta
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
 import httpx2
 
+from ...clock import SYSTEM_CLOCK, Clock
 from ...config import Settings
 from ...errors import InvalidInputError, NotFoundError, VenueError, VenueUnavailableError
 from ...model.conditions import condition_key, gamma_condition_forms, is_condition_id, normalize_condition_id
@@ -88,8 +88,14 @@ class GammaClient:
     """Async Gamma client. Use as ``async with GammaClient(settings) as gamma:``."""
 
     def __init__(
-        self, settings: Settings, *, cache_ttl_s: float = 5.0, transport: httpx2.AsyncBaseTransport | None = None
+        self,
+        settings: Settings,
+        *,
+        cache_ttl_s: float = 5.0,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ):
+        self._clock = clock
         self._base = settings.gamma_url.rstrip("/")
         self._clob_base = settings.clob_url.rstrip("/")
         self._timeout = settings.http_timeout_s
@@ -165,7 +171,7 @@ class GammaClient:
     ) -> Any:
         base = base or self._base
         key = base + path + "?" + "&".join(f"{k}={v}" for k, v in params)
-        now = time.monotonic()
+        now = self._clock.monotonic()
         hit = self._cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -22,6 +22,7 @@ import msgspec
 from ...errors import InvalidInputError
 from ...model.conditions import condition_key, is_condition_id, looks_like_condition_id, normalize_condition_id
 from ...model.markets import SUPPORTED_VERSIONS, MarketInfo, Outcome, settled_winner
+from ...model.numbers import opt_decimal
 
 __all__ = ["SLUG", "classify_market_ref", "parse_market"]
 
@@ -62,16 +63,6 @@ def _json_list(value: Any) -> list[Any]:
     return []
 
 
-def _dec(value: Any) -> Decimal | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        result = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return result if result.is_finite() else None
-
-
 def _bool(value: Any, default: bool) -> bool:
     if isinstance(value, bool):
         return value
@@ -90,7 +81,7 @@ def _fee_schedule(raw: Mapping[str, Any]) -> tuple[Decimal | None, Decimal | Non
             return None, None
     if not isinstance(schedule, Mapping):
         return None, None
-    return _dec(schedule.get("rate")), _dec(schedule.get("exponent"))
+    return opt_decimal(schedule.get("rate")), opt_decimal(schedule.get("exponent"))
 
 
 def _fee_taker_only(raw: Mapping[str, Any]) -> bool | None:
@@ -132,7 +123,7 @@ def _status(raw: Mapping[str, Any], key: str) -> str | None:
 def parse_market(raw: Mapping[str, Any], *, event: Mapping[str, Any] | None = None) -> MarketInfo:
     """Build a :class:`MarketInfo` from one Gamma market object (pure; tolerant of missing fields)."""
     names = [str(n) for n in _json_list(raw.get("outcomes"))]
-    prices = [_dec(p) for p in _json_list(raw.get("outcomePrices"))]
+    prices = [opt_decimal(p) for p in _json_list(raw.get("outcomePrices"))]
     version, tokens, reason = _outcome_ids(raw, names)
     outcomes = tuple(
         Outcome(
@@ -153,21 +144,21 @@ def parse_market(raw: Mapping[str, Any], *, event: Mapping[str, Any] | None = No
         market_id=str(raw.get("id") or ""),
         outcomes=outcomes,
         end_date=str(raw["endDate"]) if raw.get("endDate") else None,
-        volume=_dec(raw.get("volumeNum", raw.get("volume"))),
-        liquidity=_dec(raw.get("liquidityNum", raw.get("liquidity"))),
+        volume=opt_decimal(raw.get("volumeNum", raw.get("volume"))),
+        liquidity=opt_decimal(raw.get("liquidityNum", raw.get("liquidity"))),
         active=_bool(raw.get("active"), True),
         closed=_bool(raw.get("closed"), False),
         accepting_orders=_bool(raw["acceptingOrders"], False) if "acceptingOrders" in raw else None,
-        tick_size=_dec(raw.get("orderPriceMinTickSize")),
-        min_order_size=_dec(raw.get("orderMinSize")),
+        tick_size=opt_decimal(raw.get("orderPriceMinTickSize")),
+        min_order_size=opt_decimal(raw.get("orderMinSize")),
         neg_risk=_bool(raw.get("negRisk", (event or {}).get("negRisk")), False),
         fees_enabled=_bool(raw["feesEnabled"], False) if "feesEnabled" in raw else None,
         fee_rate=fee_rate,
         fee_exponent=fee_exponent,
         fee_taker_only=_fee_taker_only(raw),
-        best_bid=_dec(raw.get("bestBid")),
-        best_ask=_dec(raw.get("bestAsk")),
-        last_trade_price=_dec(raw.get("lastTradePrice")),
+        best_bid=opt_decimal(raw.get("bestBid")),
+        best_ask=opt_decimal(raw.get("bestAsk")),
+        last_trade_price=opt_decimal(raw.get("lastTradePrice")),
         event_slug=str((event or {}).get("slug") or ""),
         event_id=str((event or {}).get("id") or ""),
         version=version,

@@ -42,6 +42,7 @@ from polymarket_realtime.model.events import (
     UserTrade,
 )
 
+from ...model.timeunits import parse_ts_ms
 from . import schemas as w
 from .frames import (
     CONVERT_ERRORS,
@@ -53,7 +54,6 @@ from .frames import (
     control_frame,
     opt_dec,
     parse_side,
-    parse_ts_ms,
     price_of,
     split_raw,
 )
@@ -65,7 +65,6 @@ __all__ = [
     "ParsedFrame",
     "parse_market_frame",
     "parse_rtds_frame",
-    "parse_ts_ms",
     "parse_user_frame",
 ]
 

@@ -26,6 +26,7 @@ from typing import Any, Final, Literal
 
 from polymarket_realtime.errors import InvalidInputError
 from polymarket_realtime.model.events import Event, ReferencePrice
+from polymarket_realtime.model.numbers import to_decimal
 
 from .frames import ParsedFrame
 
@@ -210,10 +211,7 @@ class Message:
 def _decimal(text: object) -> Decimal:
     if not isinstance(text, str):
         raise ValueError("full_accuracy_value must be a string")
-    value = Decimal(text)
-    if not value.is_finite():
-        raise ValueError("non-finite price")
-    return value
+    return to_decimal(text, finite=True)
 
 
 def _int(value: object, default: int = 0) -> int:

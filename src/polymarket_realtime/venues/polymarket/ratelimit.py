@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,6 +29,8 @@ from urllib.parse import urlsplit
 
 import anyio
 import httpx2
+
+from ...clock import SYSTEM_CLOCK
 
 __all__ = [
     "FAMILIES",
@@ -155,11 +156,13 @@ class RateClock(Protocol):
 
 
 class SystemRateClock:
+    """The process clock (:data:`~polymarket_realtime.clock.SYSTEM_CLOCK`) plus a real sleep."""
+
     def monotonic(self) -> float:
-        return time.monotonic()
+        return SYSTEM_CLOCK.monotonic()
 
     def time(self) -> float:
-        return time.time()
+        return SYSTEM_CLOCK.time_ns() / 1e9
 
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)

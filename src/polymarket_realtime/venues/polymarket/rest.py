@@ -12,18 +12,20 @@ token -> :class:`NotFoundError`. Gamma lives in :mod:`.gamma`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Literal
 
 import httpx2
 import msgspec
 
+from ...clock import SYSTEM_CLOCK, Clock
 from ...config import Settings
 from ...errors import InvalidInputError, NotFoundError, VenueError, VenueUnavailableError
 from ...model.events import BookSnapshot, Level
+from ...model.numbers import opt_decimal
+from ...model.timeunits import parse_ts_ms
 from .ratelimit import RateLimitedTransport
 
 __all__ = ["BOOKS_CHUNK", "ClobRestClient", "book_from_rest"]
@@ -53,37 +55,20 @@ _book_decoder = msgspec.json.Decoder(_RestBook)
 _books_decoder = msgspec.json.Decoder(list[_RestBook] | None)
 
 
-def _dec(raw: str | None) -> Decimal | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        return None
-
-
-def _ts_ms(raw: str | int) -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        return 0
-    return value * 1000 if 0 < value < 10_000_000_000 else value  # seconds or ms, by magnitude
-
-
 def book_from_rest(raw: _RestBook, ts_recv_ns: int) -> BookSnapshot:
     bids = sorted((Level(lv.price, lv.size) for lv in raw.bids), key=lambda lv: lv.price, reverse=True)
     asks = sorted((Level(lv.price, lv.size) for lv in raw.asks), key=lambda lv: lv.price)
     return BookSnapshot(
-        ts_event_ms=_ts_ms(raw.timestamp),
+        ts_event_ms=parse_ts_ms(raw.timestamp),
         ts_recv_ns=ts_recv_ns,
         asset_id=raw.asset_id,
         market=raw.market,
         bids=tuple(bids),
         asks=tuple(asks),
         hash=raw.hash,
-        tick_size=_dec(raw.tick_size),
-        min_order_size=_dec(raw.min_order_size),
-        last_trade_price=_dec(raw.last_trade_price),
+        tick_size=opt_decimal(raw.tick_size),
+        min_order_size=opt_decimal(raw.min_order_size),
+        last_trade_price=opt_decimal(raw.last_trade_price),
         source="rest",
     )
 
@@ -91,7 +76,14 @@ def book_from_rest(raw: _RestBook, ts_recv_ns: int) -> BookSnapshot:
 class ClobRestClient:
     """Async client for the CLOB's public REST endpoints. Use as ``async with`` or call :meth:`aclose`."""
 
-    def __init__(self, settings: Settings, *, transport: httpx2.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self._clock = clock
         self.base_url = settings.clob_url.rstrip("/")
         self._client = httpx2.AsyncClient(
             base_url=self.base_url,
@@ -151,7 +143,7 @@ class ClobRestClient:
             raise VenueError(
                 f"CLOB GET {response.url} returned an unreadable book: {exc}", url=str(response.url)
             ) from exc
-        return book_from_rest(raw, time.time_ns())
+        return book_from_rest(raw, self._clock.time_ns())
 
     async def get_books(self, token_ids: Sequence[str]) -> list[BookSnapshot]:
         """``POST /books`` in chunks of :data:`BOOKS_CHUNK`; unknown tokens are simply absent."""
@@ -168,7 +160,7 @@ class ClobRestClient:
                 raise VenueError(
                     f"CLOB POST {response.url} returned unreadable books: {exc}", url=str(response.url)
                 ) from exc
-            now = time.time_ns()
+            now = self._clock.time_ns()
             books.extend(book_from_rest(raw, now) for raw in raws)
         return books
 
@@ -184,13 +176,13 @@ class ClobRestClient:
         """``GET /price``: BUY = best bid, SELL = best ask (spec §7). None when that side is empty."""
         _check_token(token_id)
         response = await self._request("GET", "/price", params={"token_id": token_id, "side": side})
-        return _dec(str(_field(response, "price")))
+        return opt_decimal(str(_field(response, "price")))
 
     async def get_midpoint(self, token_id: str) -> Decimal | None:
         """``GET /midpoint``: ``{"mid": "0.45"}`` (the OpenAPI's ``mid_price`` is accepted too)."""
         _check_token(token_id)
         response = await self._request("GET", "/midpoint", params={"token_id": token_id})
-        return _dec(str(_field(response, "mid", "mid_price")))
+        return opt_decimal(str(_field(response, "mid", "mid_price")))
 
 
 def _field(response: httpx2.Response, *names: str) -> object:

@@ -18,8 +18,9 @@ import msgspec
 
 from polymarket_realtime.model.events import Comment, CryptoPrice, EquityPrice, Event
 
+from ...model.timeunits import parse_ts_ms
 from . import schemas as w
-from .frames import CONVERT_ERRORS, BadValue, ParsedFrame, control_frame, parse_ts_ms, split_raw
+from .frames import CONVERT_ERRORS, BadValue, ParsedFrame, control_frame, split_raw
 
 __all__ = ["parse_rtds_frame"]
 

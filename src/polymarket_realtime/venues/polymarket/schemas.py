@@ -195,6 +195,8 @@ class WireOrder(_User, frozen=True, tag="order"):
     order_type: str = ""
     status: str = ""
     created_at: Timestamp | None = None
+    expiration: Timestamp | None = None
+    """Only on the REST rows (``GET /data/orders``); ``"0"`` means good-till-cancelled."""
     timestamp: Timestamp = 0
 
 

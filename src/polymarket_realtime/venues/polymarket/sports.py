@@ -23,7 +23,8 @@ import msgspec
 
 from polymarket_realtime.model.events import Event, SportsScore
 
-from .frames import CONVERT_ERRORS, BadValue, ParsedFrame, control_frame, parse_ts_ms, split_raw
+from ...model.timeunits import parse_ts_ms
+from .frames import CONVERT_ERRORS, BadValue, ParsedFrame, control_frame, split_raw
 
 __all__ = ["PING", "PONG", "parse_sports_frame", "split_score"]
 

@@ -9,16 +9,21 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
 
 import httpx2
+import msgspec
 
 from ...errors import VenueError, VenueUnavailableError
+from ...model.timeunits import parse_ts_ms
 from .credentials import CredentialManager, rejected_error
+from .schemas import WireOrder, WireTrade
 
-__all__ = ["END_CURSOR", "INITIAL_CURSOR", "UserRestClient"]
+__all__ = ["END_CURSOR", "INITIAL_CURSOR", "UserRestClient", "order_from_row", "trade_from_row"]
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 INITIAL_CURSOR: Final = "MA=="
 END_CURSOR: Final = "LTE="
@@ -56,6 +61,14 @@ class UserRestClient:
         trades = await self._paged(TRADES_PATH, params, limit=limit)
         trades.sort(key=_match_time, reverse=True)
         return trades[:limit]
+
+    async def open_orders(self, *, market: str | None = None) -> list[WireOrder]:
+        """:meth:`get_open_orders` parsed into the user socket's order struct (unreadable rows skipped, logged)."""
+        return _parsed(await self.get_open_orders(market=market), order_from_row, ORDERS_PATH)
+
+    async def recent_trades(self, *, market: str | None = None, limit: int = 50) -> list[WireTrade]:
+        """:meth:`get_trades` parsed into the user socket's trade struct (unreadable rows skipped, logged)."""
+        return _parsed(await self.get_trades(market=market, limit=limit), trade_from_row, TRADES_PATH)
 
     async def get_order(self, order_id: str) -> dict[str, Any] | None:
         """One order by id whatever its status (canceled and fully matched ones included); None if unknown."""
@@ -114,10 +127,37 @@ class UserRestClient:
             raise VenueUnavailableError(f"could not reach {url}: {type(exc).__name__}", url=url) from None
 
 
-def _match_time(trade: dict[str, Any]) -> float:
-    raw = trade.get("match_time") or trade.get("matchtime") or trade.get("last_update") or 0
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        return 0.0
-    return value / 1000 if value > 1e11 else value  # seconds or milliseconds, by magnitude
+def _match_time(trade: dict[str, Any]) -> int:
+    return parse_ts_ms(trade.get("match_time") or trade.get("matchtime") or trade.get("last_update"))
+
+
+def _present(row: Mapping[str, Any]) -> dict[str, Any]:
+    # REST rows carry explicit nulls where the socket omits a key; drop them so the struct defaults apply.
+    return {k: v for k, v in row.items() if v is not None and k != "event_type"}
+
+
+def order_from_row(row: Mapping[str, Any]) -> WireOrder:
+    """A ``/data/orders`` row as the socket's :class:`WireOrder` (the id may be under ``order_id``; a
+    missing ``size_matched`` is 0). Raises ``msgspec.ValidationError`` for a row missing a required field."""
+    fields = _present(row)
+    fields["id"] = str(row.get("id") or row.get("order_id") or "")
+    if fields.get("size_matched") in (None, ""):
+        fields["size_matched"] = "0"
+    return msgspec.convert({**fields, "event_type": "order"}, WireOrder, strict=False)
+
+
+def trade_from_row(row: Mapping[str, Any]) -> WireTrade:
+    """A ``/data/trades`` row as the socket's :class:`WireTrade` (the id may be under ``trade_id``)."""
+    fields = _present(row)
+    fields["id"] = str(row.get("id") or row.get("trade_id") or "")
+    return msgspec.convert({**fields, "event_type": "trade"}, WireTrade, strict=False)
+
+
+def _parsed(rows: list[dict[str, Any]], parse: Callable[[Mapping[str, Any]], _T], path: str) -> list[_T]:
+    out: list[_T] = []
+    for row in rows:
+        try:
+            out.append(parse(row))
+        except msgspec.ValidationError as exc:
+            logger.warning("GET %s: skipped an unreadable row (%s)", path, exc)
+    return out
