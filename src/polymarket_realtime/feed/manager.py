@@ -27,7 +27,7 @@ import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -47,13 +47,13 @@ from ..model.events import (
     TickSizeChange,
 )
 from ..routing.router import EventRouter
-from ..secrets import Secret
 from ..venues.polymarket import protocol
 from ..venues.polymarket.parsing import ParsedFrame, parse_market_frame, parse_rtds_frame, parse_user_frame
 from ..venues.polymarket.rest import ClobRestClient
 from .backoff import Backoff
 from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
+from .contract import CredentialsProvider, FeedChannel, UserChannelState, UserCredentials
 from .keepalive import Sleep
 from .polybolt_feed import PolyBoltFeed
 from .shards import RefCounts, ShardAssigner
@@ -80,21 +80,6 @@ USER_REJECTED_ADVICE = (
 """Shown in ``feed_status`` and ``last_error`` when the user socket keeps rejecting the credentials."""
 
 
-class UserCredentials(Protocol):
-    """The L2 trio (``auth.l2.ApiCredentials`` fits)."""
-
-    @property
-    def api_key(self) -> Secret: ...
-    @property
-    def secret(self) -> Secret: ...
-    @property
-    def passphrase(self) -> Secret: ...
-
-
-CredentialsProvider = Callable[[bool], Awaitable[UserCredentials]]
-"""``await provider(refresh)`` -> credentials; ``refresh=True`` after the venue rejected the last ones."""
-
-
 class WebSocketManager:
     """Owns the market shards, the user socket, the RTDS socket and the PolyBolt sockets (:attr:`polybolt`).
 
@@ -111,6 +96,8 @@ class WebSocketManager:
     """
 
     receives_raw_frames = True
+    link_up = True
+    """The sockets are this process's own: there is no link to a feed that could be down."""
 
     def __init__(
         self,
@@ -357,7 +344,7 @@ class WebSocketManager:
         with anyio.move_on_after(timeout_s):
             await conn.first_attempt_settled.wait()
 
-    def user_channel_state(self) -> tuple[str, str]:
+    def user_channel_state(self) -> UserChannelState:
         """``(status, detail)`` of the user socket for a subscription's answer.
 
         ``active`` (the venue answered: credentials accepted), ``rejected`` (the last attempt's credentials
@@ -811,7 +798,11 @@ class WebSocketManager:
 
     # --- control and status ---------------------------------------------------------------------
 
-    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "polybolt", "sports"] = "market") -> int:
+    async def refresh_status(self, timeout_s: float = 0.5) -> bool:
+        """Nothing to re-measure: ``status()`` reads the live sockets."""
+        return True
+
+    async def force_reconnect(self, channel: FeedChannel = "market") -> int:
         """Drop the channel's sockets into their reconnect loops; returns how many were dropped."""
         if channel == "polybolt":
             pconns = list(self.polybolt.connections.values())

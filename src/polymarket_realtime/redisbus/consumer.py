@@ -37,7 +37,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
@@ -48,6 +48,7 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
 from ..errors import ConfigError
 from ..feed.backoff import Backoff
+from ..feed.contract import FeedChannel, UserChannelState
 from ..feed.stats import FeedStatistics
 from ..model.events import FeedStatus
 from ..secrets import redactor
@@ -62,7 +63,8 @@ from .wants import Wants
 if TYPE_CHECKING:
     from ..feed.books import BookStore
     from ..feed.connection import RawTap
-    from ..feed.manager import CredentialsProvider
+    from ..feed.contract import CredentialsProvider
+    from ..feed.user_gap import UserRestSource
     from ..routing.router import EventRouter
 
 __all__ = ["NO_FEED", "RedisFeedBackend", "connect_redis", "redis_feed_factory"]
@@ -301,6 +303,27 @@ class RedisFeedBackend:
     def set_user_credentials_provider(self, provider: CredentialsProvider | None) -> None:
         """Ignored: in shared-feed mode the feed process holds the account credentials."""
 
+    def set_user_rest(self, source: UserRestSource | None) -> None:
+        """Ignored: the feed process owns the user socket and recovers its gaps itself."""
+
+    def user_auth_problem(self) -> str | None:
+        """None: the user socket (and its credentials) belong to the feed process."""
+        return None
+
+    async def wait_user_first_attempt(self, timeout_s: float) -> None:
+        """Returns at once: no user socket opens in this process."""
+
+    def user_channel_state(self) -> UserChannelState:
+        """``("active", "")``: the feed process's account streams through Redis once subscribed."""
+        return "active", ""
+
+    def asset_feed_state(self, asset_id: str) -> str:
+        """What the local book of ``asset_id`` shows (the sockets are the feed process's)."""
+        book = self._books.get(asset_id)
+        if book is None:
+            return "subscribed, no book received yet"
+        return f"book stale: {book.stale_reason or 'feed disconnected or silent'}"
+
     def add_raw_tap(self, callback: RawTap) -> Callable[[], None]:
         """Raw venue frames never reach this process; the tap is kept but never called."""
         if not self._warned_taps:
@@ -312,7 +335,7 @@ class RedisFeedBackend:
 
         return remove
 
-    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "polybolt", "sports"] = "market") -> int:
+    async def force_reconnect(self, channel: FeedChannel = "market") -> int:
         """Drop and re-establish the Redis link (the upstream sockets belong to the feed process)."""
         self._link_down(ConnectionError(f"reconnect requested ({channel})"))
         return 1

@@ -30,8 +30,8 @@ from mcp.types import CallToolResult, InputRequiredResult, Tool as MCPTool
 from .. import __version__
 from ..config import TOOLSETS, Settings
 from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
-from ..feed.backend import FeedBackend
 from ..feed.books import BookStore
+from ..feed.contract import FeedBackend
 from ..routing.router import BOOK_EVENT_TYPES, EventRouter
 from ..secrets import redactor
 from ..venues.polymarket.gamma import GammaClient

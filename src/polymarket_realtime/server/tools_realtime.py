@@ -14,6 +14,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from ..errors import InvalidInputError
+from ..feed.contract import FeedBackend
 from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
 from ..venues.polymarket.ratelimit import shared_limiter
@@ -60,9 +61,9 @@ MarketIds = Annotated[
 Callback = Annotated[CallbackType, Field(description=_CALLBACK_DOC)]
 
 
-def _sub_result(sub: Any, next_step: str = _FOLLOW_UP, *, feed: Any = None) -> SubscriptionResult:
+def _sub_result(sub: Any, next_step: str = _FOLLOW_UP, *, feed: FeedBackend | None = None) -> SubscriptionResult:
     status = "active"
-    if getattr(feed, "link_up", True) is False:
+    if feed is not None and not feed.link_up:
         # Shared-feed mode with Redis down: the subscription is kept and fills once the link returns.
         status = "waiting_for_feed"
         next_step = (
@@ -373,9 +374,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
     async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
         app = app_context(ctx)
         # Shared-feed mode: re-read leader and stream heads now (bounded; cached values if Redis is slow).
-        refresh = getattr(app.feed, "refresh_status", None)
-        if refresh is not None:
-            await refresh()
+        await app.feed.refresh_status()
         return build_status(app)
 
     @mcp.tool(
