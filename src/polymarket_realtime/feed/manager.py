@@ -54,9 +54,10 @@ from .backoff import Backoff
 from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .contract import CredentialsProvider, FeedChannel, UserChannelState, UserCredentials
+from .desired import DesiredSubscriptions
 from .keepalive import Sleep
 from .polybolt_feed import PolyBoltFeed
-from .shards import RefCounts, ShardAssigner
+from .shards import ShardAssigner
 from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
 from .user_gap import UserGapReconciler, UserRestSource
@@ -123,14 +124,15 @@ class WebSocketManager:
         self._lock = anyio.Lock()
         self._taps: list[RawTap] = []
         # Market channel.
-        self._asset_refs: RefCounts[str] = RefCounts()
+        # What is wanted, per channel (ref-counted; the Redis consumer keeps the same structure).
+        self.desired = DesiredSubscriptions()
+        self._asset_refs = self.desired.assets
         self._wanted: dict[str, int] = self._asset_refs._counts  # read-only alias for the hot path
         self._shards = ShardAssigner(settings.max_assets_per_connection)
         self._market: dict[int, FeedConnection] = {}
         # What each shard's socket has actually been told (initial frame + operation frames). A change
         # made while a shard is connecting misses both; _on_connected reconciles the difference.
         self._sent_assets: dict[int, set[str]] = {}
-        self._events_refs = 0
         self._events_conn: FeedConnection | None = None
         self._awaiting: dict[str, str] = {}  # token -> connection id still owing a snapshot
         self._owed: dict[str, int] = {}  # connection id -> number of tokens in _awaiting for it
@@ -139,8 +141,7 @@ class WebSocketManager:
         self._crossed_seen = 0
         self._resyncing = False
         # User channel.
-        self._user_refs: RefCounts[str] = RefCounts()
-        self._user_all = 0
+        self._user_refs = self.desired.user
         self._user_conn: FeedConnection | None = None
         self._user_provider: CredentialsProvider | None = None
         self._user_gap: UserGapReconciler | None = None
@@ -148,10 +149,9 @@ class WebSocketManager:
         # a socket closed right after auth (rejected credentials) must not trigger REST reads.
         self._user_gap_due: FeedConnection | None = None
         # RTDS.
-        self._rtds_refs: RefCounts[tuple[str, str]] = RefCounts()
+        self._rtds_refs = self.desired.rtds
         self._rtds_conn: FeedConnection | None = None
         # Sports socket (no subscription frame: one connection, opened while anyone wants scores).
-        self._sports_refs = 0
         self._sports_conn: FeedConnection | None = None
         self._closed_reconnects = 0  # reconnects of connections that were closed since
         # PolyBolt reference prices (feed/polybolt.py); ``polybolt_sleep`` waits out its reconnect delays.
@@ -305,7 +305,7 @@ class WebSocketManager:
     async def subscribe_market_events(self) -> None:
         """Receive ``new_market``/``market_resolved`` for all markets (ref-counted)."""
         async with self._lock:
-            self._events_refs += 1
+            self.desired.market_events.acquire()
             if self._events_conn is None:
 
                 async def frames(refresh: bool) -> list[str]:
@@ -316,10 +316,7 @@ class WebSocketManager:
 
     async def unsubscribe_market_events(self) -> None:
         async with self._lock:
-            if self._events_refs == 0:
-                return
-            self._events_refs -= 1
-            if self._events_refs == 0 and self._events_conn is not None:
+            if self.desired.market_events.release() and self._events_conn is not None:
                 self._close_connection(self._events_conn)
                 self._events_conn = None
 
@@ -375,7 +372,7 @@ class WebSocketManager:
             )
         async with self._lock:
             if not ids:
-                self._user_all += 1
+                self.desired.user_all.acquire()
                 fresh: list[str] = []
             else:
                 fresh = self._user_refs.acquire(ids)
@@ -384,32 +381,32 @@ class WebSocketManager:
                 self._user_conn = self._new_connection(
                     "user-0", self._user_spec(), self._user_frames, assets=lambda: len(self._user_refs)
                 )
-            elif not ids and self._user_all == 1 and len(self._user_refs):
+            elif not ids and self.desired.user_all.count == 1 and len(self._user_refs):
                 # Widen from some markets to all: the venue has no frame for that, reconnect.
                 conn.force_reconnect("widening the user channel to all markets")
-            elif fresh and self._user_all == 0:
+            elif fresh and self.desired.user_all.count == 0:
                 await conn.send(protocol.user_subscribe_frame(fresh))
 
     async def unsubscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
         ids = list(dict.fromkeys(condition_key(cid) for cid in condition_ids))
         async with self._lock:
             if not ids:
-                if self._user_all == 0:
+                if self.desired.user_all.count == 0:
                     return
-                self._user_all -= 1
+                self.desired.user_all.release()
                 gone: list[str] = []
             else:
                 gone = self._user_refs.release(ids)
             conn = self._user_conn
             if conn is None:
                 return
-            if self._user_all == 0 and not len(self._user_refs):
+            if self.desired.user_all.count == 0 and not len(self._user_refs):
                 # An empty market list means "all markets" at the venue: close instead of widening.
                 self._user_conn = None
                 self._close_connection(conn)
-            elif not ids and self._user_all == 0:
+            elif not ids and self.desired.user_all.count == 0:
                 conn.force_reconnect("narrowing the user channel to the remaining markets")
-            elif gone and self._user_all == 0:
+            elif gone and self.desired.user_all.count == 0:
                 await conn.send(protocol.user_unsubscribe_frame(gone))
 
     def _user_spec(self) -> ChannelSpec:
@@ -449,7 +446,7 @@ class WebSocketManager:
                     detail += "; retrying with backoff"
                 self._status(conn, "disconnected", detail, ())
             raise
-        markets = [] if self._user_all else sorted(self._user_refs.wanted())
+        markets = [] if self.desired.user_all.count else sorted(self._user_refs.wanted())
         return [
             protocol.user_initial_frame(
                 creds.api_key.reveal(), creds.secret.reveal(), creds.passphrase.reveal(), markets
@@ -520,18 +517,15 @@ class WebSocketManager:
     async def subscribe_sports(self) -> None:
         """Receive every game update of the sports socket (ref-counted; filtering is local)."""
         async with self._lock:
-            self._sports_refs += 1
+            self.desired.sports.acquire()
             if self._sports_conn is None:
                 spec = sports_spec(self.settings)
-                refs = lambda: self._sports_refs  # noqa: E731 - status shows the holders as "assets"
+                refs = lambda: self.desired.sports.count  # noqa: E731 - status shows the holders as "assets"
                 self._sports_conn = self._new_connection(SPORTS_CONNECTION_ID, spec, no_initial_frames, assets=refs)
 
     async def unsubscribe_sports(self) -> None:
         async with self._lock:
-            if self._sports_refs == 0:
-                return
-            self._sports_refs -= 1
-            if self._sports_refs == 0 and self._sports_conn is not None:
+            if self.desired.sports.release() and self._sports_conn is not None:
                 self._close_connection(self._sports_conn)
                 self._sports_conn = None
 
@@ -772,7 +766,7 @@ class WebSocketManager:
 
     async def _reconcile_user(self, conn: FeedConnection, gap: UserGapReconciler) -> None:
         """After a user-socket reconnect: emit the order/trade changes the socket did not replay."""
-        markets = None if self._user_all else sorted(self._user_refs.wanted())
+        markets = None if self.desired.user_all.count else sorted(self._user_refs.wanted())
         try:
             events = await gap.reconcile(markets, self._clock.time_ns())
         except PolymarketRealtimeError as exc:

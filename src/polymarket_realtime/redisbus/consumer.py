@@ -49,16 +49,16 @@ from ..config import Settings
 from ..errors import ConfigError
 from ..feed.backoff import Backoff
 from ..feed.contract import FeedChannel, UserChannelState
+from ..feed.desired import DesiredSubscriptions, Interest
 from ..feed.stats import FeedStatistics
 from ..model.events import FeedStatus
 from ..secrets import redactor
 from .ha import RedisLock, new_owner_token
 from .keys import DEFAULT_PREFIX, Keys
-from .leases import Interest, LeaseRegistry
+from .leases import LeaseRegistry
 from .ownership import SessionOwnership
 from .reader import StreamReader
 from .streams import safe_url, text
-from .wants import Wants
 
 if TYPE_CHECKING:
     from ..feed.books import BookStore
@@ -143,8 +143,8 @@ class RedisFeedBackend:
         self.sessions = SessionOwnership(client, self.keys, self.server_id, ttl_s=lease_ttl_s)
         """Paper sessions/agents run in one server only: tools call ``await sessions.ensure()``."""
         # Desired state (ref counts).
-        self.wants = Wants()
-        self._assets = self.wants.assets  # read-only alias (token -> holders)
+        self.wants = DesiredSubscriptions()
+        self._assets = self.wants.assets  # read-only alias (wanted tokens)
         self._warned_taps = False
         self.reader = StreamReader(
             client,
@@ -260,9 +260,8 @@ class RedisFeedBackend:
 
     async def subscribe_reference_prices(self, keys: Iterable[str]) -> list[str]:
         """PolyBolt keys; the feed process authenticates with its own account credentials."""
-        ids = list(dict.fromkeys(keys))
-        new = [k for k in ids if self.wants.reference[k] == 0]
-        if self.wants.add_reference(ids):
+        new = self.wants.add_reference(keys)
+        if new:
             self._join_channel("polybolt")
             await self._interest_changed()
         return new
@@ -566,7 +565,7 @@ class RedisFeedBackend:
             "user": conn(len(self.wants.user)) if self.wants.wants_user else {"state": "idle", "url": ""},
             "rtds": conn(len(self.wants.rtds)) if self.wants.rtds else {"state": "idle", "url": ""},
             "polybolt": conn(len(self.wants.reference)) if self.wants.reference else {"state": "idle", "url": ""},
-            "sports": conn(self.wants.sports) if self.wants.sports else {"state": "idle", "url": ""},
+            "sports": conn(self.wants.sports.count) if self.wants.sports else {"state": "idle", "url": ""},
             "redis": conn(len(self.reader.cursors)),
         }
         statistics = self.stats.snapshot(

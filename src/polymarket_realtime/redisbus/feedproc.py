@@ -35,13 +35,14 @@ from ..auth.l2 import ApiCredentials
 from ..config import Settings
 from ..errors import PolymarketRealtimeError
 from ..feed.books import BookStore
+from ..feed.desired import Interest
 from ..feed.manager import WebSocketManager
 from ..routing.router import EventRouter
 from ..venues.polymarket.ratelimit import RateLimitedTransport
 from ..venues.polymarket.rest import ClobRestClient
 from .ha import RedisLock, new_owner_token
 from .keys import DEFAULT_PREFIX, Keys
-from .leases import Interest, read_union
+from .leases import read_union
 from .publisher import NotLeaderError, Publisher
 
 __all__ = ["FeedProcess"]
