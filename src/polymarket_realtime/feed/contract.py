@@ -9,10 +9,11 @@ stream instead of from sockets. Every method is implemented by both: callers nev
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from ..secrets import Secret
 from .stats import FeedStatistics
+from .status import FeedStatusReport
 
 if TYPE_CHECKING:
     from .connection import RawTap
@@ -88,7 +89,7 @@ class FeedBackend(Protocol):
         ...
 
     def add_raw_tap(self, callback: RawTap) -> Callable[[], None]: ...
-    def status(self) -> dict[str, Any]: ...
+    def status(self) -> FeedStatusReport: ...
     async def refresh_status(self, timeout_s: float = 0.5) -> bool:
         """Re-measure what ``status()`` reports, bounded; False when cached values are kept."""
         ...

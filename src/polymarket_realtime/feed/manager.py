@@ -57,9 +57,11 @@ from .contract import CredentialsProvider, FeedChannel, UserChannelState, UserCr
 from .desired import DesiredSubscriptions
 from .keepalive import Sleep
 from .polybolt_feed import PolyBoltFeed
+from .recovery import RecoveryTracker
 from .shards import ShardAssigner
 from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
+from .status import ChannelStatus, FeedStatusReport, aggregate_sockets
 from .user_gap import UserGapReconciler, UserRestSource
 
 __all__ = ["STAGGER_S", "USER_REJECTED_ADVICE", "CredentialsProvider", "UserCredentials", "WebSocketManager"]
@@ -134,9 +136,8 @@ class WebSocketManager:
         # made while a shard is connecting misses both; _on_connected reconciles the difference.
         self._sent_assets: dict[int, set[str]] = {}
         self._events_conn: FeedConnection | None = None
-        self._awaiting: dict[str, str] = {}  # token -> connection id still owing a snapshot
-        self._owed: dict[str, int] = {}  # connection id -> number of tokens in _awaiting for it
-        self._recovering: set[str] = set()  # connection ids whose books are stale until resynced
+        self._recovery = RecoveryTracker()
+        self._awaiting = self._recovery.awaiting  # read-only alias for the hot path
         self._seen_market_events: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._crossed_seen = 0
         self._resyncing = False
@@ -609,8 +610,7 @@ class WebSocketManager:
             shard_id = int(conn.connection_id[7:])
             if set(assets) != self._sent_assets.get(shard_id):
                 self._spawn(self._reconcile_shard, conn, shard_id)
-        elif conn.connection_id in self._recovering:
-            self._recovering.discard(conn.connection_id)
+        elif self._recovery.reconnected_without_books(conn.connection_id):
             self._status(conn, "resynced", "reconnected", ())
             if conn.spec.channel == "user" and self._user_gap is not None:
                 self._user_gap_due = conn
@@ -637,16 +637,13 @@ class WebSocketManager:
 
     def _on_disconnected(self, conn: FeedConnection, reason: str) -> None:
         assets = self._assets_of(conn)
-        for asset in assets:
-            if self._awaiting.get(asset) == conn.connection_id:
-                self._settle(asset, notify=False)
+        self._recovery.disconnected(conn.connection_id, assets, stopped=conn.stopped)
         if conn.stopped:
             return
         if assets:
             self.books.mark_stale(assets, reason)
         if conn.spec.channel == "user" and self._user_gap is not None:
             self._user_gap.disconnected(self._clock.time_ns() / 1e9)
-        self._recovering.add(conn.connection_id)
         self._status(conn, "stale" if assets else "disconnected", reason, assets)
 
     def _status(self, conn: FeedConnection, state: str, detail: str, assets: Sequence[str]) -> None:
@@ -665,26 +662,14 @@ class WebSocketManager:
 
     def _await_snapshots(self, conn: FeedConnection, assets: Iterable[str]) -> None:
         batch = [a for a in assets if a in self._wanted]
-        cid = conn.connection_id
-        for asset in batch:
-            if self._awaiting.get(asset) != cid:
-                self._settle(asset, notify=False)
-                self._awaiting[asset] = cid
-                self._owed[cid] = self._owed.get(cid, 0) + 1
+        self._recovery.expect(conn.connection_id, batch)
         if batch:
             self._spawn(self._snapshot_fallback, conn, conn.attempts, batch)
 
-    def _settle(self, asset: str, *, notify: bool = True) -> None:
+    def _settle(self, asset: str) -> None:
         """``asset`` no longer owes a snapshot; when its connection owes none, its books are all fresh."""
-        cid = self._awaiting.pop(asset, None)
-        if cid is None:
-            return
-        left = self._owed.get(cid, 1) - 1
-        if left > 0:
-            self._owed[cid] = left
-            return
-        self._owed.pop(cid, None)
-        if notify:
+        cid = self._recovery.settle(asset)
+        if cid is not None:
             self._books_loaded(cid)
 
     def _books_loaded(self, connection_id: str) -> None:
@@ -699,9 +684,8 @@ class WebSocketManager:
         self._maybe_resynced(connection_id)
 
     def _maybe_resynced(self, connection_id: str) -> None:
-        if connection_id not in self._recovering or self._owed.get(connection_id):
+        if not self._recovery.resynced(connection_id):
             return
-        self._recovering.discard(connection_id)
         conn = next((c for c in self._all_connections() if c.connection_id == connection_id), None)
         if conn is not None:
             self.stats.resyncs += 1
@@ -712,7 +696,7 @@ class WebSocketManager:
             await anyio.sleep(self.settings.snapshot_fallback_s)
             if conn.stopped or conn.attempts != attempt:
                 return  # a newer connection attempt owns these books now
-            missing = [a for a in assets if self._awaiting.get(a) == conn.connection_id]
+            missing = [a for a in assets if self._recovery.owes(a, conn.connection_id)]
             if not missing:
                 return
             try:
@@ -733,7 +717,7 @@ class WebSocketManager:
             self._apply_rest(snapshots)
             for asset in missing:
                 # Tokens the venue has no book for are not owed one any more.
-                if self._awaiting.get(asset) == conn.connection_id:
+                if self._recovery.owes(asset, conn.connection_id):
                     self._settle(asset)
             return
 
@@ -821,7 +805,7 @@ class WebSocketManager:
             return "subscribed, no market socket assigned yet"
         text = f"socket {conn.connection_id} {conn.state} (attempt {conn.attempts})"
         if conn.state == "connected":
-            if self._awaiting.get(asset_id) == conn.connection_id:
+            if self._recovery.owes(asset_id, conn.connection_id):
                 text += (
                     f", book snapshot requested and not received yet (REST fallback after "
                     f"{self.settings.snapshot_fallback_s:g}s)"
@@ -848,15 +832,20 @@ class WebSocketManager:
             + self.polybolt.reconnect_count()
         )
 
-    def status(self) -> dict[str, Any]:
-        """``{"connections": {market, user, rtds, polybolt, sports}, "statistics": {...}}`` (status tool)."""
+    def status(self) -> FeedStatusReport:
+        """Every channel's sockets and the feed statistics (``get_realtime_status``)."""
+        s = self.settings
         market = [*self._market.values(), *([self._events_conn] if self._events_conn else [])]
+
+        def one(url: str, conn: FeedConnection | None) -> ChannelStatus:
+            return aggregate_sockets(url, [conn.status()] if conn is not None else [], None)
+
         connections = {
-            "market": _aggregate(self.settings.market_ws_url, market, len(self._asset_refs)),
-            "user": _aggregate(self.settings.user_ws_url, [self._user_conn] if self._user_conn else [], None),
-            "rtds": _aggregate(self.settings.rtds_ws_url, [self._rtds_conn] if self._rtds_conn else [], None),
+            "market": aggregate_sockets(s.market_ws_url, [c.status() for c in market], len(self._asset_refs)),
+            "user": one(s.user_ws_url, self._user_conn),
+            "rtds": one(s.rtds_ws_url, self._rtds_conn),
             "polybolt": self.polybolt.status(),
-            "sports": _aggregate(self.settings.sports_ws_url, [self._sports_conn] if self._sports_conn else [], None),
+            "sports": one(s.sports_ws_url, self._sports_conn),
         }
         states = {c.connection_id: c.state for c in self._all_connections()}
         states.update({c.connection_id: c.state for c in self.polybolt.connections.values()})
@@ -873,34 +862,4 @@ class WebSocketManager:
                 "duplicates_dropped": gap.duplicates_dropped,
                 "errors": gap.errors,
             }
-        return {"connections": connections, "statistics": statistics}
-
-
-def _aggregate(url: str, conns: list[FeedConnection], assets: int | None) -> dict[str, Any]:
-    if not conns:
-        return {
-            "state": "idle",
-            "url": url,
-            "connected_since": None,
-            "reconnects": 0,
-            "last_error": None,
-            "last_message_age_s": None,
-            "assets": assets or 0,
-            "shards": [],
-        }
-    shards = [c.status() for c in conns]
-    states = {s["state"] for s in shards}
-    state = "connected" if states == {"connected"} else shards[0]["state"] if len(states) == 1 else "degraded"
-    since = [s["connected_since"] for s in shards if s["connected_since"] is not None]
-    ages = [s["last_message_age_s"] for s in shards if s["last_message_age_s"] is not None]
-    errors = [s["last_error"] for s in shards if s["last_error"]]
-    return {
-        "state": state,
-        "url": url,
-        "connected_since": min(since) if since else None,
-        "reconnects": sum(s["reconnects"] for s in shards),
-        "last_error": errors[-1] if errors else None,
-        "last_message_age_s": min(ages) if ages else None,
-        "assets": assets if assets is not None else sum(s["assets"] for s in shards),
-        "shards": shards,
-    }
+        return FeedStatusReport(connections=connections, statistics=statistics)

@@ -51,6 +51,7 @@ from ..feed.backoff import Backoff
 from ..feed.contract import FeedChannel, UserChannelState
 from ..feed.desired import DesiredSubscriptions, Interest
 from ..feed.stats import FeedStatistics
+from ..feed.status import ChannelStatus, FeedStatusReport
 from ..model.events import FeedStatus
 from ..secrets import redactor
 from .ha import RedisLock, new_owner_token
@@ -541,7 +542,7 @@ class RedisFeedBackend:
 
     # --- status -------------------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> FeedStatusReport:
         """Manager-shaped ``connections``/``statistics`` plus ``shared_feed`` (link, lag, feed leader)."""
         now = self._clock.monotonic()
         last = self.reader.last_event_monotonic
@@ -549,23 +550,27 @@ class RedisFeedBackend:
         state = "connected" if self.link_up else ("connecting" if not self._ever_up else "disconnected")
         error = None if self.link_up else self.last_error
 
-        def conn(assets: int) -> dict[str, Any]:
-            return {
-                "state": state,
-                "url": f"shared feed via {self.url}",
-                "connected_since": self.connected_since,
-                "reconnects": self.reconnects,
-                "last_error": error,
-                "last_message_age_s": age,
-                "assets": assets,
-            }
+        def conn(assets: int, wanted: object = True) -> ChannelStatus:
+            if not wanted:
+                return ChannelStatus(shards=None)
+            return ChannelStatus(
+                shards=None,
+                state=state,
+                url=f"shared feed via {self.url}",
+                connected_since=self.connected_since,
+                reconnects=self.reconnects,
+                last_error=error,
+                last_message_age_s=age,
+                assets=assets,
+            )
 
+        w = self.wants
         connections = {
             "market": conn(len(self._assets)),
-            "user": conn(len(self.wants.user)) if self.wants.wants_user else {"state": "idle", "url": ""},
-            "rtds": conn(len(self.wants.rtds)) if self.wants.rtds else {"state": "idle", "url": ""},
-            "polybolt": conn(len(self.wants.reference)) if self.wants.reference else {"state": "idle", "url": ""},
-            "sports": conn(self.wants.sports.count) if self.wants.sports else {"state": "idle", "url": ""},
+            "user": conn(len(w.user), w.wants_user),
+            "rtds": conn(len(w.rtds), w.rtds),
+            "polybolt": conn(len(w.reference), w.reference),
+            "sports": conn(w.sports.count, w.sports),
             "redis": conn(len(self.reader.cursors)),
         }
         statistics = self.stats.snapshot(
@@ -574,11 +579,11 @@ class RedisFeedBackend:
             connections={"redis": state},
         )
         statistics["malformed_frames"] = self.reader.malformed
-        return {
-            "mode": "redis",
-            "connections": connections,
-            "statistics": statistics,
-            "shared_feed": {
+        return FeedStatusReport(
+            mode="redis",
+            connections=connections,
+            statistics=statistics,
+            shared_feed={
                 "redis": self.url,
                 "link": "up" if self.link_up else "down",
                 "down_since": self.down_since,
@@ -598,7 +603,7 @@ class RedisFeedBackend:
                 "sessions": self.sessions.status(),
                 "lease": {"ttl_s": self.lease.ttl_s, **self.wants.summary()},
             },
-        }
+        )
 
 
 def redis_feed_factory(settings: Settings, books: BookStore, router: EventRouter, clob: object) -> RedisFeedBackend:
