@@ -30,7 +30,6 @@ the credentials provider to refresh (once per streak of rejections).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -306,7 +305,7 @@ class FeedConnection:
             self._last_rx = self._last_event = now
             self.opened_at_monotonic = now
             self.first_event_at_monotonic = None
-            self.connected_since = time.time()
+            self.connected_since = self._clock.time_ns() / 1e9
             self.state = "connected"
             logger.info("%s: connected to %s", self.connection_id, self.spec.url)
             if self._on_connected is not None:

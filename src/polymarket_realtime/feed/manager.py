@@ -34,8 +34,7 @@ from anyio.abc import TaskGroup
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
-from ..errors import AuthError, PolymarketRealtimeError, StateError
-from ..model.conditions import condition_key, normalize_condition_id
+from ..errors import PolymarketRealtimeError, StateError
 from ..model.events import (
     BestBidAsk,
     BookSnapshot,
@@ -48,7 +47,7 @@ from ..model.events import (
 )
 from ..routing.router import EventRouter
 from ..venues.polymarket import protocol
-from ..venues.polymarket.parsing import ParsedFrame, parse_market_frame, parse_rtds_frame, parse_user_frame
+from ..venues.polymarket.parsing import ParsedFrame, parse_market_frame
 from ..venues.polymarket.rest import ClobRestClient
 from .backoff import Backoff
 from .books import BookStore
@@ -58,11 +57,13 @@ from .desired import DesiredSubscriptions
 from .keepalive import Sleep
 from .polybolt_feed import PolyBoltFeed
 from .recovery import RecoveryTracker
+from .rtds_channel import RtdsChannel
 from .shards import ShardAssigner
 from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
 from .status import ChannelStatus, FeedStatusReport, aggregate_sockets
-from .user_gap import UserGapReconciler, UserRestSource
+from .user_channel import USER_REJECTED_ADVICE, UserChannel
+from .user_gap import UserRestSource
 
 __all__ = ["STAGGER_S", "USER_REJECTED_ADVICE", "CredentialsProvider", "UserCredentials", "WebSocketManager"]
 
@@ -75,12 +76,6 @@ FREEZE_GC_AFTER_SNAPSHOTS = True
 _ASSET_EVENTS: frozenset[type] = frozenset({BookSnapshot, PriceChange, LastTrade, TickSizeChange, BestBidAsk})
 _DEDUP_KEEP = 4096
 _REST_RETRIES = 5
-USER_REJECTED_ADVICE = (
-    "use API credentials derived from your trading key: set POLYGON_PRIVATE_KEY and unset "
-    "POLYMARKET_API_KEY/POLYMARKET_API_SECRET/POLYMARKET_PASSPHRASE so the server derives them "
-    "(website Builder keys do not work on the user channel); diagnose_connection shows details"
-)
-"""Shown in ``feed_status`` and ``last_error`` when the user socket keeps rejecting the credentials."""
 
 
 class WebSocketManager:
@@ -123,7 +118,7 @@ class WebSocketManager:
         self._clock = clock
         self._sleep = sleep
         self._tg: TaskGroup | None = None
-        self._lock = anyio.Lock()
+        self.lock = anyio.Lock()
         self._taps: list[RawTap] = []
         # Market channel.
         # What is wanted, per channel (ref-counted; the Redis consumer keeps the same structure).
@@ -141,17 +136,8 @@ class WebSocketManager:
         self._seen_market_events: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._crossed_seen = 0
         self._resyncing = False
-        # User channel.
-        self._user_refs = self.desired.user
-        self._user_conn: FeedConnection | None = None
-        self._user_provider: CredentialsProvider | None = None
-        self._user_gap: UserGapReconciler | None = None
-        # The user socket that reconnected and owes a reconciliation once it proves alive (first frame):
-        # a socket closed right after auth (rejected credentials) must not trigger REST reads.
-        self._user_gap_due: FeedConnection | None = None
-        # RTDS.
-        self._rtds_refs = self.desired.rtds
-        self._rtds_conn: FeedConnection | None = None
+        self._user = UserChannel(self)
+        self._rtds = RtdsChannel(self)
         # Sports socket (no subscription frame: one connection, opened while anyone wants scores).
         self._sports_conn: FeedConnection | None = None
         self._closed_reconnects = 0  # reconnects of connections that were closed since
@@ -192,12 +178,16 @@ class WebSocketManager:
 
     def _all_connections(self) -> list[FeedConnection]:
         conns = list(self._market.values())
-        conns.extend(c for c in (self._events_conn, self._user_conn, self._rtds_conn) if c is not None)
+        conns.extend(c for c in (self._events_conn, self._user.conn, self._rtds.conn) if c is not None)
         if self._sports_conn is not None:
             conns.append(self._sports_conn)
         return conns
 
-    def _new_connection(
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def open_connection(
         self,
         connection_id: str,
         spec: ChannelSpec,
@@ -224,7 +214,7 @@ class WebSocketManager:
         self._spawn(conn.run)
         return conn
 
-    def _close_connection(self, conn: FeedConnection) -> None:
+    def close_connection(self, conn: FeedConnection) -> None:
         self._closed_reconnects += conn.reconnects
         conn.stop()
 
@@ -255,7 +245,7 @@ class WebSocketManager:
     async def subscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Hold the given tokens (ref-counted); returns the ones newly subscribed at the venue."""
         ids = protocol.require_token_ids(asset_ids)
-        async with self._lock:
+        async with self.lock:
             fresh = self._asset_refs.acquire(ids)
             opened = 0
             for change in self._shards.assign(fresh):
@@ -272,7 +262,7 @@ class WebSocketManager:
     async def unsubscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Release the tokens; returns the ones no longer subscribed at the venue (books discarded)."""
         ids = list(asset_ids)
-        async with self._lock:
+        async with self.lock:
             gone = self._asset_refs.release(ids)
             for change in self._shards.unassign(gone):
                 conn = self._market.get(change.shard_id)
@@ -281,7 +271,7 @@ class WebSocketManager:
                 if change.closed:
                     del self._market[change.shard_id]
                     self._sent_assets.pop(change.shard_id, None)
-                    self._close_connection(conn)
+                    self.close_connection(conn)
                 elif await conn.send(protocol.market_unsubscribe_frame(change.remove)):
                     self._sent_assets.get(change.shard_id, set()).difference_update(change.remove)
             for asset in gone:
@@ -295,7 +285,7 @@ class WebSocketManager:
             self._sent_assets[shard_id] = set(assets)
             return [protocol.market_initial_frame(assets)]
 
-        self._market[shard_id] = self._new_connection(
+        self._market[shard_id] = self.open_connection(
             f"market-{shard_id}",
             self._market_spec(idle=True),
             frames,
@@ -305,7 +295,7 @@ class WebSocketManager:
 
     async def subscribe_market_events(self) -> None:
         """Receive ``new_market``/``market_resolved`` for all markets (ref-counted)."""
-        async with self._lock:
+        async with self.lock:
             self.desired.market_events.acquire()
             if self._events_conn is None:
 
@@ -313,186 +303,44 @@ class WebSocketManager:
                     return [protocol.market_initial_frame([], custom_features=True)]
 
                 # No data watchdog: new markets can be minutes apart.
-                self._events_conn = self._new_connection("market-events", self._market_spec(idle=False), frames)
+                self._events_conn = self.open_connection("market-events", self._market_spec(idle=False), frames)
 
     async def unsubscribe_market_events(self) -> None:
-        async with self._lock:
+        async with self.lock:
             if self.desired.market_events.release() and self._events_conn is not None:
-                self._close_connection(self._events_conn)
+                self.close_connection(self._events_conn)
                 self._events_conn = None
 
-    # --- user channel ---------------------------------------------------------------------------
+    # --- user channel and RTDS (feed/user_channel.py, feed/rtds_channel.py) ---------------------------
 
     def set_user_credentials_provider(self, provider: CredentialsProvider | None) -> None:
-        self._user_provider = provider
+        self._user.set_credentials_provider(provider)
 
     def set_user_rest(self, source: UserRestSource | None) -> None:
-        """Account reads used to recover what the user socket missed while it was down (None: no recovery)."""
-        self._user_gap = UserGapReconciler(source) if source is not None else None
+        self._user.set_rest(source)
 
     def user_auth_problem(self) -> str | None:
-        """Why the user socket cannot authenticate (with advice), or None when no problem is known."""
-        return self._user_conn.auth_problem if self._user_conn is not None else None
+        return self._user.auth_problem()
 
     async def wait_user_first_attempt(self, timeout_s: float) -> None:
-        """Wait (bounded) until the user socket's first attempt has an outcome: accepted, refused or failed."""
-        conn = self._user_conn
-        if conn is None or timeout_s <= 0:
-            return
-        with anyio.move_on_after(timeout_s):
-            await conn.first_attempt_settled.wait()
+        await self._user.wait_first_attempt(timeout_s)
 
     def user_channel_state(self) -> UserChannelState:
-        """``(status, detail)`` of the user socket for a subscription's answer.
-
-        ``active`` (the venue answered: credentials accepted), ``rejected`` (the last attempt's credentials
-        were refused, or they keep being refused), ``retrying`` (the last attempt failed otherwise) or
-        ``connecting`` (no outcome yet).
-        """
-        conn = self._user_conn
-        if conn is None:
-            return "connecting", ""
-        if conn.auth_problem:
-            return "rejected", conn.auth_problem
-        if conn.healthy:
-            return "active", ""
-        if conn.rejected:
-            return "rejected", conn.last_error or "the venue refused the credentials"
-        if conn.first_attempt_settled.is_set() and conn.last_error:
-            return "retrying", f"the user socket's last attempt failed ({conn.last_error}); retrying with backoff"
-        return "connecting", "the user socket has not been answered yet; events arrive once it is up"
+        return self._user.state()
 
     async def subscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
         """Watch the account's orders/trades in these markets (empty = all markets). Ref-counted."""
-        # The user channel takes the CLOB's 64-hex form; a 62-hex V2 id is padded here.
-        ids = list(dict.fromkeys(normalize_condition_id(cid) for cid in condition_ids))
-        if self._user_provider is None:
-            raise AuthError(
-                "The user channel needs API credentials: set POLYGON_PRIVATE_KEY (credentials are derived) or "
-                "POLYMARKET_API_KEY, POLYMARKET_API_SECRET and POLYMARKET_PASSPHRASE, then restart the server."
-            )
-        async with self._lock:
-            if not ids:
-                self.desired.user_all.acquire()
-                fresh: list[str] = []
-            else:
-                fresh = self._user_refs.acquire(ids)
-            conn = self._user_conn
-            if conn is None:
-                self._user_conn = self._new_connection(
-                    "user-0", self._user_spec(), self._user_frames, assets=lambda: len(self._user_refs)
-                )
-            elif not ids and self.desired.user_all.count == 1 and len(self._user_refs):
-                # Widen from some markets to all: the venue has no frame for that, reconnect.
-                conn.force_reconnect("widening the user channel to all markets")
-            elif fresh and self.desired.user_all.count == 0:
-                await conn.send(protocol.user_subscribe_frame(fresh))
+        await self._user.subscribe(condition_ids)
 
     async def unsubscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
-        ids = list(dict.fromkeys(condition_key(cid) for cid in condition_ids))
-        async with self._lock:
-            if not ids:
-                if self.desired.user_all.count == 0:
-                    return
-                self.desired.user_all.release()
-                gone: list[str] = []
-            else:
-                gone = self._user_refs.release(ids)
-            conn = self._user_conn
-            if conn is None:
-                return
-            if self.desired.user_all.count == 0 and not len(self._user_refs):
-                # An empty market list means "all markets" at the venue: close instead of widening.
-                self._user_conn = None
-                self._close_connection(conn)
-            elif not ids and self.desired.user_all.count == 0:
-                conn.force_reconnect("narrowing the user channel to the remaining markets")
-            elif gone and self.desired.user_all.count == 0:
-                await conn.send(protocol.user_unsubscribe_frame(gone))
-
-    def _user_spec(self) -> ChannelSpec:
-        s = self.settings
-        return ChannelSpec(
-            channel="user",
-            url=s.user_ws_url,
-            ping_interval_s=s.ping_interval_s,
-            pong_timeout_s=s.pong_timeout_s,
-            idle_timeout_s=None,  # an account can be quiet for days: PONG-based liveness only (spec §3)
-            parse=parse_user_frame,
-            authenticates=True,
-            rejected_advice=USER_REJECTED_ADVICE,
-            # The venue answers nothing to a good auth frame and resets the socket on a bad one: the first
-            # PONG is the earliest proof the credentials were accepted (the first user subscription waits on it).
-            ping_on_open=True,
-        )
-
-    async def _user_frames(self, refresh: bool) -> list[str]:
-        provider = self._user_provider
-        if provider is None:
-            raise AuthError("no user-channel credentials provider is configured")
-        try:
-            creds = await provider(refresh)
-        except Exception as exc:
-            # The attempt fails before any socket exists, so no disconnect hook runs: report it here.
-            # (Error texts are secret-free by construction; the router's consumers see the advice.)
-            conn = self._user_conn
-            if conn is not None and not conn.stopped:
-                detail = f"user channel: could not get API credentials: {exc}"
-                if isinstance(exc, AuthError):
-                    if "Builder" not in detail:  # rejected_error() already says it for an env trio
-                        detail += f" ({USER_REJECTED_ADVICE})"
-                    detail += "; retrying with backoff"
-                    conn.auth_problem = detail
-                else:
-                    detail += "; retrying with backoff"
-                self._status(conn, "disconnected", detail, ())
-            raise
-        markets = [] if self.desired.user_all.count else sorted(self._user_refs.wanted())
-        return [
-            protocol.user_initial_frame(
-                creds.api_key.reveal(), creds.secret.reveal(), creds.passphrase.reveal(), markets
-            )
-        ]
-
-    # --- RTDS -----------------------------------------------------------------------------------
+        await self._user.unsubscribe(condition_ids)
 
     async def subscribe_rtds(self, topic: str, type: str = "*") -> None:
-        """Subscribe to an RTDS topic/type without filters (filter locally: spec §4.2). Ref-counted."""
-        key = (topic, type)
-        async with self._lock:
-            fresh = self._rtds_refs.acquire([key])
-            if self._rtds_conn is None:
-                s = self.settings
-                spec = ChannelSpec(
-                    channel="rtds",
-                    url=s.rtds_ws_url,
-                    ping_interval_s=s.rtds_ping_interval_s,
-                    pong_timeout_s=max(s.pong_timeout_s, 3 * s.rtds_ping_interval_s),
-                    # RTDS is known to stall while the socket stays open (spec §4.1).
-                    idle_timeout_s=s.rtds_idle_timeout_s,
-                    parse=parse_rtds_frame,
-                )
-                self._rtds_conn = self._new_connection(
-                    "rtds-0", spec, self._rtds_frames, assets=lambda: len(self._rtds_refs)
-                )
-            elif fresh:
-                await self._rtds_conn.send(protocol.rtds_subscribe_frame(fresh))
+        """Subscribe to an RTDS topic/type (ref-counted; filtering is local)."""
+        await self._rtds.subscribe(topic, type)
 
     async def unsubscribe_rtds(self, topic: str, type: str = "*") -> None:
-        async with self._lock:
-            gone = self._rtds_refs.release([(topic, type)])
-            conn = self._rtds_conn
-            if conn is None or not gone:
-                return
-            if not len(self._rtds_refs):
-                self._rtds_conn = None
-                self._close_connection(conn)
-            else:
-                await conn.send(protocol.rtds_unsubscribe_frame(gone))
-
-    async def _rtds_frames(self, refresh: bool) -> list[str]:
-        subs = sorted(self._rtds_refs.wanted())
-        return [protocol.rtds_subscribe_frame(subs)] if subs else []
+        await self._rtds.unsubscribe(topic, type)
 
     # --- PolyBolt reference prices ------------------------------------------------------------------
 
@@ -517,17 +365,17 @@ class WebSocketManager:
 
     async def subscribe_sports(self) -> None:
         """Receive every game update of the sports socket (ref-counted; filtering is local)."""
-        async with self._lock:
+        async with self.lock:
             self.desired.sports.acquire()
             if self._sports_conn is None:
                 spec = sports_spec(self.settings)
                 refs = lambda: self.desired.sports.count  # noqa: E731 - status shows the holders as "assets"
-                self._sports_conn = self._new_connection(SPORTS_CONNECTION_ID, spec, no_initial_frames, assets=refs)
+                self._sports_conn = self.open_connection(SPORTS_CONNECTION_ID, spec, no_initial_frames, assets=refs)
 
     async def unsubscribe_sports(self) -> None:
-        async with self._lock:
+        async with self.lock:
             if self.desired.sports.release() and self._sports_conn is not None:
-                self._close_connection(self._sports_conn)
+                self.close_connection(self._sports_conn)
                 self._sports_conn = None
 
     # --- the pipeline ---------------------------------------------------------------------------
@@ -535,15 +383,15 @@ class WebSocketManager:
     def _on_frame(self, conn: FeedConnection, frame: ParsedFrame, ts_recv_ns: int) -> None:
         stats = self.stats
         stats.record_frame(frame)
-        if self._user_gap_due is conn and self._user_gap is not None:
-            self._user_gap_due = None
-            self._spawn(self._reconcile_user, conn, self._user_gap)
+        if self._user.gap_due is conn and self._user.gap is not None:
+            self._user.gap_due = None
+            self._spawn(self._user.reconcile, conn, self._user.gap)
         events = frame.events
         if not events:
             return
         if conn.spec.channel != "market":
             route = self.router.route
-            gap = self._user_gap if conn.spec.channel == "user" else None
+            gap = self._user.gap if conn.spec.channel == "user" else None
             delivered = 0
             for event in events:
                 if gap is not None:
@@ -604,20 +452,20 @@ class WebSocketManager:
 
     def _on_connected(self, conn: FeedConnection) -> None:
         assets = self._assets_of(conn)
-        self._status(conn, "connected", f"connected to {conn.spec.url}", assets)
+        self.route_status(conn, "connected", f"connected to {conn.spec.url}", assets)
         if assets:
             self._await_snapshots(conn, assets)
             shard_id = int(conn.connection_id[7:])
             if set(assets) != self._sent_assets.get(shard_id):
                 self._spawn(self._reconcile_shard, conn, shard_id)
         elif self._recovery.reconnected_without_books(conn.connection_id):
-            self._status(conn, "resynced", "reconnected", ())
-            if conn.spec.channel == "user" and self._user_gap is not None:
-                self._user_gap_due = conn
+            self.route_status(conn, "resynced", "reconnected", ())
+            if conn.spec.channel == "user" and self._user.gap is not None:
+                self._user.gap_due = conn
 
     async def _reconcile_shard(self, conn: FeedConnection, shard_id: int) -> None:
         """Send operation frames for assets added or removed while the shard's socket was connecting."""
-        async with self._lock:
+        async with self.lock:
             if self._market.get(shard_id) is not conn or not conn.connected:
                 return  # a newer connection (or none) owns the shard now; its own frames will be right
             wanted = set(self._shards.assets_of(shard_id))
@@ -642,11 +490,11 @@ class WebSocketManager:
             return
         if assets:
             self.books.mark_stale(assets, reason)
-        if conn.spec.channel == "user" and self._user_gap is not None:
-            self._user_gap.disconnected(self._clock.time_ns() / 1e9)
-        self._status(conn, "stale" if assets else "disconnected", reason, assets)
+        if conn.spec.channel == "user" and self._user.gap is not None:
+            self._user.gap.disconnected(self._clock.time_ns() / 1e9)
+        self.route_status(conn, "stale" if assets else "disconnected", reason, assets)
 
-    def _status(self, conn: FeedConnection, state: str, detail: str, assets: Sequence[str]) -> None:
+    def route_status(self, conn: FeedConnection, state: str, detail: str, assets: Sequence[str]) -> None:
         channel: Channel = conn.spec.channel
         event = FeedStatus(
             ts_event_ms=self._clock.time_ns() // 1_000_000,
@@ -689,7 +537,7 @@ class WebSocketManager:
         conn = next((c for c in self._all_connections() if c.connection_id == connection_id), None)
         if conn is not None:
             self.stats.resyncs += 1
-            self._status(conn, "resynced", "books rebuilt from fresh snapshots", self._assets_of(conn))
+            self.route_status(conn, "resynced", "books rebuilt from fresh snapshots", self._assets_of(conn))
 
     async def _snapshot_fallback(self, conn: FeedConnection, attempt: int, assets: list[str]) -> None:
         for _ in range(_REST_RETRIES):
@@ -747,32 +595,6 @@ class WebSocketManager:
             self._apply_rest(snapshots)
         finally:
             self._resyncing = False
-
-    async def _reconcile_user(self, conn: FeedConnection, gap: UserGapReconciler) -> None:
-        """After a user-socket reconnect: emit the order/trade changes the socket did not replay."""
-        markets = None if self.desired.user_all.count else sorted(self._user_refs.wanted())
-        try:
-            events = await gap.reconcile(markets, self._clock.time_ns())
-        except PolymarketRealtimeError as exc:
-            gap.errors += 1
-            self.stats.rest_errors += 1
-            logger.warning("%s: could not re-read orders and trades after reconnecting: %s", conn.connection_id, exc)
-            return
-        except Exception:
-            # A bug here must not take the feed's task group (and every socket) down with it.
-            gap.errors += 1
-            logger.exception("%s: user-channel gap reconciliation failed", conn.connection_id)
-            return
-        for event in events:
-            self.stats.count_type(event.type)
-            self.router.route(event)
-        self.stats.record_events(len(events))
-        if events:
-            logger.info(
-                "%s: %d order/trade change(s) made while disconnected, recovered over REST",
-                conn.connection_id,
-                len(events),
-            )
 
     # --- control and status ---------------------------------------------------------------------
 
@@ -842,8 +664,8 @@ class WebSocketManager:
 
         connections = {
             "market": aggregate_sockets(s.market_ws_url, [c.status() for c in market], len(self._asset_refs)),
-            "user": one(s.user_ws_url, self._user_conn),
-            "rtds": one(s.rtds_ws_url, self._rtds_conn),
+            "user": one(s.user_ws_url, self._user.conn),
+            "rtds": one(s.rtds_ws_url, self._rtds.conn),
             "polybolt": self.polybolt.status(),
             "sports": one(s.sports_ws_url, self._sports_conn),
         }
@@ -854,7 +676,7 @@ class WebSocketManager:
             dropped_events=self.router.sink_dropped,
             connections=states,
         )
-        gap = self._user_gap
+        gap = self._user.gap
         if gap is not None and gap.reconciliations:
             statistics["user_gap"] = {
                 "reconciliations": gap.reconciliations,

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -397,7 +396,7 @@ class RedisFeedBackend:
         self.link_up = True
         self._signal_link()
         self.sessions.poke()
-        self.connected_since = time.time()
+        self.connected_since = self._clock.time_ns() / 1e9
         if self._ever_up:
             self.reconnects += 1
             detail = "Redis reachable again"
@@ -417,7 +416,7 @@ class RedisFeedBackend:
         self.reader.unjoined()
         self.sessions.suspect(type(exc).__name__)  # cannot renew: stop acting as owner (ownership.py)
         self.connected_since = None
-        self.down_since = time.time()
+        self.down_since = self._clock.time_ns() / 1e9
         log.warning("shared feed: %s", self.last_error)
         assets = tuple(self._assets)
         self._books.mark_stale(assets, f"shared feed interrupted: Redis unreachable at {self.url}")
