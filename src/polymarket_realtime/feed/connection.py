@@ -1,5 +1,7 @@
 """One WebSocket to the venue: our reconnect loop, keepalive, data-silence watchdog, frame intake.
 
+Over 400 lines: one connection's attempt loop, keepalive and intake share its state; split further only by noun.
+
 :class:`FeedConnection` drives ``websockets``' asyncio client one attempt at a time inside *our* loop,
 so the retry policy (:class:`~.backoff.Backoff` with an injected RNG, :func:`~.backoff.is_retryable`)
 is ours and testable. Per attempt:

@@ -1,5 +1,8 @@
 """WebSocketManager: the venue sockets, their desired subscriptions, and the per-frame pipeline.
 
+Over 400 lines: it still holds the market shards and the inline frame hot path (the user and RTDS channels,
+recovery tracking, REST repair and status live in their own modules).
+
 ``async with WebSocketManager(...) as manager:`` runs every connection in the manager's own task group;
 sockets open lazily on the first subscription and close when nobody wants anything on them.
 
@@ -34,7 +37,7 @@ from anyio.abc import TaskGroup
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
-from ..errors import PolymarketRealtimeError, StateError
+from ..errors import StateError
 from ..model.events import (
     BestBidAsk,
     BookSnapshot,
@@ -50,6 +53,7 @@ from ..venues.polymarket import protocol
 from ..venues.polymarket.parsing import ParsedFrame, parse_market_frame
 from ..venues.polymarket.rest import ClobRestClient
 from .backoff import Backoff
+from .book_repair import BookRepair
 from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .contract import CredentialsProvider, FeedChannel, UserChannelState, UserCredentials
@@ -75,7 +79,6 @@ FREEZE_GC_AFTER_SNAPSHOTS = True
 """``gc.freeze()`` each time a connection's books are all loaded (set False to keep the default GC)."""
 _ASSET_EVENTS: frozenset[type] = frozenset({BookSnapshot, PriceChange, LastTrade, TickSizeChange, BestBidAsk})
 _DEDUP_KEEP = 4096
-_REST_RETRIES = 5
 
 
 class WebSocketManager:
@@ -134,8 +137,16 @@ class WebSocketManager:
         self._recovery = RecoveryTracker()
         self._awaiting = self._recovery.awaiting  # read-only alias for the hot path
         self._seen_market_events: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._crossed_seen = 0
-        self._resyncing = False
+        self._repair = BookRepair(
+            settings,
+            clob_rest=clob_rest,
+            books=books,
+            router=router,
+            stats=self.stats,
+            wanted=self._wanted,
+            recovery=self._recovery,
+            settle=self._settle,
+        )
         self._user = UserChannel(self)
         self._rtds = RtdsChannel(self)
         # Sports socket (no subscription frame: one connection, opened while anyone wants scores).
@@ -427,11 +438,12 @@ class WebSocketManager:
             by_type[etype] = by_type.get(etype, 0) + 1
             delivered += 1
         stats.record_events(delivered)
-        if self.books.crossed_detected != self._crossed_seen:
-            self._crossed_seen = self.books.crossed_detected
-            if not self._resyncing:
-                self._resyncing = True
-                self._spawn(self._resync_crossed)
+        repair = self._repair
+        if self.books.crossed_detected != repair.crossed_seen:
+            repair.crossed_seen = self.books.crossed_detected
+            if not repair.resyncing:
+                repair.resyncing = True
+                self._spawn(repair.resync_crossed)
 
     def _duplicate(self, event: NewMarket | MarketResolved) -> bool:
         key = (event.type, event.market)
@@ -512,7 +524,7 @@ class WebSocketManager:
         batch = [a for a in assets if a in self._wanted]
         self._recovery.expect(conn.connection_id, batch)
         if batch:
-            self._spawn(self._snapshot_fallback, conn, conn.attempts, batch)
+            self._spawn(self._repair.snapshot_fallback, conn, conn.attempts, batch)
 
     def _settle(self, asset: str) -> None:
         """``asset`` no longer owes a snapshot; when its connection owes none, its books are all fresh."""
@@ -538,63 +550,6 @@ class WebSocketManager:
         if conn is not None:
             self.stats.resyncs += 1
             self.route_status(conn, "resynced", "books rebuilt from fresh snapshots", self._assets_of(conn))
-
-    async def _snapshot_fallback(self, conn: FeedConnection, attempt: int, assets: list[str]) -> None:
-        for _ in range(_REST_RETRIES):
-            await anyio.sleep(self.settings.snapshot_fallback_s)
-            if conn.stopped or conn.attempts != attempt:
-                return  # a newer connection attempt owns these books now
-            missing = [a for a in assets if self._recovery.owes(a, conn.connection_id)]
-            if not missing:
-                return
-            try:
-                snapshots = await self.clob_rest.get_books(missing)
-            except PolymarketRealtimeError as exc:
-                self.stats.rest_errors += 1
-                logger.warning("%s: REST snapshot fallback failed: %s", conn.connection_id, exc)
-                continue
-            if conn.stopped or conn.attempts != attempt:
-                return
-            logger.info(
-                "%s: %d of %d books had no snapshot after %.1fs; rebuilt from REST",
-                conn.connection_id,
-                len(snapshots),
-                len(missing),
-                self.settings.snapshot_fallback_s,
-            )
-            self._apply_rest(snapshots)
-            for asset in missing:
-                # Tokens the venue has no book for are not owed one any more.
-                if self._recovery.owes(asset, conn.connection_id):
-                    self._settle(asset)
-            return
-
-    def _apply_rest(self, snapshots: Iterable[BookSnapshot]) -> None:
-        for snap in snapshots:
-            if snap.asset_id not in self._wanted:
-                continue
-            self.stats.rest_snapshots += 1
-            self.books.apply(snap)
-            self.router.route(snap)
-            self.stats.count_type(snap.type)
-
-    async def _resync_crossed(self) -> None:
-        try:
-            # Let the burst that crossed the book finish; a snapshot may fix it first.
-            await anyio.sleep(min(0.5, self.settings.snapshot_fallback_s))
-            todo = [a for a in self.books.needs_resync() if a in self._wanted]
-            if not todo:
-                return
-            try:
-                snapshots = await self.clob_rest.get_books(todo)
-            except PolymarketRealtimeError as exc:
-                self.stats.rest_errors += 1
-                logger.warning("REST resync of %d crossed books failed: %s", len(todo), exc)
-                return
-            self.stats.resyncs += 1
-            self._apply_rest(snapshots)
-        finally:
-            self._resyncing = False
 
     # --- control and status ---------------------------------------------------------------------
 

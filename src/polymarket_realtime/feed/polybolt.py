@@ -1,5 +1,7 @@
 """One PolyBolt (reference prices) socket: auth, subscriptions, loss checks, reconnects per close code.
 
+Over 400 lines: one socket's lifecycle (auth, subscribe pacing, sequence checks, close-code policy) reads best whole.
+
 :class:`~.polybolt_feed.PolyBoltFeed` spreads the wanted subscriptions over these sockets (64 each).
 One connection, per attempt:
 

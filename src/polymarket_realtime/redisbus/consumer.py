@@ -1,5 +1,8 @@
 """``RedisFeedBackend``: the MCP server's feed when ``POLYMARKET_MCP_REDIS_URL`` is set.
 
+Over 400 lines: the facade, link state machine and status of one backend (the stream reader, leases,
+ownership and wanted set are separate modules); splitting the link state from the facade is left to do.
+
 It stands in for the :class:`~polymarket_realtime.feed.manager.WebSocketManager` (same
 ``FeedBackend`` methods) but opens **no upstream socket**. Contract:
 
