@@ -27,7 +27,6 @@ from __future__ import annotations
 import gc
 import logging
 import random
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from types import TracebackType
 from typing import Any
@@ -39,18 +38,11 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
 from ..errors import StateError
 from ..model.events import (
-    BestBidAsk,
-    BookSnapshot,
     FeedStatus,
-    LastTrade,
-    MarketResolved,
-    NewMarket,
-    PriceChange,
-    TickSizeChange,
 )
 from ..routing.router import EventRouter
 from ..venues.polymarket import protocol
-from ..venues.polymarket.parsing import ParsedFrame, parse_market_frame
+from ..venues.polymarket.parsing import parse_market_frame
 from ..venues.polymarket.rest import ClobRestClient
 from .backoff import Backoff
 from .book_repair import BookRepair
@@ -59,6 +51,7 @@ from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .contract import CredentialsProvider, FeedChannel, UserChannelState, UserCredentials
 from .desired import DesiredSubscriptions
 from .keepalive import Sleep
+from .pipeline import FramePipeline
 from .polybolt_feed import PolyBoltFeed
 from .recovery import RecoveryTracker
 from .rtds_channel import RtdsChannel
@@ -77,8 +70,6 @@ STAGGER_S = 0.05
 """Delay between opening successive new shards (the venue answers 429 to bursts of connects)."""
 FREEZE_GC_AFTER_SNAPSHOTS = True
 """``gc.freeze()`` each time a connection's books are all loaded (set False to keep the default GC)."""
-_ASSET_EVENTS: frozenset[type] = frozenset({BookSnapshot, PriceChange, LastTrade, TickSizeChange, BestBidAsk})
-_DEDUP_KEEP = 4096
 
 
 class WebSocketManager:
@@ -136,7 +127,6 @@ class WebSocketManager:
         self._events_conn: FeedConnection | None = None
         self._recovery = RecoveryTracker()
         self._awaiting = self._recovery.awaiting  # read-only alias for the hot path
-        self._seen_market_events: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._repair = BookRepair(
             settings,
             clob_rest=clob_rest,
@@ -149,6 +139,18 @@ class WebSocketManager:
         )
         self._user = UserChannel(self)
         self._rtds = RtdsChannel(self)
+        self._pipeline = FramePipeline(
+            books=books,
+            router=router,
+            stats=self.stats,
+            wanted=self._wanted,
+            awaiting=self._awaiting,
+            settle=self._settle,
+            user=self._user,
+            repair=self._repair,
+            spawn=self._spawn,
+        )
+        self._on_frame = self._pipeline.on_frame
         # Sports socket (no subscription frame: one connection, opened while anyone wants scores).
         self._sports_conn: FeedConnection | None = None
         self._closed_reconnects = 0  # reconnects of connections that were closed since
@@ -388,72 +390,6 @@ class WebSocketManager:
             if self.desired.sports.release() and self._sports_conn is not None:
                 self.close_connection(self._sports_conn)
                 self._sports_conn = None
-
-    # --- the pipeline ---------------------------------------------------------------------------
-
-    def _on_frame(self, conn: FeedConnection, frame: ParsedFrame, ts_recv_ns: int) -> None:
-        stats = self.stats
-        stats.record_frame(frame)
-        if self._user.gap_due is conn and self._user.gap is not None:
-            self._user.gap_due = None
-            self._spawn(self._user.reconcile, conn, self._user.gap)
-        events = frame.events
-        if not events:
-            return
-        if conn.spec.channel != "market":
-            route = self.router.route
-            gap = self._user.gap if conn.spec.channel == "user" else None
-            delivered = 0
-            for event in events:
-                if gap is not None:
-                    if gap.duplicate(event):
-                        continue
-                    gap.observe(event)
-                stats.count_type(event.type)
-                route(event)
-                delivered += 1
-            stats.record_events(delivered)
-            return
-        wanted = self._wanted
-        awaiting = self._awaiting
-        apply = self.books.apply
-        route = self.router.route
-        by_type = stats.events_by_type
-        delivered = 0
-        for event in events:
-            cls = type(event)
-            if cls in _ASSET_EVENTS:
-                asset: str = event.asset_id  # type: ignore[union-attr]  # every _ASSET_EVENTS class has one
-                if asset not in wanted:
-                    stats.filtered_events += 1
-                    continue
-                if awaiting and cls is BookSnapshot and asset in awaiting:
-                    self._settle(asset)
-            elif (cls is NewMarket or cls is MarketResolved) and self._duplicate(event):  # type: ignore[arg-type]
-                stats.duplicate_events += 1
-                continue
-            apply(event)
-            route(event)
-            etype = event.type
-            by_type[etype] = by_type.get(etype, 0) + 1
-            delivered += 1
-        stats.record_events(delivered)
-        repair = self._repair
-        if self.books.crossed_detected != repair.crossed_seen:
-            repair.crossed_seen = self.books.crossed_detected
-            if not repair.resyncing:
-                repair.resyncing = True
-                self._spawn(repair.resync_crossed)
-
-    def _duplicate(self, event: NewMarket | MarketResolved) -> bool:
-        key = (event.type, event.market)
-        seen = self._seen_market_events
-        if key in seen:
-            return True
-        seen[key] = None
-        if len(seen) > _DEDUP_KEEP:
-            seen.popitem(last=False)
-        return False
 
     # --- freshness ------------------------------------------------------------------------------
 
