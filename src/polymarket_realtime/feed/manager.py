@@ -41,8 +41,6 @@ from ..model.events import (
     FeedStatus,
 )
 from ..routing.router import EventRouter
-from ..venues.polymarket import protocol
-from ..venues.polymarket.parsing import parse_market_frame
 from ..venues.polymarket.rest import ClobRestClient
 from .backoff import Backoff
 from .book_repair import BookRepair
@@ -51,11 +49,11 @@ from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .contract import CredentialsProvider, FeedChannel, UserChannelState, UserCredentials
 from .desired import DesiredSubscriptions
 from .keepalive import Sleep
+from .market_channel import STAGGER_S, MarketChannel
 from .pipeline import FramePipeline
 from .polybolt_feed import PolyBoltFeed
 from .recovery import RecoveryTracker
 from .rtds_channel import RtdsChannel
-from .shards import ShardAssigner
 from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
 from .status import ChannelStatus, FeedStatusReport, aggregate_sockets
@@ -66,8 +64,6 @@ __all__ = ["STAGGER_S", "USER_REJECTED_ADVICE", "CredentialsProvider", "UserCred
 
 logger = logging.getLogger(__name__)
 
-STAGGER_S = 0.05
-"""Delay between opening successive new shards (the venue answers 429 to bursts of connects)."""
 FREEZE_GC_AFTER_SNAPSHOTS = True
 """``gc.freeze()`` each time a connection's books are all loaded (set False to keep the default GC)."""
 
@@ -119,12 +115,7 @@ class WebSocketManager:
         self.desired = DesiredSubscriptions()
         self._asset_refs = self.desired.assets
         self._wanted: dict[str, int] = self._asset_refs._counts  # read-only alias for the hot path
-        self._shards = ShardAssigner(settings.max_assets_per_connection)
-        self._market: dict[int, FeedConnection] = {}
-        # What each shard's socket has actually been told (initial frame + operation frames). A change
-        # made while a shard is connecting misses both; _on_connected reconciles the difference.
-        self._sent_assets: dict[int, set[str]] = {}
-        self._events_conn: FeedConnection | None = None
+        self._marketch = MarketChannel(self)
         self._recovery = RecoveryTracker()
         self._awaiting = self._recovery.awaiting  # read-only alias for the hot path
         self._repair = BookRepair(
@@ -135,7 +126,7 @@ class WebSocketManager:
             stats=self.stats,
             wanted=self._wanted,
             recovery=self._recovery,
-            settle=self._settle,
+            settle=self.settle,
         )
         self._user = UserChannel(self)
         self._rtds = RtdsChannel(self)
@@ -145,7 +136,7 @@ class WebSocketManager:
             stats=self.stats,
             wanted=self._wanted,
             awaiting=self._awaiting,
-            settle=self._settle,
+            settle=self.settle,
             user=self._user,
             repair=self._repair,
             spawn=self._spawn,
@@ -190,8 +181,8 @@ class WebSocketManager:
         self._tg.start_soon(func, *args)
 
     def _all_connections(self) -> list[FeedConnection]:
-        conns = list(self._market.values())
-        conns.extend(c for c in (self._events_conn, self._user.conn, self._rtds.conn) if c is not None)
+        conns = list(self._marketch.shard_conns.values())
+        conns.extend(c for c in (self._marketch.events_conn, self._user.conn, self._rtds.conn) if c is not None)
         if self._sports_conn is not None:
             conns.append(self._sports_conn)
         return conns
@@ -241,88 +232,22 @@ class WebSocketManager:
 
         return remove
 
-    # --- market channel -------------------------------------------------------------------------
-
-    def _market_spec(self, *, idle: bool) -> ChannelSpec:
-        s = self.settings
-        return ChannelSpec(
-            channel="market",
-            url=s.market_ws_url,
-            ping_interval_s=s.ping_interval_s,
-            pong_timeout_s=s.pong_timeout_s,
-            # Spec §8.3: the market socket can answer PING and stream nothing for hours.
-            idle_timeout_s=s.market_idle_timeout_s if idle else None,
-            parse=parse_market_frame,
-        )
+    # --- market channel (feed/market_channel.py) ------------------------------------------------
 
     async def subscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Hold the given tokens (ref-counted); returns the ones newly subscribed at the venue."""
-        ids = protocol.require_token_ids(asset_ids)
-        async with self.lock:
-            fresh = self._asset_refs.acquire(ids)
-            opened = 0
-            for change in self._shards.assign(fresh):
-                conn = self._market.get(change.shard_id)
-                if change.opened or conn is None:
-                    self._open_shard(change.shard_id, start_delay_s=STAGGER_S * opened)
-                    opened += 1
-                elif await conn.send(protocol.market_subscribe_frame(change.add)):
-                    self._sent_assets.setdefault(change.shard_id, set()).update(change.add)
-                    # A dynamic subscribe may not send a snapshot (spec §2.2): fall back to REST.
-                    self._await_snapshots(conn, change.add)
-            return fresh
+        return await self._marketch.subscribe_assets(asset_ids)
 
     async def unsubscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Release the tokens; returns the ones no longer subscribed at the venue (books discarded)."""
-        ids = list(asset_ids)
-        async with self.lock:
-            gone = self._asset_refs.release(ids)
-            for change in self._shards.unassign(gone):
-                conn = self._market.get(change.shard_id)
-                if conn is None:
-                    continue
-                if change.closed:
-                    del self._market[change.shard_id]
-                    self._sent_assets.pop(change.shard_id, None)
-                    self.close_connection(conn)
-                elif await conn.send(protocol.market_unsubscribe_frame(change.remove)):
-                    self._sent_assets.get(change.shard_id, set()).difference_update(change.remove)
-            for asset in gone:
-                self._settle(asset)
-                self.books.discard(asset)
-            return gone
-
-    def _open_shard(self, shard_id: int, *, start_delay_s: float) -> None:
-        async def frames(refresh: bool) -> list[str]:
-            assets = self._shards.assets_of(shard_id)
-            self._sent_assets[shard_id] = set(assets)
-            return [protocol.market_initial_frame(assets)]
-
-        self._market[shard_id] = self.open_connection(
-            f"market-{shard_id}",
-            self._market_spec(idle=True),
-            frames,
-            start_delay_s=start_delay_s,
-            assets=lambda: len(self._shards.assets_of(shard_id)),
-        )
+        return await self._marketch.unsubscribe_assets(asset_ids)
 
     async def subscribe_market_events(self) -> None:
         """Receive ``new_market``/``market_resolved`` for all markets (ref-counted)."""
-        async with self.lock:
-            self.desired.market_events.acquire()
-            if self._events_conn is None:
-
-                async def frames(refresh: bool) -> list[str]:
-                    return [protocol.market_initial_frame([], custom_features=True)]
-
-                # No data watchdog: new markets can be minutes apart.
-                self._events_conn = self.open_connection("market-events", self._market_spec(idle=False), frames)
+        await self._marketch.subscribe_events()
 
     async def unsubscribe_market_events(self) -> None:
-        async with self.lock:
-            if self.desired.market_events.release() and self._events_conn is not None:
-                self.close_connection(self._events_conn)
-                self._events_conn = None
+        await self._marketch.unsubscribe_events()
 
     # --- user channel and RTDS (feed/user_channel.py, feed/rtds_channel.py) ---------------------------
 
@@ -396,40 +321,20 @@ class WebSocketManager:
     def _assets_of(self, conn: FeedConnection) -> tuple[str, ...]:
         if conn.spec.channel != "market" or not conn.connection_id[7:].isdigit():
             return ()
-        return self._shards.assets_of(int(conn.connection_id[7:]))
+        return self._marketch.shards.assets_of(int(conn.connection_id[7:]))
 
     def _on_connected(self, conn: FeedConnection) -> None:
         assets = self._assets_of(conn)
         self.route_status(conn, "connected", f"connected to {conn.spec.url}", assets)
         if assets:
-            self._await_snapshots(conn, assets)
+            self.await_snapshots(conn, assets)
             shard_id = int(conn.connection_id[7:])
-            if set(assets) != self._sent_assets.get(shard_id):
-                self._spawn(self._reconcile_shard, conn, shard_id)
+            if set(assets) != self._marketch.sent_assets.get(shard_id):
+                self._spawn(self._marketch.reconcile_shard, conn, shard_id)
         elif self._recovery.reconnected_without_books(conn.connection_id):
             self.route_status(conn, "resynced", "reconnected", ())
             if conn.spec.channel == "user" and self._user.gap is not None:
                 self._user.gap_due = conn
-
-    async def _reconcile_shard(self, conn: FeedConnection, shard_id: int) -> None:
-        """Send operation frames for assets added or removed while the shard's socket was connecting."""
-        async with self.lock:
-            if self._market.get(shard_id) is not conn or not conn.connected:
-                return  # a newer connection (or none) owns the shard now; its own frames will be right
-            wanted = set(self._shards.assets_of(shard_id))
-            sent = self._sent_assets.setdefault(shard_id, set())
-            add, remove = sorted(wanted - sent), sorted(sent - wanted)
-            if add and await conn.send(protocol.market_subscribe_frame(add)):
-                sent.update(add)
-            if remove and await conn.send(protocol.market_unsubscribe_frame(remove)):
-                sent.difference_update(remove)
-            if add or remove:
-                logger.info(
-                    "%s: %d asset(s) added and %d removed while connecting, sent now",
-                    conn.connection_id,
-                    len(add),
-                    len(remove),
-                )
 
     def _on_disconnected(self, conn: FeedConnection, reason: str) -> None:
         assets = self._assets_of(conn)
@@ -456,13 +361,13 @@ class WebSocketManager:
         self.stats.count_type("feed_status")
         self.router.route(event)
 
-    def _await_snapshots(self, conn: FeedConnection, assets: Iterable[str]) -> None:
+    def await_snapshots(self, conn: FeedConnection, assets: Iterable[str]) -> None:
         batch = [a for a in assets if a in self._wanted]
         self._recovery.expect(conn.connection_id, batch)
         if batch:
             self._spawn(self._repair.snapshot_fallback, conn, conn.attempts, batch)
 
-    def _settle(self, asset: str) -> None:
+    def settle(self, asset: str) -> None:
         """``asset`` no longer owes a snapshot; when its connection owes none, its books are all fresh."""
         cid = self._recovery.settle(asset)
         if cid is not None:
@@ -512,8 +417,8 @@ class WebSocketManager:
         """One sentence on what the feed is doing for ``asset_id`` (why its book may not be live yet)."""
         if asset_id not in self._wanted:
             return "not subscribed"
-        shard = self._shards.shard_of(asset_id)
-        conn = self._market.get(shard) if shard is not None else None
+        shard = self._marketch.shards.shard_of(asset_id)
+        conn = self._marketch.shard_conns.get(shard) if shard is not None else None
         if conn is None:
             return "subscribed, no market socket assigned yet"
         text = f"socket {conn.connection_id} {conn.state} (attempt {conn.attempts})"
@@ -548,7 +453,10 @@ class WebSocketManager:
     def status(self) -> FeedStatusReport:
         """Every channel's sockets and the feed statistics (``get_realtime_status``)."""
         s = self.settings
-        market = [*self._market.values(), *([self._events_conn] if self._events_conn else [])]
+        market = [
+            *self._marketch.shard_conns.values(),
+            *([self._marketch.events_conn] if self._marketch.events_conn else []),
+        ]
 
         def one(url: str, conn: FeedConnection | None) -> ChannelStatus:
             return aggregate_sockets(url, [conn.status()] if conn is not None else [], None)
