@@ -1,7 +1,7 @@
 """``RedisFeedBackend``: the MCP server's feed when ``POLYMARKET_MCP_REDIS_URL`` is set.
 
-Over 400 lines: the facade, link state machine and status of one backend (the stream reader, leases,
-ownership and wanted set are separate modules); splitting the link state from the facade is left to do.
+Over 400 lines: the contract facade plus the Redis link state machine (reader, leases, ownership, wanted
+set and status are separate modules); splitting the link state from the facade is left to do.
 
 It stands in for the :class:`~polymarket_realtime.feed.manager.WebSocketManager` (same
 ``FeedBackend`` methods) but opens **no upstream socket**. Contract:
@@ -53,9 +53,10 @@ from ..feed.backoff import Backoff
 from ..feed.contract import FeedChannel, UserChannelState
 from ..feed.desired import DesiredSubscriptions, Interest
 from ..feed.stats import FeedStatistics
-from ..feed.status import ChannelStatus, FeedStatusReport
+from ..feed.status import FeedStatusReport
 from ..model.events import FeedStatus
 from ..secrets import redactor
+from .consumer_status import consumer_status
 from .ha import RedisLock, new_owner_token
 from .keys import DEFAULT_PREFIX, Keys
 from .leases import LeaseRegistry
@@ -546,66 +547,7 @@ class RedisFeedBackend:
 
     def status(self) -> FeedStatusReport:
         """Manager-shaped ``connections``/``statistics`` plus ``shared_feed`` (link, lag, feed leader)."""
-        now = self._clock.monotonic()
-        last = self.reader.last_event_monotonic
-        age = round(now - last, 3) if last is not None else None
-        state = "connected" if self.link_up else ("connecting" if not self._ever_up else "disconnected")
-        error = None if self.link_up else self.last_error
-
-        def conn(assets: int, wanted: object = True) -> ChannelStatus:
-            if not wanted:
-                return ChannelStatus(shards=None)
-            return ChannelStatus(
-                shards=None,
-                state=state,
-                url=f"shared feed via {self.url}",
-                connected_since=self.connected_since,
-                reconnects=self.reconnects,
-                last_error=error,
-                last_message_age_s=age,
-                assets=assets,
-            )
-
-        w = self.wants
-        connections = {
-            "market": conn(len(self._assets)),
-            "user": conn(len(w.user), w.wants_user),
-            "rtds": conn(len(w.rtds), w.rtds),
-            "polybolt": conn(len(w.reference), w.reference),
-            "sports": conn(w.sports.count, w.sports),
-            "redis": conn(len(self.reader.cursors)),
-        }
-        statistics = self.stats.snapshot(
-            reconnect_count=self.reconnects,
-            dropped_events=self._router.sink_dropped,
-            connections={"redis": state},
-        )
-        statistics["malformed_frames"] = self.reader.malformed
-        return FeedStatusReport(
-            mode="redis",
-            connections=connections,
-            statistics=statistics,
-            shared_feed={
-                "redis": self.url,
-                "link": "up" if self.link_up else "down",
-                "down_since": self.down_since,
-                "last_error": error,
-                "redis_run_id": self.run_id,
-                "server_id": self.server_id,
-                "feed_leader": self.feed_leader,
-                "feed_publishing": self.feed_leader is not None,
-                "measured_age_s": (
-                    round(now - self.measured_monotonic, 3) if self.measured_monotonic is not None else None
-                ),
-                "lag": self.lag(),
-                "duplicates_dropped": self.duplicates,
-                "consumer_name": self.consumer_name,
-                "consumer_name_conflict": self.name_conflict,
-                "cursor_gaps": self.reader.gaps,
-                "sessions": self.sessions.status(),
-                "lease": {"ttl_s": self.lease.ttl_s, **self.wants.summary()},
-            },
-        )
+        return consumer_status(self)
 
 
 def redis_feed_factory(settings: Settings, books: BookStore, router: EventRouter, clob: object) -> RedisFeedBackend:
