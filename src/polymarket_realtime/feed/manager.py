@@ -1,7 +1,7 @@
 """WebSocketManager: the venue sockets, their desired subscriptions, and the per-frame pipeline.
 
-Over 400 lines: it still holds the market shards and the inline frame hot path (the user and RTDS channels,
-recovery tracking, REST repair and status live in their own modules).
+Over 400 lines: the coordinator wiring five channels' sockets to recovery and the pipeline (each of those,
+the REST repair and status are their own modules); the freshness hooks are what is left here.
 
 ``async with WebSocketManager(...) as manager:`` runs every connection in the manager's own task group;
 sockets open lazily on the first subscription and close when nobody wants anything on them.
@@ -49,6 +49,7 @@ from .connection import Channel, ChannelSpec, FeedConnection, RawTap
 from .contract import CredentialsProvider, FeedChannel, UserChannelState, UserCredentials
 from .desired import DesiredSubscriptions
 from .keepalive import Sleep
+from .manager_status import manager_status
 from .market_channel import STAGGER_S, MarketChannel
 from .pipeline import FramePipeline
 from .polybolt_feed import PolyBoltFeed
@@ -56,7 +57,7 @@ from .recovery import RecoveryTracker
 from .rtds_channel import RtdsChannel
 from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
-from .status import ChannelStatus, FeedStatusReport, aggregate_sockets
+from .status import FeedStatusReport
 from .user_channel import USER_REJECTED_ADVICE, UserChannel
 from .user_gap import UserRestSource
 
@@ -415,29 +416,7 @@ class WebSocketManager:
 
     def asset_feed_state(self, asset_id: str) -> str:
         """One sentence on what the feed is doing for ``asset_id`` (why its book may not be live yet)."""
-        if asset_id not in self._wanted:
-            return "not subscribed"
-        shard = self._marketch.shards.shard_of(asset_id)
-        conn = self._marketch.shard_conns.get(shard) if shard is not None else None
-        if conn is None:
-            return "subscribed, no market socket assigned yet"
-        text = f"socket {conn.connection_id} {conn.state} (attempt {conn.attempts})"
-        if conn.state == "connected":
-            if self._recovery.owes(asset_id, conn.connection_id):
-                text += (
-                    f", book snapshot requested and not received yet (REST fallback after "
-                    f"{self.settings.snapshot_fallback_s:g}s)"
-                )
-            elif asset_id not in self.books:
-                text += ", the venue sent no book for this token (neither on the socket nor via REST)"
-        elif conn.state == "backoff" and conn.last_delay_s is not None:
-            text += f", next attempt within {conn.last_delay_s:.2f}s"
-        if conn.last_error and conn.state != "connected":
-            text += f"; last error: {conn.last_error}"
-        book = self.books.get(asset_id)
-        if book is not None and book.stale:
-            text += f"; book stale: {book.stale_reason}"
-        return text
+        return self._marketch.asset_feed_state(asset_id, self._recovery)
 
     @property
     def wanted_assets(self) -> frozenset[str]:
@@ -452,35 +431,4 @@ class WebSocketManager:
 
     def status(self) -> FeedStatusReport:
         """Every channel's sockets and the feed statistics (``get_realtime_status``)."""
-        s = self.settings
-        market = [
-            *self._marketch.shard_conns.values(),
-            *([self._marketch.events_conn] if self._marketch.events_conn else []),
-        ]
-
-        def one(url: str, conn: FeedConnection | None) -> ChannelStatus:
-            return aggregate_sockets(url, [conn.status()] if conn is not None else [], None)
-
-        connections = {
-            "market": aggregate_sockets(s.market_ws_url, [c.status() for c in market], len(self._asset_refs)),
-            "user": one(s.user_ws_url, self._user.conn),
-            "rtds": one(s.rtds_ws_url, self._rtds.conn),
-            "polybolt": self.polybolt.status(),
-            "sports": one(s.sports_ws_url, self._sports_conn),
-        }
-        states = {c.connection_id: c.state for c in self._all_connections()}
-        states.update({c.connection_id: c.state for c in self.polybolt.connections.values()})
-        statistics = self.stats.snapshot(
-            reconnect_count=self.reconnect_count(),
-            dropped_events=self.router.sink_dropped,
-            connections=states,
-        )
-        gap = self._user.gap
-        if gap is not None and gap.reconciliations:
-            statistics["user_gap"] = {
-                "reconciliations": gap.reconciliations,
-                "recovered_events": gap.recovered,
-                "duplicates_dropped": gap.duplicates_dropped,
-                "errors": gap.errors,
-            }
-        return FeedStatusReport(connections=connections, statistics=statistics)
+        return manager_status(self)

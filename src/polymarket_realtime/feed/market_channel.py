@@ -17,6 +17,7 @@ from ..venues.polymarket.parsing import parse_market_frame
 from .books import BookStore
 from .channel_host import ChannelHost
 from .connection import ChannelSpec, FeedConnection
+from .recovery import RecoveryTracker
 from .shards import ShardAssigner
 
 __all__ = ["STAGGER_S", "MarketChannel", "MarketHost"]
@@ -146,3 +147,29 @@ class MarketChannel:
                     len(add),
                     len(remove),
                 )
+
+    def asset_feed_state(self, asset_id: str, recovery: RecoveryTracker) -> str:
+        """One sentence on what the feed is doing for ``asset_id`` (why its book may not be live yet)."""
+        if asset_id not in self._host.desired.assets:
+            return "not subscribed"
+        shard = self.shards.shard_of(asset_id)
+        conn = self.shard_conns.get(shard) if shard is not None else None
+        if conn is None:
+            return "subscribed, no market socket assigned yet"
+        text = f"socket {conn.connection_id} {conn.state} (attempt {conn.attempts})"
+        if conn.state == "connected":
+            if recovery.owes(asset_id, conn.connection_id):
+                text += (
+                    f", book snapshot requested and not received yet (REST fallback after "
+                    f"{self._host.settings.snapshot_fallback_s:g}s)"
+                )
+            elif asset_id not in self._host.books:
+                text += ", the venue sent no book for this token (neither on the socket nor via REST)"
+        elif conn.state == "backoff" and conn.last_delay_s is not None:
+            text += f", next attempt within {conn.last_delay_s:.2f}s"
+        if conn.last_error and conn.state != "connected":
+            text += f"; last error: {conn.last_error}"
+        book = self._host.books.get(asset_id)
+        if book is not None and book.stale:
+            text += f"; book stale: {book.stale_reason}"
+        return text
