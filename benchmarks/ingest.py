@@ -182,7 +182,7 @@ def build_pipeline(markets: list[Market], subs: int) -> tuple[WebSocketManager, 
         router.add(Subscription(f"s{i}", "bench", frozenset({token}), frozenset(), ALL_MARKET, depth=depth, log=log))
         logs.append(log)
     conn = SimpleNamespace(spec=SimpleNamespace(channel="market"), connection_id="market-0", stopped=False)
-    manager._resyncing = True  # no event loop here: never spawn the REST resync of a crossed book
+    manager._repair.resyncing = True  # no event loop here: never spawn the REST resync of a crossed book
     return manager, conn, logs
 
 

@@ -76,7 +76,7 @@ async def test_rtds_subscribe_filter_locally_and_resubscribe_after_reconnect(tmp
         }
         before = log.last_seq
         await sim.wait_until(lambda: log.last_seq > before)
-        status = manager.status()["connections"]["rtds"]
+        status = manager.status().as_dict()["connections"]["rtds"]
         assert status["state"] == "connected" and status["reconnects"] == 1
         await manager.unsubscribe_rtds("activity", "trades")
         await sim.wait_until(lambda: ("activity", "trades") not in second.topics)
@@ -123,7 +123,7 @@ async def test_user_channel_refreshes_rejected_credentials(tmp_path: Path) -> No
         await sim.wait_until(lambda: any(isinstance(e.event, UserTrade) for e in log.read(0, 100).entries))
         assert any(isinstance(e.event, UserOrder) for e in log.read(0, 100).entries)
         # The secret never shows in status.
-        assert issued.secret not in json.dumps(manager.status(), default=str)
+        assert issued.secret not in json.dumps(manager.status().as_dict(), default=str)
         await manager.unsubscribe_user_markets([market])
         await sim.wait_until(lambda: not second.open)
 
@@ -138,8 +138,8 @@ async def test_rtds_data_watchdog_reconnects_a_silent_socket(tmp_path: Path) -> 
         sim.faults.go_silent()
         # PONGs keep coming, so only the data watchdog (1.5 s here) can notice; it reconnects.
         await sim.wait_until(lambda: sim.observed.opened["/"] >= 2, timeout=15)
-        assert "no data" in (manager.status()["connections"]["rtds"]["last_error"] or "")
+        assert "no data" in (manager.status().as_dict()["connections"]["rtds"]["last_error"] or "")
         sim.faults.go_silent(on=False)
         before = manager.stats.total_events
         await sim.wait_until(lambda: manager.stats.total_events > before, timeout=15)
-        assert manager.status()["connections"]["rtds"]["state"] == "connected"
+        assert manager.status().as_dict()["connections"]["rtds"]["state"] == "connected"

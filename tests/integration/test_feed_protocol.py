@@ -68,7 +68,7 @@ async def test_initial_frame_array_dump_and_ping_cadence(sim: Simulator, tmp_pat
         assert all(0.1 <= gap <= 1.0 for gap in gaps), gaps  # every 0.2 s, generously bounded
         assert "PING" in conn.texts
         assert sim.observed.opened[MARKET] == 1
-        status = manager.status()["connections"]["market"]
+        status = manager.status().as_dict()["connections"]["market"]
         assert status["state"] == "connected" and status["assets"] == 2 and status["url"].endswith("/ws/market")
 
 
@@ -101,7 +101,7 @@ async def test_dynamic_subscribe_unsubscribe_and_ref_counting(sim: Simulator, tm
         # Releasing the last asset of a shard closes its socket.
         await manager.unsubscribe_assets([a])
         await sim.wait_until(lambda: not conn.open)
-        assert manager.status()["connections"]["market"]["state"] == "idle"
+        assert manager.status().as_dict()["connections"]["market"]["state"] == "idle"
 
 
 @pytest.mark.anyio
@@ -132,7 +132,7 @@ async def test_input_validation_and_missing_credentials(sim: Simulator, tmp_path
             await manager.subscribe_assets(["0xabc"])
         with pytest.raises(AuthError, match="POLYGON_PRIVATE_KEY"):
             await manager.subscribe_user_markets([])
-        assert manager.status()["connections"]["market"]["state"] == "idle"  # nothing opened
+        assert manager.status().as_dict()["connections"]["market"]["state"] == "idle"  # nothing opened
     assert sim.observed.opened[MARKET] == 0
 
 

@@ -89,7 +89,7 @@ async def test_drop_reconnect_resubscribe_within_backoff(tmp_path: Path) -> None
             assert statuses(log)[:2] == ["connected", "stale"]
             book = manager.books.get(a)
             assert book is not None and not book.stale and book.source == "ws"
-            assert manager.status()["statistics"]["reconnect_count"] == 1
+            assert manager.status().as_dict()["statistics"]["reconnect_count"] == 1
 
 
 @pytest.mark.anyio
@@ -164,7 +164,7 @@ async def test_malformed_unknown_and_oversize_frames(tmp_path: Path) -> None:
             assert "1009" in (conn.last_error or "")
             before = manager.stats.total_events
             await sim.wait_until(lambda: manager.stats.total_events > before + 2)
-            status = manager.status()["statistics"]
+            status = manager.status().as_dict()["statistics"]
             assert status["malformed_frames"] >= 1 and status["unknown_events"] >= 1
 
 
@@ -181,7 +181,7 @@ async def test_one_thousand_assets_are_sharded(tmp_path: Path) -> None:
             assert all(len(c.assets) <= 200 for c in conns)
             assert set().union(*(c.assets for c in conns)) == set(ids)
             assert sim.observed.opened[MARKET] == len(conns)  # no reconnects while opening
-            status = manager.status()["connections"]["market"]
+            status = manager.status().as_dict()["connections"]["market"]
             assert status["assets"] == 1000 and len(status["shards"]) == len(conns)
 
 

@@ -123,6 +123,9 @@ async def test_pings_exactly_on_the_interval(
             assert isinstance(conn, FeedConnection) and conn.state == "connected"
             opened = conn.opened_at_monotonic
             assert opened == clock.now
+            # Wall timestamps come from the injected clock too (the virtual wall time is in 2027).
+            assert conn.connected_since == clock.time_ns() / 1e9
+            assert manager.status().connections[channel].connected_since == clock.time_ns() / 1e9
             await pongs.wait(channel, on_open)
             (observed,) = sim.observed.on(path)
             for k in range(1, 4):

@@ -122,7 +122,7 @@ async def rig(
 
 
 def conn_status(r: Rig, index: int = 0) -> dict[str, Any]:
-    shards: list[dict[str, Any]] = r.manager.status()["connections"]["polybolt"]["shards"]
+    shards: list[dict[str, Any]] = r.manager.status().as_dict()["connections"]["polybolt"]["shards"]
     return shards[index]
 
 
@@ -154,7 +154,7 @@ async def test_auth_then_subscribe_snapshot_then_live_points(tmp_path: Path) -> 
         status = conn_status(r)
         assert status["auth"] == "authed" and status["providers"] == {"equity:aapl:pyth": "pyth"}
         assert r.calls == [False]
-        text = json.dumps(r.manager.status(), default=str)
+        text = json.dumps(r.manager.status().as_dict(), default=str)
         assert good_creds(r.sim).secret.reveal() not in text and good_creds(r.sim).passphrase.reveal() not in text
         # The last release unsubscribes; the socket closes with the last subscription.
         await r.manager.unsubscribe_reference_prices(["crypto:btcusd"])
@@ -173,7 +173,7 @@ async def test_missing_credentials_is_a_clear_error_and_changes_nothing(tmp_path
         for variable in ("POLYGON_PRIVATE_KEY", "POLYMARKET_API_KEY", "POLYMARKET_API_SECRET", "POLYMARKET_PASSPHRASE"):
             assert variable in text
         assert r.manager.polybolt.wanted == frozenset() and not r.manager.polybolt.connections
-        status = r.manager.status()["connections"]["polybolt"]
+        status = r.manager.status().as_dict()["connections"]["polybolt"]
         assert status["state"] == "idle" and status["credentials"] == "missing"
         assert r.opened() == []
 
@@ -291,7 +291,7 @@ async def test_seq_gap_and_dropped_are_surfaced(tmp_path: Path) -> None:
         r.sim.polybolt.publish("crypto", "btcusd", "64001.5")
         await r.until(lambda: len(r.statuses("lossy")) == 2)
         assert "dropped 2" in r.statuses("lossy")[1].detail
-        status = r.manager.status()["connections"]["polybolt"]
+        status = r.manager.status().as_dict()["connections"]["polybolt"]
         assert status["seq_gaps"] == 1 and status["frames_lost"] == 3 + 2
         # The points themselves are still delivered.
         assert {p.value for p in r.prices() if not p.snapshot} == {Decimal("64000.5"), Decimal("64001.5")}
@@ -307,7 +307,7 @@ async def test_more_than_64_subscriptions_are_sharded(tmp_path: Path) -> None:
         await r.manager.subscribe_reference_prices(keys)
         await r.until(lambda: sorted(len(s) for s in r.sim.polybolt.subscriptions()) == [1, 64])
         assert len(r.opened()) == 2 and all(o.authenticated for o in r.opened())
-        status = r.manager.status()["connections"]["polybolt"]
+        status = r.manager.status().as_dict()["connections"]["polybolt"]
         assert status["assets"] == 65 and len(status["shards"]) == 2
         # Nothing breached a limit (the simulator closes with 4008 on any breach).
         assert all(o.open for o in r.opened())
@@ -342,7 +342,9 @@ async def test_never_more_than_8_auth_frames_on_one_socket(tmp_path: Path) -> No
         first, second = r.opened()
         assert [json.loads(t)["op"] for t in first.texts] == ["auth"] * 8  # a ninth would be closed with 4008
         assert [json.loads(t)["op"] for t in second.texts] == ["auth", "auth", "auth", "subscribe"]
-        assert all(s["last_close_code"] != 4008 for s in r.manager.status()["connections"]["polybolt"]["shards"])
+        assert all(
+            s["last_close_code"] != 4008 for s in r.manager.status().as_dict()["connections"]["polybolt"]["shards"]
+        )
 
 
 async def test_polybolt_faults_over_the_control_api(tmp_path: Path) -> None:

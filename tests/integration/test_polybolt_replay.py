@@ -93,4 +93,4 @@ async def test_polybolt_frames_record_and_replay(tmp_path: Path) -> None:
             await manager.subscribe_reference_prices(["crypto:ethusd"])
             await replay.wait_until(lambda: len(live(log)) == 3)
             assert live(log) == [Decimal(v) for v in VALUES]
-            assert manager.status()["connections"]["polybolt"]["seq_gaps"] == 0
+            assert manager.status().as_dict()["connections"]["polybolt"]["seq_gaps"] == 0

@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 from polymarket_realtime.config import Settings
 from polymarket_realtime.errors import StateError
 from polymarket_realtime.feed.books import BookStore
+from polymarket_realtime.feed.desired import Interest
 from polymarket_realtime.model.events import (
     BestBidAsk,
     BookSnapshot,
@@ -36,7 +37,7 @@ from polymarket_realtime.model.events import (
 from polymarket_realtime.redisbus.consumer import RedisFeedBackend
 from polymarket_realtime.redisbus.ha import RedisLock
 from polymarket_realtime.redisbus.keys import Keys
-from polymarket_realtime.redisbus.leases import Interest, LeaseRegistry, read_union
+from polymarket_realtime.redisbus.leases import LeaseRegistry, read_union
 from polymarket_realtime.redisbus.ownership import SessionOwnership
 from polymarket_realtime.redisbus.publisher import NotLeaderError, Publisher
 from polymarket_realtime.routing.eventlog import EventLog

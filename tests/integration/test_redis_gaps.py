@@ -15,10 +15,11 @@ from mcp import Client
 
 from polymarket_realtime.config import Settings
 from polymarket_realtime.feed.books import BookStore
+from polymarket_realtime.feed.desired import Interest
 from polymarket_realtime.model.events import FeedStatus, encode_event
 from polymarket_realtime.redisbus.consumer import NO_FEED, RedisFeedBackend
 from polymarket_realtime.redisbus.keys import Keys
-from polymarket_realtime.redisbus.leases import Interest, LeaseRegistry, read_union
+from polymarket_realtime.redisbus.leases import LeaseRegistry, read_union
 from polymarket_realtime.redisbus.ownership import SessionOwnership
 from polymarket_realtime.routing.eventlog import EventLog
 from polymarket_realtime.routing.router import EventRouter, Subscription
@@ -241,7 +242,7 @@ async def test_lag_is_positive_while_the_consumer_is_behind_a_growing_stream(red
                     pipe.xadd(stream, {"e": _status("x"), "r": "0"}, id=f"{4_000_000_000_000 + i * 1000}-0")
                 await pipe.execute()
             assert await feed.refresh_status()
-            lag = feed.status()["shared_feed"]["lag"]
+            lag = feed.status().as_dict()["shared_feed"]["lag"]
             assert lag["streams_behind"] >= 1 and lag["max_lag_ms"] > 0
     finally:
         await client.aclose()
@@ -287,7 +288,7 @@ async def test_duplicate_consumer_name_is_detected_and_cursors_not_shared(redis_
             await within(10, two.wait_link(True))
             assert one.name_conflict is None and one.reader.consumer_name == "desk"
             assert two.name_conflict == one.server_id and two.reader.consumer_name is None
-            assert two.status()["shared_feed"]["consumer_name_conflict"] == one.server_id
+            assert two.status().as_dict()["shared_feed"]["consumer_name_conflict"] == one.server_id
 
 
 async def test_trimmed_cursor_routes_a_gap_notice(redis_server: RedisServer) -> None:

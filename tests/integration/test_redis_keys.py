@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from polymarket_realtime.feed.desired import Interest
 from polymarket_realtime.model.events import BookSnapshot, FeedStatus, NewMarket, UserTrade
 from polymarket_realtime.redisbus.keys import Keys, status_copy_for, stream_kind_of
-from polymarket_realtime.redisbus.leases import Interest
 from polymarket_realtime.redisbus.streams import id_gt, parse_id, safe_url, xread_pairs
 from polymarket_realtime.secrets import Secret, redactor
 
@@ -65,9 +65,9 @@ def test_wants_are_reference_counted() -> None:
     import pytest
 
     from polymarket_realtime.errors import InvalidInputError
-    from polymarket_realtime.redisbus.wants import Wants
+    from polymarket_realtime.feed.desired import DesiredSubscriptions
 
-    w = Wants()
+    w = DesiredSubscriptions()
     assert w.add_assets(["1", "2", "1"]) == ["1", "2"]
     assert w.add_assets(["1"]) == []
     assert w.remove_assets(["1"]) == [] and w.remove_assets(["1", "9"]) == ["1"]

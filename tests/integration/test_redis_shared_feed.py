@@ -265,14 +265,14 @@ async def test_feed_failover_standby_takes_over(
             before = await read_events(client, sub, 0, 5)
             assert second.role == "standby"
             await backend_of(server).refresh_status()
-            assert backend_of(server).status()["shared_feed"]["feed_leader"] == first.token
+            assert backend_of(server).status().as_dict()["shared_feed"]["feed_leader"] == first.token
             # The leader dies without releasing its lock (its task is cancelled with the lock left in Redis).
             first.lock.held = False
             feeds.scopes[0].cancel()
             await within(8, second.wait_role("leader"))  # lock TTL 1 s + one standby attempt interval
             after = await read_events(client, sub, before[-1]["seq"], 10)
             await backend_of(server).refresh_status()
-            leader = backend_of(server).status()["shared_feed"]["feed_leader"]
+            leader = backend_of(server).status().as_dict()["shared_feed"]["feed_leader"]
         assert leader == second.token
         assert [e["seq"] for e in before + after] == list(range(1, len(before) + len(after) + 1))
         # The new leader's fresh snapshot reached the server, and live events continue after it.

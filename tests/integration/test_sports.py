@@ -73,7 +73,7 @@ async def test_manager_answers_every_ping_so_the_socket_stays_open(tmp_path: Pat
             (conn,) = sim.observed.on(SPORTS_OBS_PATH)  # one connection the whole time: never dropped
             assert conn.open
             assert set(conn.texts) == {"pong"}  # no subscription frame, no PING of our own
-            sports = manager.status()["connections"]["sports"]
+            sports = manager.status().as_dict()["connections"]["sports"]
             assert sports["state"] == "connected" and sports["reconnects"] == 0
             await manager.unsubscribe_sports()
             await sim.wait_until(lambda: not sim.observed.open_on(SPORTS_OBS_PATH), timeout=5)

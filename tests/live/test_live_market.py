@@ -75,7 +75,7 @@ async def test_live_market_books_and_events_arrive(tmp_path: Path) -> None:
             bid, ask = book.best_bid(), book.best_ask()
             if bid is not None and ask is not None:
                 assert bid < ask  # best-first: never the 0.01/0.99 "ghost" ends
-        status = manager.status()
+        status = manager.status().as_dict()
         assert status["connections"]["market"]["state"] == "connected"
         assert status["statistics"]["malformed_frames"] == 0
         assert (await rest.get_time()) > 1_700_000_000

@@ -63,7 +63,7 @@ async def test_live_reference_prices_auth_snapshot_and_live_points(live_settings
         with anyio.fail_after(60):
             while not any(p.symbol == "btcusd" and not p.snapshot for p in prices()):
                 await log.wait(log.last_seq, 60)
-        status = manager.status()["connections"]["polybolt"]
+        status = manager.status().as_dict()["connections"]["polybolt"]
         assert status["auth"] == "authed", status
         btc = [p for p in prices() if p.symbol == "btcusd"]
         assert all(isinstance(p.value, Decimal) and p.value > 1000 and p.source for p in btc)

@@ -53,7 +53,7 @@ async def test_live_sports_socket_heartbeat_and_updates(tmp_path: Path) -> None:
         assert conn.connected and conn.reconnects == 0, conn.status()
         assert conn.answered >= PINGS - 1  # the last ping may be answered just after the tap saw it
         assert conn.malformed == 0, "a sports update did not parse"
-        sports = manager.status()["connections"]["sports"]
+        sports = manager.status().as_dict()["connections"]["sports"]
         assert sports["state"] == "connected"
     for entry in log.read(0, 10_000).entries:
         event = entry.event

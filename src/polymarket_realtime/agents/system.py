@@ -177,7 +177,7 @@ class SystemService:
         feed: dict[str, Any] = {}
         if self.feed is not None:
             try:
-                feed = dict(self.feed.status())
+                feed = self.feed.status().as_dict()
             except Exception as exc:  # status is a boundary: report, never raise
                 feed = {"error": repr(exc)}
         subscriptions: dict[str, int] = {}

@@ -1,5 +1,7 @@
 """One WebSocket to the venue: our reconnect loop, keepalive, data-silence watchdog, frame intake.
 
+Over 400 lines: one connection's attempt loop, keepalive and intake share its state; split further only by noun.
+
 :class:`FeedConnection` drives ``websockets``' asyncio client one attempt at a time inside *our* loop,
 so the retry policy (:class:`~.backoff.Backoff` with an injected RNG, :func:`~.backoff.is_retryable`)
 is ours and testable. Per attempt:
@@ -30,7 +32,6 @@ the credentials provider to refresh (once per streak of rejections).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -306,7 +307,7 @@ class FeedConnection:
             self._last_rx = self._last_event = now
             self.opened_at_monotonic = now
             self.first_event_at_monotonic = None
-            self.connected_since = time.time()
+            self.connected_since = self._clock.time_ns() / 1e9
             self.state = "connected"
             logger.info("%s: connected to %s", self.connection_id, self.spec.url)
             if self._on_connected is not None:

@@ -1,5 +1,8 @@
 """WebSocketManager: the venue sockets, their desired subscriptions, and the per-frame pipeline.
 
+Over 400 lines: the coordinator wiring five channels' sockets to recovery and the pipeline (each of those,
+the REST repair and status are their own modules); the freshness hooks are what is left here.
+
 ``async with WebSocketManager(...) as manager:`` runs every connection in the manager's own task group;
 sockets open lazily on the first subscription and close when nobody wants anything on them.
 
@@ -24,75 +27,46 @@ from __future__ import annotations
 import gc
 import logging
 import random
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
-from ..errors import AuthError, PolymarketRealtimeError, StateError
-from ..model.conditions import condition_key, normalize_condition_id
+from ..errors import StateError
 from ..model.events import (
-    BestBidAsk,
-    BookSnapshot,
     FeedStatus,
-    LastTrade,
-    MarketResolved,
-    NewMarket,
-    PriceChange,
-    TickSizeChange,
 )
 from ..routing.router import EventRouter
-from ..secrets import Secret
-from ..venues.polymarket import protocol
-from ..venues.polymarket.parsing import ParsedFrame, parse_market_frame, parse_rtds_frame, parse_user_frame
 from ..venues.polymarket.rest import ClobRestClient
 from .backoff import Backoff
+from .book_repair import BookRepair
 from .books import BookStore
 from .connection import Channel, ChannelSpec, FeedConnection, RawTap
+from .contract import CredentialsProvider, FeedChannel, UserChannelState, UserCredentials
+from .desired import DesiredSubscriptions
 from .keepalive import Sleep
+from .manager_status import manager_status
+from .market_channel import STAGGER_S, MarketChannel
+from .pipeline import FramePipeline
 from .polybolt_feed import PolyBoltFeed
-from .shards import RefCounts, ShardAssigner
+from .recovery import RecoveryTracker
+from .rtds_channel import RtdsChannel
 from .sports import SPORTS_CONNECTION_ID, no_initial_frames, sports_spec
 from .stats import FeedStatistics
-from .user_gap import UserGapReconciler, UserRestSource
+from .status import FeedStatusReport
+from .user_channel import USER_REJECTED_ADVICE, UserChannel
+from .user_gap import UserRestSource
 
 __all__ = ["STAGGER_S", "USER_REJECTED_ADVICE", "CredentialsProvider", "UserCredentials", "WebSocketManager"]
 
 logger = logging.getLogger(__name__)
 
-STAGGER_S = 0.05
-"""Delay between opening successive new shards (the venue answers 429 to bursts of connects)."""
 FREEZE_GC_AFTER_SNAPSHOTS = True
 """``gc.freeze()`` each time a connection's books are all loaded (set False to keep the default GC)."""
-_ASSET_EVENTS: frozenset[type] = frozenset({BookSnapshot, PriceChange, LastTrade, TickSizeChange, BestBidAsk})
-_DEDUP_KEEP = 4096
-_REST_RETRIES = 5
-USER_REJECTED_ADVICE = (
-    "use API credentials derived from your trading key: set POLYGON_PRIVATE_KEY and unset "
-    "POLYMARKET_API_KEY/POLYMARKET_API_SECRET/POLYMARKET_PASSPHRASE so the server derives them "
-    "(website Builder keys do not work on the user channel); diagnose_connection shows details"
-)
-"""Shown in ``feed_status`` and ``last_error`` when the user socket keeps rejecting the credentials."""
-
-
-class UserCredentials(Protocol):
-    """The L2 trio (``auth.l2.ApiCredentials`` fits)."""
-
-    @property
-    def api_key(self) -> Secret: ...
-    @property
-    def secret(self) -> Secret: ...
-    @property
-    def passphrase(self) -> Secret: ...
-
-
-CredentialsProvider = Callable[[bool], Awaitable[UserCredentials]]
-"""``await provider(refresh)`` -> credentials; ``refresh=True`` after the venue rejected the last ones."""
 
 
 class WebSocketManager:
@@ -111,6 +85,8 @@ class WebSocketManager:
     """
 
     receives_raw_frames = True
+    link_up = True
+    """The sockets are this process's own: there is no link to a feed that could be down."""
 
     def __init__(
         self,
@@ -133,38 +109,41 @@ class WebSocketManager:
         self._clock = clock
         self._sleep = sleep
         self._tg: TaskGroup | None = None
-        self._lock = anyio.Lock()
+        self.lock = anyio.Lock()
         self._taps: list[RawTap] = []
         # Market channel.
-        self._asset_refs: RefCounts[str] = RefCounts()
+        # What is wanted, per channel (ref-counted; the Redis consumer keeps the same structure).
+        self.desired = DesiredSubscriptions()
+        self._asset_refs = self.desired.assets
         self._wanted: dict[str, int] = self._asset_refs._counts  # read-only alias for the hot path
-        self._shards = ShardAssigner(settings.max_assets_per_connection)
-        self._market: dict[int, FeedConnection] = {}
-        # What each shard's socket has actually been told (initial frame + operation frames). A change
-        # made while a shard is connecting misses both; _on_connected reconciles the difference.
-        self._sent_assets: dict[int, set[str]] = {}
-        self._events_refs = 0
-        self._events_conn: FeedConnection | None = None
-        self._awaiting: dict[str, str] = {}  # token -> connection id still owing a snapshot
-        self._owed: dict[str, int] = {}  # connection id -> number of tokens in _awaiting for it
-        self._recovering: set[str] = set()  # connection ids whose books are stale until resynced
-        self._seen_market_events: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._crossed_seen = 0
-        self._resyncing = False
-        # User channel.
-        self._user_refs: RefCounts[str] = RefCounts()
-        self._user_all = 0
-        self._user_conn: FeedConnection | None = None
-        self._user_provider: CredentialsProvider | None = None
-        self._user_gap: UserGapReconciler | None = None
-        # The user socket that reconnected and owes a reconciliation once it proves alive (first frame):
-        # a socket closed right after auth (rejected credentials) must not trigger REST reads.
-        self._user_gap_due: FeedConnection | None = None
-        # RTDS.
-        self._rtds_refs: RefCounts[tuple[str, str]] = RefCounts()
-        self._rtds_conn: FeedConnection | None = None
+        self._marketch = MarketChannel(self)
+        self._recovery = RecoveryTracker()
+        self._awaiting = self._recovery.awaiting  # read-only alias for the hot path
+        self._repair = BookRepair(
+            settings,
+            clob_rest=clob_rest,
+            books=books,
+            router=router,
+            stats=self.stats,
+            wanted=self._wanted,
+            recovery=self._recovery,
+            settle=self.settle,
+        )
+        self._user = UserChannel(self)
+        self._rtds = RtdsChannel(self)
+        self._pipeline = FramePipeline(
+            books=books,
+            router=router,
+            stats=self.stats,
+            wanted=self._wanted,
+            awaiting=self._awaiting,
+            settle=self.settle,
+            user=self._user,
+            repair=self._repair,
+            spawn=self._spawn,
+        )
+        self._on_frame = self._pipeline.on_frame
         # Sports socket (no subscription frame: one connection, opened while anyone wants scores).
-        self._sports_refs = 0
         self._sports_conn: FeedConnection | None = None
         self._closed_reconnects = 0  # reconnects of connections that were closed since
         # PolyBolt reference prices (feed/polybolt.py); ``polybolt_sleep`` waits out its reconnect delays.
@@ -203,13 +182,17 @@ class WebSocketManager:
         self._tg.start_soon(func, *args)
 
     def _all_connections(self) -> list[FeedConnection]:
-        conns = list(self._market.values())
-        conns.extend(c for c in (self._events_conn, self._user_conn, self._rtds_conn) if c is not None)
+        conns = list(self._marketch.shard_conns.values())
+        conns.extend(c for c in (self._marketch.events_conn, self._user.conn, self._rtds.conn) if c is not None)
         if self._sports_conn is not None:
             conns.append(self._sports_conn)
         return conns
 
-    def _new_connection(
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def open_connection(
         self,
         connection_id: str,
         spec: ChannelSpec,
@@ -236,7 +219,7 @@ class WebSocketManager:
         self._spawn(conn.run)
         return conn
 
-    def _close_connection(self, conn: FeedConnection) -> None:
+    def close_connection(self, conn: FeedConnection) -> None:
         self._closed_reconnects += conn.reconnects
         conn.stop()
 
@@ -250,264 +233,53 @@ class WebSocketManager:
 
         return remove
 
-    # --- market channel -------------------------------------------------------------------------
-
-    def _market_spec(self, *, idle: bool) -> ChannelSpec:
-        s = self.settings
-        return ChannelSpec(
-            channel="market",
-            url=s.market_ws_url,
-            ping_interval_s=s.ping_interval_s,
-            pong_timeout_s=s.pong_timeout_s,
-            # Spec §8.3: the market socket can answer PING and stream nothing for hours.
-            idle_timeout_s=s.market_idle_timeout_s if idle else None,
-            parse=parse_market_frame,
-        )
+    # --- market channel (feed/market_channel.py) ------------------------------------------------
 
     async def subscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Hold the given tokens (ref-counted); returns the ones newly subscribed at the venue."""
-        ids = protocol.require_token_ids(asset_ids)
-        async with self._lock:
-            fresh = self._asset_refs.acquire(ids)
-            opened = 0
-            for change in self._shards.assign(fresh):
-                conn = self._market.get(change.shard_id)
-                if change.opened or conn is None:
-                    self._open_shard(change.shard_id, start_delay_s=STAGGER_S * opened)
-                    opened += 1
-                elif await conn.send(protocol.market_subscribe_frame(change.add)):
-                    self._sent_assets.setdefault(change.shard_id, set()).update(change.add)
-                    # A dynamic subscribe may not send a snapshot (spec §2.2): fall back to REST.
-                    self._await_snapshots(conn, change.add)
-            return fresh
+        return await self._marketch.subscribe_assets(asset_ids)
 
     async def unsubscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
         """Release the tokens; returns the ones no longer subscribed at the venue (books discarded)."""
-        ids = list(asset_ids)
-        async with self._lock:
-            gone = self._asset_refs.release(ids)
-            for change in self._shards.unassign(gone):
-                conn = self._market.get(change.shard_id)
-                if conn is None:
-                    continue
-                if change.closed:
-                    del self._market[change.shard_id]
-                    self._sent_assets.pop(change.shard_id, None)
-                    self._close_connection(conn)
-                elif await conn.send(protocol.market_unsubscribe_frame(change.remove)):
-                    self._sent_assets.get(change.shard_id, set()).difference_update(change.remove)
-            for asset in gone:
-                self._settle(asset)
-                self.books.discard(asset)
-            return gone
-
-    def _open_shard(self, shard_id: int, *, start_delay_s: float) -> None:
-        async def frames(refresh: bool) -> list[str]:
-            assets = self._shards.assets_of(shard_id)
-            self._sent_assets[shard_id] = set(assets)
-            return [protocol.market_initial_frame(assets)]
-
-        self._market[shard_id] = self._new_connection(
-            f"market-{shard_id}",
-            self._market_spec(idle=True),
-            frames,
-            start_delay_s=start_delay_s,
-            assets=lambda: len(self._shards.assets_of(shard_id)),
-        )
+        return await self._marketch.unsubscribe_assets(asset_ids)
 
     async def subscribe_market_events(self) -> None:
         """Receive ``new_market``/``market_resolved`` for all markets (ref-counted)."""
-        async with self._lock:
-            self._events_refs += 1
-            if self._events_conn is None:
-
-                async def frames(refresh: bool) -> list[str]:
-                    return [protocol.market_initial_frame([], custom_features=True)]
-
-                # No data watchdog: new markets can be minutes apart.
-                self._events_conn = self._new_connection("market-events", self._market_spec(idle=False), frames)
+        await self._marketch.subscribe_events()
 
     async def unsubscribe_market_events(self) -> None:
-        async with self._lock:
-            if self._events_refs == 0:
-                return
-            self._events_refs -= 1
-            if self._events_refs == 0 and self._events_conn is not None:
-                self._close_connection(self._events_conn)
-                self._events_conn = None
+        await self._marketch.unsubscribe_events()
 
-    # --- user channel ---------------------------------------------------------------------------
+    # --- user channel and RTDS (feed/user_channel.py, feed/rtds_channel.py) ---------------------------
 
     def set_user_credentials_provider(self, provider: CredentialsProvider | None) -> None:
-        self._user_provider = provider
+        self._user.set_credentials_provider(provider)
 
     def set_user_rest(self, source: UserRestSource | None) -> None:
-        """Account reads used to recover what the user socket missed while it was down (None: no recovery)."""
-        self._user_gap = UserGapReconciler(source) if source is not None else None
+        self._user.set_rest(source)
 
     def user_auth_problem(self) -> str | None:
-        """Why the user socket cannot authenticate (with advice), or None when no problem is known."""
-        return self._user_conn.auth_problem if self._user_conn is not None else None
+        return self._user.auth_problem()
 
     async def wait_user_first_attempt(self, timeout_s: float) -> None:
-        """Wait (bounded) until the user socket's first attempt has an outcome: accepted, refused or failed."""
-        conn = self._user_conn
-        if conn is None or timeout_s <= 0:
-            return
-        with anyio.move_on_after(timeout_s):
-            await conn.first_attempt_settled.wait()
+        await self._user.wait_first_attempt(timeout_s)
 
-    def user_channel_state(self) -> tuple[str, str]:
-        """``(status, detail)`` of the user socket for a subscription's answer.
-
-        ``active`` (the venue answered: credentials accepted), ``rejected`` (the last attempt's credentials
-        were refused, or they keep being refused), ``retrying`` (the last attempt failed otherwise) or
-        ``connecting`` (no outcome yet).
-        """
-        conn = self._user_conn
-        if conn is None:
-            return "connecting", ""
-        if conn.auth_problem:
-            return "rejected", conn.auth_problem
-        if conn.healthy:
-            return "active", ""
-        if conn.rejected:
-            return "rejected", conn.last_error or "the venue refused the credentials"
-        if conn.first_attempt_settled.is_set() and conn.last_error:
-            return "retrying", f"the user socket's last attempt failed ({conn.last_error}); retrying with backoff"
-        return "connecting", "the user socket has not been answered yet; events arrive once it is up"
+    def user_channel_state(self) -> UserChannelState:
+        return self._user.state()
 
     async def subscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
         """Watch the account's orders/trades in these markets (empty = all markets). Ref-counted."""
-        # The user channel takes the CLOB's 64-hex form; a 62-hex V2 id is padded here.
-        ids = list(dict.fromkeys(normalize_condition_id(cid) for cid in condition_ids))
-        if self._user_provider is None:
-            raise AuthError(
-                "The user channel needs API credentials: set POLYGON_PRIVATE_KEY (credentials are derived) or "
-                "POLYMARKET_API_KEY, POLYMARKET_API_SECRET and POLYMARKET_PASSPHRASE, then restart the server."
-            )
-        async with self._lock:
-            if not ids:
-                self._user_all += 1
-                fresh: list[str] = []
-            else:
-                fresh = self._user_refs.acquire(ids)
-            conn = self._user_conn
-            if conn is None:
-                self._user_conn = self._new_connection(
-                    "user-0", self._user_spec(), self._user_frames, assets=lambda: len(self._user_refs)
-                )
-            elif not ids and self._user_all == 1 and len(self._user_refs):
-                # Widen from some markets to all: the venue has no frame for that, reconnect.
-                conn.force_reconnect("widening the user channel to all markets")
-            elif fresh and self._user_all == 0:
-                await conn.send(protocol.user_subscribe_frame(fresh))
+        await self._user.subscribe(condition_ids)
 
     async def unsubscribe_user_markets(self, condition_ids: Iterable[str]) -> None:
-        ids = list(dict.fromkeys(condition_key(cid) for cid in condition_ids))
-        async with self._lock:
-            if not ids:
-                if self._user_all == 0:
-                    return
-                self._user_all -= 1
-                gone: list[str] = []
-            else:
-                gone = self._user_refs.release(ids)
-            conn = self._user_conn
-            if conn is None:
-                return
-            if self._user_all == 0 and not len(self._user_refs):
-                # An empty market list means "all markets" at the venue: close instead of widening.
-                self._user_conn = None
-                self._close_connection(conn)
-            elif not ids and self._user_all == 0:
-                conn.force_reconnect("narrowing the user channel to the remaining markets")
-            elif gone and self._user_all == 0:
-                await conn.send(protocol.user_unsubscribe_frame(gone))
-
-    def _user_spec(self) -> ChannelSpec:
-        s = self.settings
-        return ChannelSpec(
-            channel="user",
-            url=s.user_ws_url,
-            ping_interval_s=s.ping_interval_s,
-            pong_timeout_s=s.pong_timeout_s,
-            idle_timeout_s=None,  # an account can be quiet for days: PONG-based liveness only (spec §3)
-            parse=parse_user_frame,
-            authenticates=True,
-            rejected_advice=USER_REJECTED_ADVICE,
-            # The venue answers nothing to a good auth frame and resets the socket on a bad one: the first
-            # PONG is the earliest proof the credentials were accepted (the first user subscription waits on it).
-            ping_on_open=True,
-        )
-
-    async def _user_frames(self, refresh: bool) -> list[str]:
-        provider = self._user_provider
-        if provider is None:
-            raise AuthError("no user-channel credentials provider is configured")
-        try:
-            creds = await provider(refresh)
-        except Exception as exc:
-            # The attempt fails before any socket exists, so no disconnect hook runs: report it here.
-            # (Error texts are secret-free by construction; the router's consumers see the advice.)
-            conn = self._user_conn
-            if conn is not None and not conn.stopped:
-                detail = f"user channel: could not get API credentials: {exc}"
-                if isinstance(exc, AuthError):
-                    if "Builder" not in detail:  # rejected_error() already says it for an env trio
-                        detail += f" ({USER_REJECTED_ADVICE})"
-                    detail += "; retrying with backoff"
-                    conn.auth_problem = detail
-                else:
-                    detail += "; retrying with backoff"
-                self._status(conn, "disconnected", detail, ())
-            raise
-        markets = [] if self._user_all else sorted(self._user_refs.wanted())
-        return [
-            protocol.user_initial_frame(
-                creds.api_key.reveal(), creds.secret.reveal(), creds.passphrase.reveal(), markets
-            )
-        ]
-
-    # --- RTDS -----------------------------------------------------------------------------------
+        await self._user.unsubscribe(condition_ids)
 
     async def subscribe_rtds(self, topic: str, type: str = "*") -> None:
-        """Subscribe to an RTDS topic/type without filters (filter locally: spec §4.2). Ref-counted."""
-        key = (topic, type)
-        async with self._lock:
-            fresh = self._rtds_refs.acquire([key])
-            if self._rtds_conn is None:
-                s = self.settings
-                spec = ChannelSpec(
-                    channel="rtds",
-                    url=s.rtds_ws_url,
-                    ping_interval_s=s.rtds_ping_interval_s,
-                    pong_timeout_s=max(s.pong_timeout_s, 3 * s.rtds_ping_interval_s),
-                    # RTDS is known to stall while the socket stays open (spec §4.1).
-                    idle_timeout_s=s.rtds_idle_timeout_s,
-                    parse=parse_rtds_frame,
-                )
-                self._rtds_conn = self._new_connection(
-                    "rtds-0", spec, self._rtds_frames, assets=lambda: len(self._rtds_refs)
-                )
-            elif fresh:
-                await self._rtds_conn.send(protocol.rtds_subscribe_frame(fresh))
+        """Subscribe to an RTDS topic/type (ref-counted; filtering is local)."""
+        await self._rtds.subscribe(topic, type)
 
     async def unsubscribe_rtds(self, topic: str, type: str = "*") -> None:
-        async with self._lock:
-            gone = self._rtds_refs.release([(topic, type)])
-            conn = self._rtds_conn
-            if conn is None or not gone:
-                return
-            if not len(self._rtds_refs):
-                self._rtds_conn = None
-                self._close_connection(conn)
-            else:
-                await conn.send(protocol.rtds_unsubscribe_frame(gone))
-
-    async def _rtds_frames(self, refresh: bool) -> list[str]:
-        subs = sorted(self._rtds_refs.wanted())
-        return [protocol.rtds_subscribe_frame(subs)] if subs else []
+        await self._rtds.unsubscribe(topic, type)
 
     # --- PolyBolt reference prices ------------------------------------------------------------------
 
@@ -532,143 +304,51 @@ class WebSocketManager:
 
     async def subscribe_sports(self) -> None:
         """Receive every game update of the sports socket (ref-counted; filtering is local)."""
-        async with self._lock:
-            self._sports_refs += 1
+        async with self.lock:
+            self.desired.sports.acquire()
             if self._sports_conn is None:
                 spec = sports_spec(self.settings)
-                refs = lambda: self._sports_refs  # noqa: E731 - status shows the holders as "assets"
-                self._sports_conn = self._new_connection(SPORTS_CONNECTION_ID, spec, no_initial_frames, assets=refs)
+                refs = lambda: self.desired.sports.count  # noqa: E731 - status shows the holders as "assets"
+                self._sports_conn = self.open_connection(SPORTS_CONNECTION_ID, spec, no_initial_frames, assets=refs)
 
     async def unsubscribe_sports(self) -> None:
-        async with self._lock:
-            if self._sports_refs == 0:
-                return
-            self._sports_refs -= 1
-            if self._sports_refs == 0 and self._sports_conn is not None:
-                self._close_connection(self._sports_conn)
+        async with self.lock:
+            if self.desired.sports.release() and self._sports_conn is not None:
+                self.close_connection(self._sports_conn)
                 self._sports_conn = None
-
-    # --- the pipeline ---------------------------------------------------------------------------
-
-    def _on_frame(self, conn: FeedConnection, frame: ParsedFrame, ts_recv_ns: int) -> None:
-        stats = self.stats
-        stats.record_frame(frame)
-        if self._user_gap_due is conn and self._user_gap is not None:
-            self._user_gap_due = None
-            self._spawn(self._reconcile_user, conn, self._user_gap)
-        events = frame.events
-        if not events:
-            return
-        if conn.spec.channel != "market":
-            route = self.router.route
-            gap = self._user_gap if conn.spec.channel == "user" else None
-            delivered = 0
-            for event in events:
-                if gap is not None:
-                    if gap.duplicate(event):
-                        continue
-                    gap.observe(event)
-                stats.count_type(event.type)
-                route(event)
-                delivered += 1
-            stats.record_events(delivered)
-            return
-        wanted = self._wanted
-        awaiting = self._awaiting
-        apply = self.books.apply
-        route = self.router.route
-        by_type = stats.events_by_type
-        delivered = 0
-        for event in events:
-            cls = type(event)
-            if cls in _ASSET_EVENTS:
-                asset: str = event.asset_id  # type: ignore[union-attr]  # every _ASSET_EVENTS class has one
-                if asset not in wanted:
-                    stats.filtered_events += 1
-                    continue
-                if awaiting and cls is BookSnapshot and asset in awaiting:
-                    self._settle(asset)
-            elif (cls is NewMarket or cls is MarketResolved) and self._duplicate(event):  # type: ignore[arg-type]
-                stats.duplicate_events += 1
-                continue
-            apply(event)
-            route(event)
-            etype = event.type
-            by_type[etype] = by_type.get(etype, 0) + 1
-            delivered += 1
-        stats.record_events(delivered)
-        if self.books.crossed_detected != self._crossed_seen:
-            self._crossed_seen = self.books.crossed_detected
-            if not self._resyncing:
-                self._resyncing = True
-                self._spawn(self._resync_crossed)
-
-    def _duplicate(self, event: NewMarket | MarketResolved) -> bool:
-        key = (event.type, event.market)
-        seen = self._seen_market_events
-        if key in seen:
-            return True
-        seen[key] = None
-        if len(seen) > _DEDUP_KEEP:
-            seen.popitem(last=False)
-        return False
 
     # --- freshness ------------------------------------------------------------------------------
 
     def _assets_of(self, conn: FeedConnection) -> tuple[str, ...]:
         if conn.spec.channel != "market" or not conn.connection_id[7:].isdigit():
             return ()
-        return self._shards.assets_of(int(conn.connection_id[7:]))
+        return self._marketch.shards.assets_of(int(conn.connection_id[7:]))
 
     def _on_connected(self, conn: FeedConnection) -> None:
         assets = self._assets_of(conn)
-        self._status(conn, "connected", f"connected to {conn.spec.url}", assets)
+        self.route_status(conn, "connected", f"connected to {conn.spec.url}", assets)
         if assets:
-            self._await_snapshots(conn, assets)
+            self.await_snapshots(conn, assets)
             shard_id = int(conn.connection_id[7:])
-            if set(assets) != self._sent_assets.get(shard_id):
-                self._spawn(self._reconcile_shard, conn, shard_id)
-        elif conn.connection_id in self._recovering:
-            self._recovering.discard(conn.connection_id)
-            self._status(conn, "resynced", "reconnected", ())
-            if conn.spec.channel == "user" and self._user_gap is not None:
-                self._user_gap_due = conn
-
-    async def _reconcile_shard(self, conn: FeedConnection, shard_id: int) -> None:
-        """Send operation frames for assets added or removed while the shard's socket was connecting."""
-        async with self._lock:
-            if self._market.get(shard_id) is not conn or not conn.connected:
-                return  # a newer connection (or none) owns the shard now; its own frames will be right
-            wanted = set(self._shards.assets_of(shard_id))
-            sent = self._sent_assets.setdefault(shard_id, set())
-            add, remove = sorted(wanted - sent), sorted(sent - wanted)
-            if add and await conn.send(protocol.market_subscribe_frame(add)):
-                sent.update(add)
-            if remove and await conn.send(protocol.market_unsubscribe_frame(remove)):
-                sent.difference_update(remove)
-            if add or remove:
-                logger.info(
-                    "%s: %d asset(s) added and %d removed while connecting, sent now",
-                    conn.connection_id,
-                    len(add),
-                    len(remove),
-                )
+            if set(assets) != self._marketch.sent_assets.get(shard_id):
+                self._spawn(self._marketch.reconcile_shard, conn, shard_id)
+        elif self._recovery.reconnected_without_books(conn.connection_id):
+            self.route_status(conn, "resynced", "reconnected", ())
+            if conn.spec.channel == "user" and self._user.gap is not None:
+                self._user.gap_due = conn
 
     def _on_disconnected(self, conn: FeedConnection, reason: str) -> None:
         assets = self._assets_of(conn)
-        for asset in assets:
-            if self._awaiting.get(asset) == conn.connection_id:
-                self._settle(asset, notify=False)
+        self._recovery.disconnected(conn.connection_id, assets, stopped=conn.stopped)
         if conn.stopped:
             return
         if assets:
             self.books.mark_stale(assets, reason)
-        if conn.spec.channel == "user" and self._user_gap is not None:
-            self._user_gap.disconnected(self._clock.time_ns() / 1e9)
-        self._recovering.add(conn.connection_id)
-        self._status(conn, "stale" if assets else "disconnected", reason, assets)
+        if conn.spec.channel == "user" and self._user.gap is not None:
+            self._user.gap.disconnected(self._clock.time_ns() / 1e9)
+        self.route_status(conn, "stale" if assets else "disconnected", reason, assets)
 
-    def _status(self, conn: FeedConnection, state: str, detail: str, assets: Sequence[str]) -> None:
+    def route_status(self, conn: FeedConnection, state: str, detail: str, assets: Sequence[str]) -> None:
         channel: Channel = conn.spec.channel
         event = FeedStatus(
             ts_event_ms=self._clock.time_ns() // 1_000_000,
@@ -682,28 +362,16 @@ class WebSocketManager:
         self.stats.count_type("feed_status")
         self.router.route(event)
 
-    def _await_snapshots(self, conn: FeedConnection, assets: Iterable[str]) -> None:
+    def await_snapshots(self, conn: FeedConnection, assets: Iterable[str]) -> None:
         batch = [a for a in assets if a in self._wanted]
-        cid = conn.connection_id
-        for asset in batch:
-            if self._awaiting.get(asset) != cid:
-                self._settle(asset, notify=False)
-                self._awaiting[asset] = cid
-                self._owed[cid] = self._owed.get(cid, 0) + 1
+        self._recovery.expect(conn.connection_id, batch)
         if batch:
-            self._spawn(self._snapshot_fallback, conn, conn.attempts, batch)
+            self._spawn(self._repair.snapshot_fallback, conn, conn.attempts, batch)
 
-    def _settle(self, asset: str, *, notify: bool = True) -> None:
+    def settle(self, asset: str) -> None:
         """``asset`` no longer owes a snapshot; when its connection owes none, its books are all fresh."""
-        cid = self._awaiting.pop(asset, None)
-        if cid is None:
-            return
-        left = self._owed.get(cid, 1) - 1
-        if left > 0:
-            self._owed[cid] = left
-            return
-        self._owed.pop(cid, None)
-        if notify:
+        cid = self._recovery.settle(asset)
+        if cid is not None:
             self._books_loaded(cid)
 
     def _books_loaded(self, connection_id: str) -> None:
@@ -718,100 +386,20 @@ class WebSocketManager:
         self._maybe_resynced(connection_id)
 
     def _maybe_resynced(self, connection_id: str) -> None:
-        if connection_id not in self._recovering or self._owed.get(connection_id):
+        if not self._recovery.resynced(connection_id):
             return
-        self._recovering.discard(connection_id)
         conn = next((c for c in self._all_connections() if c.connection_id == connection_id), None)
         if conn is not None:
             self.stats.resyncs += 1
-            self._status(conn, "resynced", "books rebuilt from fresh snapshots", self._assets_of(conn))
-
-    async def _snapshot_fallback(self, conn: FeedConnection, attempt: int, assets: list[str]) -> None:
-        for _ in range(_REST_RETRIES):
-            await anyio.sleep(self.settings.snapshot_fallback_s)
-            if conn.stopped or conn.attempts != attempt:
-                return  # a newer connection attempt owns these books now
-            missing = [a for a in assets if self._awaiting.get(a) == conn.connection_id]
-            if not missing:
-                return
-            try:
-                snapshots = await self.clob_rest.get_books(missing)
-            except PolymarketRealtimeError as exc:
-                self.stats.rest_errors += 1
-                logger.warning("%s: REST snapshot fallback failed: %s", conn.connection_id, exc)
-                continue
-            if conn.stopped or conn.attempts != attempt:
-                return
-            logger.info(
-                "%s: %d of %d books had no snapshot after %.1fs; rebuilt from REST",
-                conn.connection_id,
-                len(snapshots),
-                len(missing),
-                self.settings.snapshot_fallback_s,
-            )
-            self._apply_rest(snapshots)
-            for asset in missing:
-                # Tokens the venue has no book for are not owed one any more.
-                if self._awaiting.get(asset) == conn.connection_id:
-                    self._settle(asset)
-            return
-
-    def _apply_rest(self, snapshots: Iterable[BookSnapshot]) -> None:
-        for snap in snapshots:
-            if snap.asset_id not in self._wanted:
-                continue
-            self.stats.rest_snapshots += 1
-            self.books.apply(snap)
-            self.router.route(snap)
-            self.stats.count_type(snap.type)
-
-    async def _resync_crossed(self) -> None:
-        try:
-            # Let the burst that crossed the book finish; a snapshot may fix it first.
-            await anyio.sleep(min(0.5, self.settings.snapshot_fallback_s))
-            todo = [a for a in self.books.needs_resync() if a in self._wanted]
-            if not todo:
-                return
-            try:
-                snapshots = await self.clob_rest.get_books(todo)
-            except PolymarketRealtimeError as exc:
-                self.stats.rest_errors += 1
-                logger.warning("REST resync of %d crossed books failed: %s", len(todo), exc)
-                return
-            self.stats.resyncs += 1
-            self._apply_rest(snapshots)
-        finally:
-            self._resyncing = False
-
-    async def _reconcile_user(self, conn: FeedConnection, gap: UserGapReconciler) -> None:
-        """After a user-socket reconnect: emit the order/trade changes the socket did not replay."""
-        markets = None if self._user_all else sorted(self._user_refs.wanted())
-        try:
-            events = await gap.reconcile(markets, self._clock.time_ns())
-        except PolymarketRealtimeError as exc:
-            gap.errors += 1
-            self.stats.rest_errors += 1
-            logger.warning("%s: could not re-read orders and trades after reconnecting: %s", conn.connection_id, exc)
-            return
-        except Exception:
-            # A bug here must not take the feed's task group (and every socket) down with it.
-            gap.errors += 1
-            logger.exception("%s: user-channel gap reconciliation failed", conn.connection_id)
-            return
-        for event in events:
-            self.stats.count_type(event.type)
-            self.router.route(event)
-        self.stats.record_events(len(events))
-        if events:
-            logger.info(
-                "%s: %d order/trade change(s) made while disconnected, recovered over REST",
-                conn.connection_id,
-                len(events),
-            )
+            self.route_status(conn, "resynced", "books rebuilt from fresh snapshots", self._assets_of(conn))
 
     # --- control and status ---------------------------------------------------------------------
 
-    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "polybolt", "sports"] = "market") -> int:
+    async def refresh_status(self, timeout_s: float = 0.5) -> bool:
+        """Nothing to re-measure: ``status()`` reads the live sockets."""
+        return True
+
+    async def force_reconnect(self, channel: FeedChannel = "market") -> int:
         """Drop the channel's sockets into their reconnect loops; returns how many were dropped."""
         if channel == "polybolt":
             pconns = list(self.polybolt.connections.values())
@@ -828,29 +416,7 @@ class WebSocketManager:
 
     def asset_feed_state(self, asset_id: str) -> str:
         """One sentence on what the feed is doing for ``asset_id`` (why its book may not be live yet)."""
-        if asset_id not in self._wanted:
-            return "not subscribed"
-        shard = self._shards.shard_of(asset_id)
-        conn = self._market.get(shard) if shard is not None else None
-        if conn is None:
-            return "subscribed, no market socket assigned yet"
-        text = f"socket {conn.connection_id} {conn.state} (attempt {conn.attempts})"
-        if conn.state == "connected":
-            if self._awaiting.get(asset_id) == conn.connection_id:
-                text += (
-                    f", book snapshot requested and not received yet (REST fallback after "
-                    f"{self.settings.snapshot_fallback_s:g}s)"
-                )
-            elif asset_id not in self.books:
-                text += ", the venue sent no book for this token (neither on the socket nor via REST)"
-        elif conn.state == "backoff" and conn.last_delay_s is not None:
-            text += f", next attempt within {conn.last_delay_s:.2f}s"
-        if conn.last_error and conn.state != "connected":
-            text += f"; last error: {conn.last_error}"
-        book = self.books.get(asset_id)
-        if book is not None and book.stale:
-            text += f"; book stale: {book.stale_reason}"
-        return text
+        return self._marketch.asset_feed_state(asset_id, self._recovery)
 
     @property
     def wanted_assets(self) -> frozenset[str]:
@@ -863,59 +429,6 @@ class WebSocketManager:
             + self.polybolt.reconnect_count()
         )
 
-    def status(self) -> dict[str, Any]:
-        """``{"connections": {market, user, rtds, polybolt, sports}, "statistics": {...}}`` (status tool)."""
-        market = [*self._market.values(), *([self._events_conn] if self._events_conn else [])]
-        connections = {
-            "market": _aggregate(self.settings.market_ws_url, market, len(self._asset_refs)),
-            "user": _aggregate(self.settings.user_ws_url, [self._user_conn] if self._user_conn else [], None),
-            "rtds": _aggregate(self.settings.rtds_ws_url, [self._rtds_conn] if self._rtds_conn else [], None),
-            "polybolt": self.polybolt.status(),
-            "sports": _aggregate(self.settings.sports_ws_url, [self._sports_conn] if self._sports_conn else [], None),
-        }
-        states = {c.connection_id: c.state for c in self._all_connections()}
-        states.update({c.connection_id: c.state for c in self.polybolt.connections.values()})
-        statistics = self.stats.snapshot(
-            reconnect_count=self.reconnect_count(),
-            dropped_events=self.router.sink_dropped,
-            connections=states,
-        )
-        gap = self._user_gap
-        if gap is not None and gap.reconciliations:
-            statistics["user_gap"] = {
-                "reconciliations": gap.reconciliations,
-                "recovered_events": gap.recovered,
-                "duplicates_dropped": gap.duplicates_dropped,
-                "errors": gap.errors,
-            }
-        return {"connections": connections, "statistics": statistics}
-
-
-def _aggregate(url: str, conns: list[FeedConnection], assets: int | None) -> dict[str, Any]:
-    if not conns:
-        return {
-            "state": "idle",
-            "url": url,
-            "connected_since": None,
-            "reconnects": 0,
-            "last_error": None,
-            "last_message_age_s": None,
-            "assets": assets or 0,
-            "shards": [],
-        }
-    shards = [c.status() for c in conns]
-    states = {s["state"] for s in shards}
-    state = "connected" if states == {"connected"} else shards[0]["state"] if len(states) == 1 else "degraded"
-    since = [s["connected_since"] for s in shards if s["connected_since"] is not None]
-    ages = [s["last_message_age_s"] for s in shards if s["last_message_age_s"] is not None]
-    errors = [s["last_error"] for s in shards if s["last_error"]]
-    return {
-        "state": state,
-        "url": url,
-        "connected_since": min(since) if since else None,
-        "reconnects": sum(s["reconnects"] for s in shards),
-        "last_error": errors[-1] if errors else None,
-        "last_message_age_s": min(ages) if ages else None,
-        "assets": assets if assets is not None else sum(s["assets"] for s in shards),
-        "shards": shards,
-    }
+    def status(self) -> FeedStatusReport:
+        """Every channel's sockets and the feed statistics (``get_realtime_status``)."""
+        return manager_status(self)

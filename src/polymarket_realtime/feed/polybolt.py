@@ -1,5 +1,7 @@
 """One PolyBolt (reference prices) socket: auth, subscriptions, loss checks, reconnects per close code.
 
+Over 400 lines: one socket's lifecycle (auth, subscribe pacing, sequence checks, close-code policy) reads best whole.
+
 :class:`~.polybolt_feed.PolyBoltFeed` spreads the wanted subscriptions over these sockets (64 each).
 One connection, per attempt:
 
@@ -22,7 +24,6 @@ from __future__ import annotations
 import itertools
 import logging
 import random
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
@@ -289,7 +290,7 @@ class PolyBoltConnection:
         self.auth = "none"
         self._close_after_auth = None
         self.state = "connected"
-        self.connected_since = time.time()
+        self.connected_since = self._clock.time_ns() / 1e9
         self._on_status(self, "connected", f"connected to {self.url}")
         code: int | None = None
         try:

@@ -19,6 +19,7 @@ from ..model.events import Event, FeedStatus
 from ..venues.polymarket import polybolt as pb
 from .polybolt import MISSING_CREDENTIALS, PolyBoltConnection, Provider, Sleep
 from .shards import RefCounts, ShardAssigner
+from .status import ChannelStatus, aggregate_sockets
 
 __all__ = ["PolyBoltFeed"]
 
@@ -128,28 +129,15 @@ class PolyBoltFeed:
     def reconnect_count(self) -> int:
         return self._closed_reconnects + sum(c.reconnects for c in self.connections.values())
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> ChannelStatus:
         shards = [c.status() for c in self.connections.values()]
         auth = sorted({s["auth"] for s in shards})
-        if not shards:
-            state = "idle"
-        else:
-            states = {s["state"] for s in shards}
-            state = "connected" if states == {"connected"} else shards[0]["state"] if len(states) == 1 else "degraded"
-        errors = [s["last_error"] for s in shards if s["last_error"]]
-        ages = [s["last_message_age_s"] for s in shards if s["last_message_age_s"] is not None]
-        since = [s["connected_since"] for s in shards if s["connected_since"] is not None]
-        return {
-            "state": state,
-            "url": self.settings.polybolt_ws_url,
-            "connected_since": min(since) if since else None,
-            "reconnects": sum(s["reconnects"] for s in shards),
-            "last_error": errors[-1] if errors else None,
-            "last_message_age_s": min(ages) if ages else None,
-            "assets": len(self._refs),
-            "credentials": "configured" if self.provider is not None else "missing",
-            "auth": auth[0] if len(auth) == 1 else ",".join(auth) if auth else "none",
-            "seq_gaps": sum(s["seq_gaps"] for s in shards),
-            "frames_lost": sum(s["frames_lost"] for s in shards),
-            "shards": shards,
-        }
+        return aggregate_sockets(
+            self.settings.polybolt_ws_url,
+            shards,
+            len(self._refs),
+            credentials="configured" if self.provider is not None else "missing",
+            auth=auth[0] if len(auth) == 1 else ",".join(auth) if auth else "none",
+            seq_gaps=sum(s["seq_gaps"] for s in shards),
+            frames_lost=sum(s["frames_lost"] for s in shards),
+        )

@@ -14,7 +14,7 @@ Two halves, both sans-I/O so they are tested without sockets:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -75,6 +75,9 @@ class RefCounts(Generic[K]):
 
     def __len__(self) -> int:
         return len(self._counts)
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._counts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ def render(hub: Hub, sources: Sources, rate: EventRate) -> str:
     app = sources.app
     feed: dict[str, Any] = {}
     try:
-        feed = dict(app.feed.status())
+        feed = app.feed.status().as_dict()
     except Exception:  # metrics are a boundary: report what we can
         feed = {}
     connections = feed.get("connections", {}) if isinstance(feed.get("connections"), dict) else {}
@@ -49,7 +49,7 @@ def render(hub: Hub, sources: Sources, rate: EventRate) -> str:
         "pmrt_uptime_seconds",
         "gauge",
         "Seconds since the server started.",
-        [("", round(time.monotonic() - app.started_monotonic, 3))],
+        [("", round(app.clock.monotonic() - app.started_monotonic, 3))],
     )
     _line(
         out,

@@ -1,5 +1,8 @@
 """``RedisFeedBackend``: the MCP server's feed when ``POLYMARKET_MCP_REDIS_URL`` is set.
 
+Over 400 lines: the contract facade plus the Redis link state machine (reader, leases, ownership, wanted
+set and status are separate modules); splitting the link state from the facade is left to do.
+
 It stands in for the :class:`~polymarket_realtime.feed.manager.WebSocketManager` (same
 ``FeedBackend`` methods) but opens **no upstream socket**. Contract:
 
@@ -35,9 +38,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
@@ -48,21 +50,25 @@ from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
 from ..errors import ConfigError
 from ..feed.backoff import Backoff
+from ..feed.contract import FeedChannel, UserChannelState
+from ..feed.desired import DesiredSubscriptions, Interest
 from ..feed.stats import FeedStatistics
+from ..feed.status import FeedStatusReport
 from ..model.events import FeedStatus
 from ..secrets import redactor
+from .consumer_status import consumer_status
 from .ha import RedisLock, new_owner_token
 from .keys import DEFAULT_PREFIX, Keys
-from .leases import Interest, LeaseRegistry
+from .leases import LeaseRegistry
 from .ownership import SessionOwnership
 from .reader import StreamReader
 from .streams import safe_url, text
-from .wants import Wants
 
 if TYPE_CHECKING:
     from ..feed.books import BookStore
     from ..feed.connection import RawTap
-    from ..feed.manager import CredentialsProvider
+    from ..feed.contract import CredentialsProvider
+    from ..feed.user_gap import UserRestSource
     from ..routing.router import EventRouter
 
 __all__ = ["NO_FEED", "RedisFeedBackend", "connect_redis", "redis_feed_factory"]
@@ -141,8 +147,8 @@ class RedisFeedBackend:
         self.sessions = SessionOwnership(client, self.keys, self.server_id, ttl_s=lease_ttl_s)
         """Paper sessions/agents run in one server only: tools call ``await sessions.ensure()``."""
         # Desired state (ref counts).
-        self.wants = Wants()
-        self._assets = self.wants.assets  # read-only alias (token -> holders)
+        self.wants = DesiredSubscriptions()
+        self._assets = self.wants.assets  # read-only alias (wanted tokens)
         self._warned_taps = False
         self.reader = StreamReader(
             client,
@@ -258,9 +264,8 @@ class RedisFeedBackend:
 
     async def subscribe_reference_prices(self, keys: Iterable[str]) -> list[str]:
         """PolyBolt keys; the feed process authenticates with its own account credentials."""
-        ids = list(dict.fromkeys(keys))
-        new = [k for k in ids if self.wants.reference[k] == 0]
-        if self.wants.add_reference(ids):
+        new = self.wants.add_reference(keys)
+        if new:
             self._join_channel("polybolt")
             await self._interest_changed()
         return new
@@ -301,6 +306,27 @@ class RedisFeedBackend:
     def set_user_credentials_provider(self, provider: CredentialsProvider | None) -> None:
         """Ignored: in shared-feed mode the feed process holds the account credentials."""
 
+    def set_user_rest(self, source: UserRestSource | None) -> None:
+        """Ignored: the feed process owns the user socket and recovers its gaps itself."""
+
+    def user_auth_problem(self) -> str | None:
+        """None: the user socket (and its credentials) belong to the feed process."""
+        return None
+
+    async def wait_user_first_attempt(self, timeout_s: float) -> None:
+        """Returns at once: no user socket opens in this process."""
+
+    def user_channel_state(self) -> UserChannelState:
+        """``("active", "")``: the feed process's account streams through Redis once subscribed."""
+        return "active", ""
+
+    def asset_feed_state(self, asset_id: str) -> str:
+        """What the local book of ``asset_id`` shows (the sockets are the feed process's)."""
+        book = self._books.get(asset_id)
+        if book is None:
+            return "subscribed, no book received yet"
+        return f"book stale: {book.stale_reason or 'feed disconnected or silent'}"
+
     def add_raw_tap(self, callback: RawTap) -> Callable[[], None]:
         """Raw venue frames never reach this process; the tap is kept but never called."""
         if not self._warned_taps:
@@ -312,7 +338,7 @@ class RedisFeedBackend:
 
         return remove
 
-    async def force_reconnect(self, channel: Literal["market", "user", "rtds", "polybolt", "sports"] = "market") -> int:
+    async def force_reconnect(self, channel: FeedChannel = "market") -> int:
         """Drop and re-establish the Redis link (the upstream sockets belong to the feed process)."""
         self._link_down(ConnectionError(f"reconnect requested ({channel})"))
         return 1
@@ -374,7 +400,7 @@ class RedisFeedBackend:
         self.link_up = True
         self._signal_link()
         self.sessions.poke()
-        self.connected_since = time.time()
+        self.connected_since = self._clock.time_ns() / 1e9
         if self._ever_up:
             self.reconnects += 1
             detail = "Redis reachable again"
@@ -394,7 +420,7 @@ class RedisFeedBackend:
         self.reader.unjoined()
         self.sessions.suspect(type(exc).__name__)  # cannot renew: stop acting as owner (ownership.py)
         self.connected_since = None
-        self.down_since = time.time()
+        self.down_since = self._clock.time_ns() / 1e9
         log.warning("shared feed: %s", self.last_error)
         assets = tuple(self._assets)
         self._books.mark_stale(assets, f"shared feed interrupted: Redis unreachable at {self.url}")
@@ -519,64 +545,9 @@ class RedisFeedBackend:
 
     # --- status -------------------------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> FeedStatusReport:
         """Manager-shaped ``connections``/``statistics`` plus ``shared_feed`` (link, lag, feed leader)."""
-        now = self._clock.monotonic()
-        last = self.reader.last_event_monotonic
-        age = round(now - last, 3) if last is not None else None
-        state = "connected" if self.link_up else ("connecting" if not self._ever_up else "disconnected")
-        error = None if self.link_up else self.last_error
-
-        def conn(assets: int) -> dict[str, Any]:
-            return {
-                "state": state,
-                "url": f"shared feed via {self.url}",
-                "connected_since": self.connected_since,
-                "reconnects": self.reconnects,
-                "last_error": error,
-                "last_message_age_s": age,
-                "assets": assets,
-            }
-
-        connections = {
-            "market": conn(len(self._assets)),
-            "user": conn(len(self.wants.user)) if self.wants.wants_user else {"state": "idle", "url": ""},
-            "rtds": conn(len(self.wants.rtds)) if self.wants.rtds else {"state": "idle", "url": ""},
-            "polybolt": conn(len(self.wants.reference)) if self.wants.reference else {"state": "idle", "url": ""},
-            "sports": conn(self.wants.sports) if self.wants.sports else {"state": "idle", "url": ""},
-            "redis": conn(len(self.reader.cursors)),
-        }
-        statistics = self.stats.snapshot(
-            reconnect_count=self.reconnects,
-            dropped_events=self._router.sink_dropped,
-            connections={"redis": state},
-        )
-        statistics["malformed_frames"] = self.reader.malformed
-        return {
-            "mode": "redis",
-            "connections": connections,
-            "statistics": statistics,
-            "shared_feed": {
-                "redis": self.url,
-                "link": "up" if self.link_up else "down",
-                "down_since": self.down_since,
-                "last_error": error,
-                "redis_run_id": self.run_id,
-                "server_id": self.server_id,
-                "feed_leader": self.feed_leader,
-                "feed_publishing": self.feed_leader is not None,
-                "measured_age_s": (
-                    round(now - self.measured_monotonic, 3) if self.measured_monotonic is not None else None
-                ),
-                "lag": self.lag(),
-                "duplicates_dropped": self.duplicates,
-                "consumer_name": self.consumer_name,
-                "consumer_name_conflict": self.name_conflict,
-                "cursor_gaps": self.reader.gaps,
-                "sessions": self.sessions.status(),
-                "lease": {"ttl_s": self.lease.ttl_s, **self.wants.summary()},
-            },
-        }
+        return consumer_status(self)
 
 
 def redis_feed_factory(settings: Settings, books: BookStore, router: EventRouter, clob: object) -> RedisFeedBackend:

@@ -22,7 +22,6 @@ after any Redis error, and the publisher checkpoints every book once Redis is ba
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -32,16 +31,18 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from ..auth.l2 import ApiCredentials
+from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
 from ..errors import PolymarketRealtimeError
 from ..feed.books import BookStore
+from ..feed.desired import Interest
 from ..feed.manager import WebSocketManager
 from ..routing.router import EventRouter
 from ..venues.polymarket.ratelimit import RateLimitedTransport
 from ..venues.polymarket.rest import ClobRestClient
 from .ha import RedisLock, new_owner_token
 from .keys import DEFAULT_PREFIX, Keys
-from .leases import Interest, read_union
+from .leases import read_union
 from .publisher import NotLeaderError, Publisher
 
 __all__ = ["FeedProcess"]
@@ -89,6 +90,8 @@ class FeedProcess:
     publisher: Publisher | None = None
     interest: Interest = field(default_factory=Interest)
     on_role_change: Callable[[str], None] | None = None
+    clock: Clock = SYSTEM_CLOCK
+    """Times the status reports and the lease grace period (the manager it leads gets the same clock)."""
     _grace_until: float = 0.0
     _last_warning: str = ""
 
@@ -146,7 +149,9 @@ class FeedProcess:
                     timeout=self.settings.http_timeout_s,
                     transport=RateLimitedTransport("clob", self.settings.clob_url),
                 ) as account_http,
-                WebSocketManager(self.settings, books=books, router=router, clob_rest=clob) as manager,
+                WebSocketManager(
+                    self.settings, books=books, router=router, clob_rest=clob, clock=self.clock
+                ) as manager,
             ):
                 sink = router.add_sink("redis-publisher", self.sink_capacity)
                 publisher = Publisher(
@@ -157,6 +162,7 @@ class FeedProcess:
                     fence_ttl_s=self.lock_ttl_s,
                     maxlen_asset=self.maxlen_asset,
                     maxlen_channel=self.maxlen_channel,
+                    clock=self.clock,
                 )
                 self.manager, self.publisher = manager, publisher
                 self._install_credentials(manager, account_http)
@@ -205,9 +211,9 @@ class FeedProcess:
 
     async def _watch_leases(self, manager: WebSocketManager, publisher: Publisher) -> None:
         failing = False
-        next_report = time.monotonic() + _REPORT_EVERY_S
+        next_report = self.clock.monotonic() + _REPORT_EVERY_S
         while True:
-            if time.monotonic() >= next_report:
+            if self.clock.monotonic() >= next_report:
                 next_report += _REPORT_EVERY_S
                 log.info("feed %s: %s", self.role, self.status())
             try:
@@ -216,7 +222,7 @@ class FeedProcess:
                 if not failing:
                     log.warning("lease watcher: Redis unreachable (%s)", type(exc).__name__)
                 failing = True
-                self._grace_until = time.monotonic() + self.lease_grace_s
+                self._grace_until = self.clock.monotonic() + self.lease_grace_s
                 await anyio.sleep(self.lease_poll_s)
                 continue
             if failing:
@@ -227,7 +233,7 @@ class FeedProcess:
 
     async def _apply(self, manager: WebSocketManager, want: Interest) -> None:
         """Move upstream subscriptions from ``self.interest`` toward ``want``, one recorded step at a time."""
-        keep = time.monotonic() < self._grace_until  # hold removals back right after a Redis outage
+        keep = self.clock.monotonic() < self._grace_until  # hold removals back right after a Redis outage
         have = self.interest
         assets, market_events = set(have.assets), have.market_events
         user, user_all, rtds = set(have.user_markets), have.user_all, set(have.rtds)

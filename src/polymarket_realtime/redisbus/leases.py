@@ -19,49 +19,12 @@ from dataclasses import dataclass, field
 import msgspec
 import redis.asyncio as aioredis
 
+from ..feed.desired import Interest
 from .keys import Keys
 
-__all__ = ["Interest", "LeaseRegistry", "read_union"]
+__all__ = ["LeaseRegistry", "read_union"]
 
 log = logging.getLogger(__name__)
-
-
-class Interest(msgspec.Struct, frozen=True, kw_only=True):
-    """One server's (or the union's) wanted upstream subscriptions."""
-
-    assets: frozenset[str] = frozenset()
-    market_events: bool = False
-    user_markets: frozenset[str] = frozenset()
-    user_all: bool = False
-    """The account's orders/trades in every market (an empty market list at the venue)."""
-    rtds: frozenset[tuple[str, str]] = frozenset()
-    reference: frozenset[str] = frozenset()
-    """PolyBolt reference-price keys (``"crypto:btcusd"``...)."""
-    sports: bool = False
-    """Game updates of the sports socket (one socket, no filter upstream)."""
-
-    def union(self, other: Interest) -> Interest:
-        return Interest(
-            assets=self.assets | other.assets,
-            market_events=self.market_events or other.market_events,
-            user_markets=self.user_markets | other.user_markets,
-            user_all=self.user_all or other.user_all,
-            rtds=self.rtds | other.rtds,
-            reference=self.reference | other.reference,
-            sports=self.sports or other.sports,
-        )
-
-    @property
-    def empty(self) -> bool:
-        return not (
-            self.assets
-            or self.market_events
-            or self.user_markets
-            or self.user_all
-            or self.rtds
-            or self.reference
-            or self.sports
-        )
 
 
 class _Lease(msgspec.Struct, frozen=True, kw_only=True):

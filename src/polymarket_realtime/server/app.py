@@ -30,8 +30,8 @@ from .. import __version__
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import TOOLSETS, Settings
 from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
-from ..feed.backend import FeedBackend
 from ..feed.books import BookStore
+from ..feed.contract import FeedBackend
 from ..routing.resolution import ResolutionFallback
 from ..routing.router import BOOK_EVENT_TYPES, EventRouter
 from ..secrets import redactor

@@ -18,8 +18,8 @@ from ..errors import StateError
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
 
-    from ..feed.backend import FeedBackend
     from ..feed.books import BookStore
+    from ..feed.contract import FeedBackend
     from ..routing.router import EventRouter
     from ..venues.polymarket.gamma import GammaClient
     from ..venues.polymarket.rest import ClobRestClient

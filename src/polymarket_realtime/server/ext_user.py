@@ -229,11 +229,10 @@ class UserExtension:
             # PolyBolt takes the same L2 trio: share this manager (one derivation for both sockets).
             app.feed.set_polybolt_credentials_provider(service.provide)
             # After a user-socket reconnect, re-read orders and trades to emit what the gap hid
-            # (absent on a shared Redis feed: its feed process owns the user socket and does this itself).
-            set_user_rest = getattr(app.feed, "set_user_rest", None)
-            if set_user_rest is not None and service.rest is not None:
-                set_user_rest(service.rest)
-                stack.callback(set_user_rest, None)
+            # (ignored by a shared Redis feed: its feed process owns the user socket and does this itself).
+            if service.rest is not None:
+                app.feed.set_user_rest(service.rest)
+                stack.callback(app.feed.set_user_rest, None)
             where = service.credentials.file_path
             logger.info(
                 "user channel enabled for %s%s",

@@ -13,6 +13,8 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from ..errors import InvalidInputError
+from ..feed.contract import FeedBackend
+from ..feed.status import ChannelStatus
 from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
 from ..venues.polymarket.ratelimit import shared_limiter
@@ -59,9 +61,9 @@ MarketIds = Annotated[
 Callback = Annotated[CallbackType, Field(description=_CALLBACK_DOC)]
 
 
-def _sub_result(sub: Any, next_step: str = _FOLLOW_UP, *, feed: Any = None) -> SubscriptionResult:
+def _sub_result(sub: Any, next_step: str = _FOLLOW_UP, *, feed: FeedBackend | None = None) -> SubscriptionResult:
     status = "active"
-    if getattr(feed, "link_up", True) is False:
+    if feed is not None and not feed.link_up:
         # Shared-feed mode with Redis down: the subscription is kept and fills once the link returns.
         status = "waiting_for_feed"
         next_step = (
@@ -116,45 +118,32 @@ async def _subscribe_tokens(
     return _sub_result(sub, feed=app.feed)
 
 
-def _conn(raw: Any) -> ConnectionStatus:
-    """Lenient view of one channel's status (a dict, or a list of shard dicts summed up)."""
-    if isinstance(raw, list):
-        shards = [r for r in raw if isinstance(r, dict)]
-        if not shards:
-            return ConnectionStatus()
-        best = next((s for s in shards if s.get("state") == "connected"), shards[0])
-        merged = dict(best)
-        merged["reconnects"] = sum(int(s.get("reconnects") or 0) for s in shards)
-        merged["assets"] = sum(_count(s.get("assets")) for s in shards)
-        raw = merged
-    if not isinstance(raw, dict):
-        return ConnectionStatus()
-    fields = dict(raw)
-    fields["assets"] = _count(raw.get("assets"))
-    since = raw.get("connected_since")
-    fields["connected_since"] = since if isinstance(since, int | float) else None
-    known = ConnectionStatus.model_fields
-    return ConnectionStatus(**{k: v for k, v in fields.items() if k in known and v is not None})
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, list | tuple | set | frozenset | dict):
-        return len(value)
-    return 0
+def _conn(channel: ChannelStatus) -> ConnectionStatus:
+    """The result view of one channel's typed status (PolyBolt-only fields stay null elsewhere)."""
+    return ConnectionStatus(
+        state=channel.state,
+        url=channel.url,
+        connected_since=channel.connected_since,
+        reconnects=channel.reconnects,
+        last_error=channel.last_error,
+        last_message_age_s=channel.last_message_age_s,
+        assets=channel.assets,
+        auth=channel.auth,
+        credentials=channel.credentials,
+        seq_gaps=channel.seq_gaps,
+        frames_lost=channel.frames_lost,
+    )
 
 
 def build_status(app: AppContext) -> StatusResult:
-    raw: dict[str, Any] = dict(app.feed.status() or {})
-    raw_conns = raw.get("connections") or {}
-    connections = {name: _conn(raw_conns.get(name)) for name in CHANNELS}
-    for name, value in raw_conns.items():
+    report = app.feed.status()
+    connections = {name: _conn(report.connections.get(name) or ChannelStatus()) for name in CHANNELS}
+    for name, value in report.connections.items():
         if name not in connections:
             connections[name] = _conn(value)
     now_ns = app.clock.time_ns()
     active = [SubscriptionInfo(**sub.summary(now_ns)) for sub in app.router.list()]
-    stats = dict(raw.get("statistics") or {})
+    stats = dict(report.statistics)
     stats.setdefault("uptime_s", round(app.clock.monotonic() - app.started_monotonic, 3))
     notified = app.notifier.stats
     stats["notifications"] = {
@@ -168,7 +157,7 @@ def build_status(app: AppContext) -> StatusResult:
         connections=connections,
         subscriptions=SubscriptionsSummary(total=len(active), active=active),
         statistics=StatisticsResult(**{k: v for k, v in stats.items() if v is not None}),
-        shared_feed=raw.get("shared_feed"),
+        shared_feed=dict(report.shared_feed) if report.shared_feed is not None else None,
         rate_limits=shared_limiter().status(),
     )
 
@@ -372,9 +361,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
     async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
         app = app_context(ctx)
         # Shared-feed mode: re-read leader and stream heads now (bounded; cached values if Redis is slow).
-        refresh = getattr(app.feed, "refresh_status", None)
-        if refresh is not None:
-            await refresh()
+        await app.feed.refresh_status()
         return build_status(app)
 
     @mcp.tool(

@@ -171,8 +171,7 @@ def _user_filter(conditions: list[str]) -> Callable[[Event], bool]:
 
 
 def _auth_problem(app: AppContext) -> str | None:
-    problem = getattr(app.feed, "user_auth_problem", None)  # absent on a shared (Redis) feed
-    return problem() if problem is not None else None
+    return app.feed.user_auth_problem()
 
 
 async def _subscribe(app: AppContext, kind: str, market_ids: list[str], callback_type: CallbackType) -> Subscription:
@@ -207,20 +206,13 @@ async def _subscribe(app: AppContext, kind: str, market_ids: list[str], callback
             if isinstance(entry.event, UserTrade):
                 service.on_trade(entry.event)
     # The answer reports the socket's first attempt (bounded wait), so refused credentials show here.
-    wait = getattr(app.feed, "wait_user_first_attempt", None)  # absent on a shared (Redis) feed
-    if wait is not None:
-        await wait(app.settings.user_first_status_s)
+    await app.feed.wait_user_first_attempt(app.settings.user_first_status_s)
     return sub
 
 
 def _sub_result(app: AppContext, sub: Subscription) -> UserSubscriptionResult:
     manager, _ = _service(app).require()
-    state = getattr(app.feed, "user_channel_state", None)
-    if state is not None:
-        status, detail = state()
-    else:
-        problem = _auth_problem(app)
-        status, detail = ("rejected" if problem else "active"), problem or ""
+    status, detail = app.feed.user_channel_state()
     path = manager.file_path if manager.source in ("file", "derived") else None
     return UserSubscriptionResult(
         subscription_id=sub.subscription_id,
