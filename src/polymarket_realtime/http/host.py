@@ -34,7 +34,16 @@ from ..errors import ConfigError
 from ..server.app import PolymarketMCP
 from ..server.context import AppContext
 from .api import api_routes
-from .auth import COOKIE, Guard, is_loopback, load_or_create_token, login_link
+from .auth import (
+    COOKIE,
+    COOKIE_MAX_AGE,
+    Guard,
+    is_loopback,
+    load_or_create_token,
+    login_link,
+    login_page,
+    wants_login_page,
+)
 from .calls import ToolCaller
 from .hub import Hub
 from .metrics import EventRate, render
@@ -139,7 +148,11 @@ class GuardMiddleware:
             websocket=kind == "websocket",
         )
         if decision.status:
-            body = JSONResponse({"error": decision.error, "detail": decision.detail}, status_code=decision.status)
+            body: Response = JSONResponse(
+                {"error": decision.error, "detail": decision.detail}, status_code=decision.status
+            )
+            if decision.status == 401 and kind == "http" and wants_login_page(method, path):
+                body = HTMLResponse(login_page(), status_code=401)  # a person, not a program: say how to log in
             if kind == "websocket":
                 await self._deny_websocket(scope, send, body)
             else:
@@ -149,7 +162,9 @@ class GuardMiddleware:
             # The login link: trade the token in the URL for a cookie the page's scripts cannot read,
             # and drop it from the address bar (and from any later Referer).
             response = Response(status_code=303, headers={"location": "/"})
-            response.set_cookie(COOKIE, self.guard.token, httponly=True, samesite="strict", path="/")
+            response.set_cookie(
+                COOKIE, self.guard.token, max_age=COOKIE_MAX_AGE, httponly=True, samesite="strict", path="/"
+            )
             await response(scope, receive, self._with_headers(send))
             return
         await self.app(scope, receive, self._with_headers(send) if kind == "http" else send)
