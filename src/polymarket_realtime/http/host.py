@@ -148,13 +148,12 @@ class GuardMiddleware:
             websocket=kind == "websocket",
         )
         if decision.status:
-            body: Response = JSONResponse(
-                {"error": decision.error, "detail": decision.detail}, status_code=decision.status
-            )
-            if decision.status == 401 and kind == "http" and wants_login_page(method, path):
-                body = HTMLResponse(login_page(), status_code=401)  # a person, not a program: say how to log in
+            body = JSONResponse({"error": decision.error, "detail": decision.detail}, status_code=decision.status)
             if kind == "websocket":
                 await self._deny_websocket(scope, send, body)
+            elif decision.status == 401 and wants_login_page(method, path):
+                # A person opening the page, not a program: say how to log in.
+                await HTMLResponse(login_page(), status_code=401)(scope, receive, send)
             else:
                 await body(scope, receive, send)
             return
