@@ -127,8 +127,13 @@ function showWeights() {
     : "";
   const del = document.getElementById("pe-delete");
   del.disabled = !name;
-  del.setAttribute("aria-label", name ? `Delete scanner preset ${name}` : "Delete the selected scanner preset");
-  document.getElementById("pe-save").setAttribute("aria-label", "Save the weights as a scanner preset with this name");
+  del.setAttribute("aria-label", name ? `Delete preset ${name}` : "Delete preset (none selected)");
+  labelSave();
+}
+
+function labelSave() {
+  const name = document.getElementById("pe-name").value.trim();
+  document.getElementById("pe-save").setAttribute("aria-label", name ? `Save preset ${name} (scanner weights)` : "Save preset (scanner weights)");
 }
 
 function showKind() {
@@ -141,6 +146,7 @@ export function setupForms(state, { onSession, onAgent }) {
   document.getElementById("af-kind").addEventListener("change", showKind);
   document.getElementById("af-preset").addEventListener("change", showWeights);
   document.getElementById("pe-save").addEventListener("click", savePreset);
+  document.getElementById("pe-name").addEventListener("input", labelSave);
   document.getElementById("pe-delete").addEventListener("click", deletePreset);
   // Enter in the preset editor saves the preset rather than starting an agent.
   document.getElementById("af-preset-editor").addEventListener("keydown", (ev) => {
