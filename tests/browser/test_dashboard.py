@@ -388,6 +388,10 @@ async def test_scanner_presets_are_saved_and_deleted_from_the_form(tmp_path: Pat
         saved = (await room.api("GET", "/api/presets"))["presets"]
         assert saved["tight"]["spread"] == 3 and saved["tight"]["momentum"] == 0, saved
         await shot(page, "11-preset-editor")
+        await page.set_viewport_size(PHONE)
+        await expect(form.get_by_label("Volatility weight")).to_be_in_viewport()
+        await shot(page, "12-preset-editor-phone")
+        await page.set_viewport_size(LAPTOP)
 
         # Offered again after the form is reopened, and usable: a scanner starts with it.
         await page.get_by_role("button", name="Close start agent form").click()
