@@ -414,3 +414,54 @@ async def test_scanner_presets_are_saved_and_deleted_from_the_form(tmp_path: Pat
         await expect(form.locator("#af-preset option[value='tight']")).to_have_count(0, timeout=5_000)
         assert "tight" not in (await room.api("GET", "/api/presets"))["presets"]
         assert page.errors == []
+
+
+CONTROL_ROLES = ("button", "link", "checkbox", "combobox", "textbox", "spinbutton", "searchbox", "switch")
+
+
+def unnamed_controls(aria: str) -> list[str]:
+    """Lines of an ARIA snapshot naming a control without an accessible name (``- button`` with no quotes)."""
+    found = []
+    for line in aria.splitlines():
+        item = line.strip().removeprefix("- ")
+        role = item.split(" ", 1)[0].rstrip(":")
+        if role in CONTROL_ROLES and '"' not in item.split(":", 1)[0]:
+            found.append(line.strip())
+    return found
+
+
+async def test_every_control_has_an_accessible_name(tmp_path: Path) -> None:
+    async with Simulator(SIM) as sim, control_room(sim, tmp_path / "data") as room, chromium(tmp_path / "p") as page:
+        token = sim.model.active_markets()[0].token_ids[0]
+        made = await room.api("POST", "/api/sessions", {"name": "named", "token_ids": [token]})
+        order = {"token_id": token, "side": "BUY", "size": "5", "order_type": "limit", "limit_price": "0.01"}
+        await room.api("POST", f"/api/sessions/{made['session_id']}/orders", order)
+        config = {"token_id": token, "strategy": "mean_reversion", "params": {"order_size": "5"}}
+        await room.api("POST", "/api/agents", {"kind": "strategy", "session_id": made["session_id"], "config": config})
+        await open_dashboard(page, room)
+        await expect(page.locator(".agent-card")).to_have_count(1, timeout=5_000)
+        overview = await page.locator("body").aria_snapshot()
+        assert 'button "Pause session named"' in overview and 'button "Stop system"' in overview  # it sees controls
+        assert unnamed_controls(overview) == []
+        assert unnamed_controls('- button\n- textbox: typed\n- button "ok"') == ["- button", "- textbox: typed"]
+        views = [
+            ("Show details of session named", "#session-dialog"),
+            ("New session", "#session-form-dialog"),
+            ("Start an agent", "#agent-form-dialog"),
+            (re.compile(r"^View logs of agent "), "#log-dialog"),
+        ]
+        for name, dialog_id in views:
+            await page.get_by_role("button", name=name).click()
+            dialog = page.locator(dialog_id)
+            await expect(dialog).to_be_visible()
+            if dialog_id == "#agent-form-dialog":
+                await dialog.get_by_text("Save or delete a preset").click()
+            if dialog_id == "#session-dialog":
+                await expect(
+                    dialog.get_by_role("button", name=re.compile(r"^Cancel order .+ of session named$"))
+                ).to_have_count(1)
+            missing = unnamed_controls(await dialog.aria_snapshot())
+            assert missing == [], (dialog_id, missing)
+            await page.keyboard.press("Escape")
+            await expect(dialog).to_be_hidden()
+        assert page.errors == []
