@@ -17,7 +17,10 @@ from starlette.routing import Route
 from .. import __version__
 from ..agents.service import AgentService
 from ..errors import PolymarketRealtimeError
+from ..paper.service import PaperService
 from ..server.context import AppContext
+from ..storage import sessions as sessions_db
+from ..storage.db import Database
 from .calls import ApiError, ToolCaller, error_for
 
 __all__ = ["api_routes", "error_response"]
@@ -134,6 +137,23 @@ def api_routes(
             }
         )
 
+    async def equity(request: Request) -> Response:
+        """The session's saved equity snapshots (one per fill), oldest first; ``?limit=`` (1..1000, default 500)."""
+        session_id = request.path_params["session_id"]
+        try:
+            limit = _int(request, "limit", 500)
+            if limit is None or not 1 <= limit <= 1000:
+                raise ApiError(400, "invalid_input", f"limit must be between 1 and 1000 (got {limit})")
+            ctx = app()
+            ctx.service(PaperService).state_of(session_id)  # NotFoundError -> 404 for an unknown id
+            rows = await ctx.service(Database).read(lambda conn: sessions_db.load_equity(conn, session_id, limit))
+        except ApiError as exc:
+            return error_response(exc)
+        except PolymarketRealtimeError as exc:
+            return error_response(error_for(exc))
+        points = [{"ts_ms": ts // 1_000_000, "cash": cash, "equity": eq} for ts, cash, eq in rows]
+        return JSONResponse({"session_id": session_id, "points": points})
+
     async def download_logs(request: Request) -> Response:
         agent_id = request.path_params["agent_id"]
         try:
@@ -176,6 +196,7 @@ def api_routes(
         Route("/api/sessions/{session_id}/pause", tool("pause_paper_session", path("session_id")), methods=post),
         Route("/api/sessions/{session_id}/resume", tool("resume_paper_session", path("session_id")), methods=post),
         Route("/api/sessions/{session_id}/stop", tool("stop_paper_session", path("session_id")), methods=post),
+        Route("/api/sessions/{session_id}/equity", equity, methods=get),
         Route("/api/sessions/{session_id}/orders", orders, methods=get),
         Route("/api/sessions/{session_id}/orders", tool("place_paper_order", body_with("session_id")), methods=post),
         Route(
