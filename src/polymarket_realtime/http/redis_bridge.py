@@ -23,7 +23,7 @@ from ..redisbus.control_stream import ControlStream, is_mirrored
 from ..server.context import AppContext
 from .calls import ApiError, ToolCaller, error_for
 from .hub import Hub
-from .sources import Sources
+from .sources import Sources, commands_channel
 
 __all__ = ["ControlBridge", "ForwardingCaller"]
 
@@ -89,8 +89,13 @@ class ControlBridge:
         self.hub.mirrored = lambda name: is_mirrored(name) and self.is_owner()
         self.sources.remote = self.forward
         tg.start_soon(self.stream.publish_loop, name="control-stream-publish")
-        tg.start_soon(self.stream.read_loop, self.hub.publish, name="control-stream-read")
+        tg.start_soon(self.stream.read_loop, self._publish, name="control-stream-read")
         tg.start_soon(self.rpc.serve, self._execute, self.is_owner, name="control-requests")
+
+    def _publish(self, channel: str, data: Any) -> None:
+        if channel.startswith("commands:"):  # command channels have their own frame (sources.command_frame)
+            commands_channel(self.hub, channel.removeprefix("commands:"))
+        self.hub.publish(channel, data)
 
     async def close(self) -> None:
         await self.client.aclose()
