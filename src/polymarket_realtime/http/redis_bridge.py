@@ -76,7 +76,7 @@ class ControlBridge:
         return app.settings.redis_url is not None and getattr(app.feed, "sessions", None) is not None
 
     def is_owner(self) -> bool:
-        return bool(self.ownership.held and self.sources.paper is not None)
+        return bool(self.ownership.held and self.ownership.services_up)
 
     async def forward(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -98,6 +98,7 @@ class ControlBridge:
         self.hub.publish(channel, data)
 
     async def close(self) -> None:
+        self.stream.close()
         await self.client.aclose()
 
     async def _execute(self, op: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -106,6 +107,8 @@ class ControlBridge:
             if op == "tool":
                 return await self.local.call(str(args.get("name", "")), dict(args.get("arguments") or {}))
             if op == "snapshot":
+                if self.sources.paper is None:  # services just started here; the push channels follow shortly
+                    raise RemoteError(503, "unavailable", "the owner is starting its sessions; try again in a moment")
                 return {"data": await self.sources.snapshot(str(args.get("channel", "")))}
             if op == "restart_agent":
                 agents = self.app.service(AgentService)

@@ -90,6 +90,10 @@ class ControlRpc:
             if raw_owner is None:
                 raise NoOwnerError(f"no server owns paper sessions and agents right now: {START_HINT}")
             owner = raw_owner.decode() if isinstance(raw_owner, bytes) else str(raw_owner)
+            if owner == self.server_id:  # we hold the lock but our services are not up yet (or just went down)
+                raise RemoteError(
+                    503, "unavailable", "this server is taking over paper sessions and agents; try again in a moment"
+                )
             fields = {"id": request_id, "op": op, "a": json.dumps(args, default=str), "r": reply, "f": self.server_id}
             await self.client.xadd(self.requests_key, fields, maxlen=_REQUESTS_MAXLEN, approximate=True)  # type: ignore[arg-type]
             self.forwarded += 1

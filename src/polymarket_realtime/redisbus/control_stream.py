@@ -90,6 +90,10 @@ class ControlStream:
         except anyio.WouldBlock:
             self.dropped += 1
 
+    def close(self) -> None:
+        self._send.close()
+        self._receive.close()
+
     async def publish_loop(self) -> None:
         while True:
             channel, data = await self._receive.receive()
