@@ -4,7 +4,7 @@ bounded per-client queues. Sans-I/O apart from anyio memory streams.
 ``publish(channel, data)`` is synchronous and never blocks: it numbers the message, encodes it once,
 keeps it in the channel's ring buffer and offers the text to every subscriber's queue; a subscriber
 whose queue is full is dropped (its ``on_drop`` closes the socket) and counted, so a slow browser never
-slows the feed or the services. A future Redis bridge feeds a hub the same way, by calling
+slows the feed or the services. The Redis bridge (``redis_bridge.py``) feeds a hub the same way, by calling
 ``publish`` for what it reads (see :class:`Publisher`).
 """
 
