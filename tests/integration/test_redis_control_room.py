@@ -150,6 +150,16 @@ async def test_non_owner_dashboard_shows_and_controls_the_owners_sessions(
                     assert commands[-1]["data"]["to"] == "paused"
                 listed = await viewer.ok("GET", "/api/sessions")
                 assert [s["session_id"] for s in listed["sessions"]] == [sid]
+                # The master switch and agent routes go to the owner too (its state, its errors).
+                assert (await viewer.ok("POST", "/api/system/stop"))["switch"] == "stopped"
+                assert (await owner.ok("GET", "/api/system"))["switch"] == "stopped"
+                twice = await viewer.post("/api/system/stop")
+                assert twice.status_code == 409 and "already stopped" in twice.json()["detail"]
+                assert (await viewer.ok("POST", "/api/system/start"))["switch"] == "running"
+                via_viewer = await viewer.post("/api/agents/ag-nope/start")
+                on_owner = await owner.post("/api/agents/ag-nope/start")
+                assert via_viewer.status_code == on_owner.status_code == 404
+                assert via_viewer.json() == on_owner.json()
             # (the owner leaves below; the viewer is restarted against an ownerless Redis)
         async with room(
             sim, redis_settings(sim, redis_server, tmp_path / "viewer2", toolsets=VIEWER_TOOLSETS)
