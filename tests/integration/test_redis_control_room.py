@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 import httpx2
 import pytest
 import redis.asyncio as aioredis
@@ -99,74 +100,83 @@ async def test_non_owner_dashboard_shows_and_controls_the_owners_sessions(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
     config = SimulatorConfig(seed=5, markets=3, rate_per_s=40.0, resolve_after_s=None)
-    async with Simulator(config) as sim, feed_running(sim, redis_server.url, tmp_path / "feed"):
-        async with room(sim, redis_settings(sim, redis_server, tmp_path / "owner")) as owner:
-            assert owner.room.sources.paper is not None, "the first server owns sessions"
-            async with room(
-                sim, redis_settings(sim, redis_server, tmp_path / "viewer", toolsets=VIEWER_TOOLSETS)
-            ) as viewer:
-                assert viewer.room.sources.paper is None
-                assert (await viewer.ok("GET", "/api/whoami"))["owner"] is False
-                async with viewer.ws() as ws:
-                    snaps = await subscribe(ws, "sessions", "activity", "system")
-                    assert snaps["sessions"] == []  # the owner's (empty) list, not "unavailable"
-                    token = owner.market().tokens[0].token_id
-                    created = await owner.ok("POST", "/api/sessions", {"name": "shared", "token_ids": [token]})
-                    sid = created["session_id"]
-                    # A session created on the owner appears in the viewer's sessions channel.
-                    await recv_until(
-                        ws, lambda m: m.get("channel") == "sessions" and m["data"].get("session_id") == sid
-                    )
-                    # A pause POSTed to the viewer is carried out by the owner, and the answer says so.
-                    paused = await viewer.ok("POST", f"/api/sessions/{sid}/pause")
-                    assert paused["state"] == "paused"
-                    assert (await owner.ok("GET", f"/api/sessions/{sid}"))["state"] == "paused"
-                    # ... and the activity feed of the owner reaches the viewer.
-                    seen = await recv_until(
-                        ws,
-                        lambda m: (
-                            m.get("channel") == "sessions"
-                            and m["data"].get("session_id") == sid
-                            and m["data"].get("state") == "paused"
-                        ),
-                    )
-                    assert [m for m in seen if m.get("type") == "event"]
-                    await owner.ok("POST", f"/api/sessions/{sid}/resume")
-                    await recv_until(ws, lambda m: m.get("channel") == "activity" and m.get("type") == "event")
-                # The viewer answers with the owner's own errors (same status and code).
-                missing = await viewer.post("/api/sessions/nope/pause")
-                assert missing.status_code == 404 and missing.json()["error"] == "not_found"
-                bad = await viewer.post("/api/sessions", {"name": "x", "token_ids": ["abc"]})
-                assert bad.status_code == 400 and bad.json()["error"] == "invalid_input"
-                # The per-session command stream of the viewer carries the owner's commands.
-                async with viewer.ws(f"/ws/sessions/{sid}") as stream:
-                    await send(stream, {"type": "get_status"})
-                    status = await recv_until(stream, lambda m: m.get("type") == "status")
-                    assert status[-1]["data"]["session_id"] == sid
-                    await owner.ok("POST", f"/api/sessions/{sid}/pause")
-                    commands = await recv_until(
-                        stream, lambda m: m.get("type") == "command" and m["kind"] == "state_changed"
-                    )
-                    assert commands[-1]["data"]["to"] == "paused"
-                listed = await viewer.ok("GET", "/api/sessions")
-                assert [s["session_id"] for s in listed["sessions"]] == [sid]
-                # The master switch and agent routes go to the owner too (its state, its errors).
-                assert (await viewer.ok("POST", "/api/system/stop"))["switch"] == "stopped"
-                assert (await owner.ok("GET", "/api/system"))["switch"] == "stopped"
-                twice = await viewer.post("/api/system/stop")
-                assert twice.status_code == 409 and "already stopped" in twice.json()["detail"]
-                assert (await viewer.ok("POST", "/api/system/start"))["switch"] == "running"
-                via_viewer = await viewer.post("/api/agents/ag-nope/start")
-                on_owner = await owner.post("/api/agents/ag-nope/start")
-                assert via_viewer.status_code == on_owner.status_code == 404
-                assert via_viewer.json() == on_owner.json()
-            # (the owner leaves below; the viewer is restarted against an ownerless Redis)
+    async with (
+        Simulator(config) as sim,
+        feed_running(sim, redis_server.url, tmp_path / "feed"),
+        anyio.create_task_group() as tg,
+    ):
+        stop_owner, owner_gone = anyio.Event(), anyio.Event()
+
+        async def run_owner(*, task_status: anyio.abc.TaskStatus[HttpHarness]) -> None:
+            async with room(sim, redis_settings(sim, redis_server, tmp_path / "owner")) as harness:
+                task_status.started(harness)
+                await stop_owner.wait()
+            owner_gone.set()
+
+        owner: HttpHarness = await tg.start(run_owner)
+        assert owner.room.sources.paper is not None, "the first server owns sessions"
         async with room(
-            sim, redis_settings(sim, redis_server, tmp_path / "viewer2", toolsets=VIEWER_TOOLSETS)
+            sim, redis_settings(sim, redis_server, tmp_path / "viewer", toolsets=VIEWER_TOOLSETS)
         ) as viewer:
-            viewer.room.caller()  # started
+            assert viewer.room.sources.paper is None
+            assert (await viewer.ok("GET", "/api/whoami"))["owner"] is False
+            async with viewer.ws() as ws:
+                snaps = await subscribe(ws, "sessions", "activity", "system")
+                assert snaps["sessions"] == []  # the owner's (empty) list, not "unavailable"
+                token = owner.market().tokens[0].token_id
+                created = await owner.ok("POST", "/api/sessions", {"name": "shared", "token_ids": [token]})
+                sid = created["session_id"]
+                # A session created on the owner appears in the viewer's sessions channel.
+                await recv_until(ws, lambda m: m.get("channel") == "sessions" and m["data"].get("session_id") == sid)
+                # A pause POSTed to the viewer is carried out by the owner, and the answer says so.
+                paused = await viewer.ok("POST", f"/api/sessions/{sid}/pause")
+                assert paused["state"] == "paused"
+                assert (await owner.ok("GET", f"/api/sessions/{sid}"))["state"] == "paused"
+                # ... and the activity feed of the owner reaches the viewer.
+                seen = await recv_until(
+                    ws,
+                    lambda m: (
+                        m.get("channel") == "sessions"
+                        and m["data"].get("session_id") == sid
+                        and m["data"].get("state") == "paused"
+                    ),
+                )
+                assert [m for m in seen if m.get("type") == "event"]
+                await owner.ok("POST", f"/api/sessions/{sid}/resume")
+                await recv_until(ws, lambda m: m.get("channel") == "activity" and m.get("type") == "event")
+            # The viewer answers with the owner's own errors (same status and code).
+            missing = await viewer.post("/api/sessions/nope/pause")
+            assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+            bad = await viewer.post("/api/sessions", {"name": "x", "token_ids": ["abc"]})
+            assert bad.status_code == 400 and bad.json()["error"] == "invalid_input"
+            # The per-session command stream of the viewer carries the owner's commands.
+            async with viewer.ws(f"/ws/sessions/{sid}") as stream:
+                await send(stream, {"type": "get_status"})
+                status = await recv_until(stream, lambda m: m.get("type") == "status")
+                assert status[-1]["data"]["session_id"] == sid
+                await owner.ok("POST", f"/api/sessions/{sid}/pause")
+                commands = await recv_until(
+                    stream, lambda m: m.get("type") == "command" and m["kind"] == "state_changed"
+                )
+                assert commands[-1]["data"]["to"] == "paused"
+            listed = await viewer.ok("GET", "/api/sessions")
+            assert [s["session_id"] for s in listed["sessions"]] == [sid]
+            # The master switch and agent routes go to the owner too (its state, its errors).
+            assert (await viewer.ok("POST", "/api/system/stop"))["switch"] == "stopped"
+            assert (await owner.ok("GET", "/api/system"))["switch"] == "stopped"
+            twice = await viewer.post("/api/system/stop")
+            assert twice.status_code == 409 and "already stopped" in twice.json()["detail"]
+            assert (await viewer.ok("POST", "/api/system/start"))["switch"] == "running"
+            via_viewer = await viewer.post("/api/agents/ag-nope/start")
+            on_owner = await owner.post("/api/agents/ag-nope/start")
+            assert via_viewer.status_code == on_owner.status_code == 404
+            assert via_viewer.json() == on_owner.json()
+            # The owner stops (and frees its lock): the viewer says nobody owns sessions, within bounded time.
+            stop_owner.set()
+            with anyio.fail_after(15):
+                await owner_gone.wait()
             with anyio.fail_after(10):
-                gone = await viewer.post(f"/api/sessions/{sid}/pause")
+                gone = await viewer.post(f"/api/sessions/{sid}/resume")
             assert gone.status_code == 503
             body = gone.json()
             assert body["error"] == "no_owner" and "start a server" in body["detail"]
