@@ -161,6 +161,26 @@ async def test_non_owner_dashboard_shows_and_controls_the_owners_sessions(
                 assert commands[-1]["data"]["to"] == "paused"
             listed = await viewer.ok("GET", "/api/sessions")
             assert [s["session_id"] for s in listed["sessions"]] == [sid]
+            # An agent started through the viewer runs on the owner; its view and live log lines reach the viewer.
+            async with viewer.ws() as ws:
+                await subscribe(ws, "agents")
+                agent = await viewer.ok(
+                    "POST",
+                    "/api/agents",
+                    {"kind": "market_scanner", "config": {"token_ids": [token]}},
+                )
+                aid = agent["agent_id"]
+                assert [a["agent_id"] for a in (await owner.ok("GET", "/api/agents"))["agents"]] == [aid]
+                await recv_until(ws, lambda m: m.get("channel") == "agents" and m["data"].get("agent_id") == aid)
+                assert (await viewer.ok("POST", f"/api/agents/{aid}/stop"))["state"] == "stopped"
+                await send(ws, {"type": "subscribe", "channels": [f"logs:{aid}"]})
+                await recv_until(ws, lambda m: m.get("type") == "snapshot" and m["channel"] == f"logs:{aid}")
+                # Restarted (forwarded too): the scanner logs its weights when it starts.
+                assert (await viewer.ok("POST", f"/api/agents/{aid}/start"))["state"] == "running"
+                line = await recv_until(
+                    ws, lambda m: m.get("channel") == f"logs:{aid}" and m.get("type") == "event", within_s=20
+                )
+                assert "scanning with weights" in line[-1]["data"]["message"]
             # The master switch and agent routes go to the owner too (its state, its errors).
             assert (await viewer.ok("POST", "/api/system/stop"))["switch"] == "stopped"
             assert (await owner.ok("GET", "/api/system"))["switch"] == "stopped"
