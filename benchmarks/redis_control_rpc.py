@@ -5,8 +5,8 @@ Starts a private ``redis-server`` (loopback, free port, no persistence) and, in 
 "viewer" (``ControlRpc.call``, ``ControlStream.read_loop``) sharing it, as two control rooms in Redis mode
 do (``http/redis_bridge.py``). The service work itself is left out: these are the added costs of Redis mode.
 
-Reported: p50/p99 of ``call`` (XADD request, owner XREAD, LPUSH answer, BLPOP) over N sequential calls, and
-p50/p99 of offer -> read by the viewer over N mirrored messages sent one at a time.
+Reported: p50/p99 of ``call`` (XADD request, owner XREAD, SET NX claim, LPUSH answer, BLPOP) over N
+sequential calls, and p50/p99 of offer -> read by the viewer over N mirrored messages sent one at a time.
 
 Run: ``.venv/bin/python benchmarks/redis_control_rpc.py [--quick]`` (skips, exit 0, without redis-server).
 """

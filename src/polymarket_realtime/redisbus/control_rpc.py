@@ -32,6 +32,8 @@ DEFAULT_TIMEOUT_S = 5.0
 _REQUESTS_MAXLEN = 1000
 _REPLY_TTL_MS = 30_000
 _BLOCK_MS = 1000
+_CATCH_UP_MARGIN_MS = 1000
+"""A request is answered on catch-up only if its caller still waits at least this long."""
 _RETRY_S = 0.5
 
 START_HINT = (
@@ -115,14 +117,21 @@ class ControlRpc:
         raise RemoteError(status, error, str(body.get("detail", "")))
 
     async def serve(self, execute: Execute, is_owner: Callable[[], bool]) -> None:
-        """Forever: while this server is the owner, answer the requests written after it started reading."""
+        """Forever: while this server is the owner, answer the requests its callers still wait for.
+
+        It starts reading a little less than one caller timeout back (Redis time), so a server that just
+        took over answers the requests written while it was starting; each request is claimed once
+        (``SET NX``), so a restarted owner, or two servers that both believe they own sessions for a moment,
+        never carry one action out twice.
+        """
         cursor: str | None = None
         async with anyio.create_task_group() as tg:
             while True:
                 try:
                     if cursor is None:
-                        last = await self.client.xrevrange(self.requests_key, count=1)
-                        cursor = _text(last[0][0]) if last else "0-0"
+                        seconds, micros = await self.client.time()
+                        now_ms = int(seconds) * 1000 + int(micros) // 1000
+                        cursor = f"{max(0, now_ms - int(self.timeout_s * 1000) + _CATCH_UP_MARGIN_MS)}-0"
                     answer: Any = await self.client.xread({self.requests_key: cursor}, count=100, block=_BLOCK_MS)
                 except (RedisError, OSError) as exc:
                     log.warning("control requests: cannot read Redis (%s); retrying", type(exc).__name__)
@@ -135,6 +144,16 @@ class ControlRpc:
                             tg.start_soon(self._answer, execute, {_text(k): _text(v) for k, v in fields.items()})
 
     async def _answer(self, execute: Execute, fields: dict[str, str]) -> None:
+        reply = fields.get("r", "")
+        if not reply.startswith(f"{self.keys.prefix}control:reply:"):
+            return
+        try:
+            claimed = await self.client.set(f"{reply}:taken", self.server_id, nx=True, px=_REPLY_TTL_MS)
+        except (RedisError, OSError) as exc:
+            log.warning("control request: cannot claim it over Redis (%s)", type(exc).__name__)
+            return
+        if not claimed:
+            return
         try:
             args = json.loads(fields.get("a") or "{}")
             result = await execute(fields.get("op", ""), args if isinstance(args, dict) else {})
@@ -145,9 +164,6 @@ class ControlRpc:
             log.warning("control request %s failed", fields.get("op"), exc_info=True)
             detail = "internal error; see the owner's log"
             body = {"ok": False, "status": 500, "error": "server_error", "detail": detail}
-        reply = fields.get("r", "")
-        if not reply.startswith(f"{self.keys.prefix}control:reply:"):
-            return
         try:
             async with self.client.pipeline(transaction=True) as pipe:
                 pipe.lpush(reply, json.dumps(body, default=str))
