@@ -361,7 +361,7 @@ class MarketModel:
             fresh = self._free_price(market, not lift_asks) or price
             book[fresh] = self._size()
             frames.append(self._price_change(market, "ask" if lift_asks else "bid", fresh, book[fresh]))
-        if rng.random() < 0.25:  # "book ... when a trade affects the book" [spec 2.3]
+        if rng.random() < 0.25:  # "book ... when a trade affects the book" [docs/polymarket-protocol.md#market-book]
             frames.extend(self._books(market))
 
     def _books(self, market: SimMarket) -> list[OutFrame]:
@@ -423,7 +423,8 @@ class MarketModel:
                     "timestamp": now,
                 }
                 out.append(self._frame(market, payload, assets=(token.token_id,), audience="assets_custom"))
-        # The venue moves to a 0.001 tick when the book goes above 0.96 or below 0.04 [spec 2.3].
+        # The venue moves to a 0.001 tick when the book goes above 0.96 or below 0.04
+        # [docs/polymarket-protocol.md#market-tick-size-change].
         extreme = (bid is not None and bid > 9_600) or (ask is not None and ask < 400)
         new_tick = 10 if extreme else None
         if new_tick is not None and new_tick != market.tick:
