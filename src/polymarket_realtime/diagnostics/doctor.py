@@ -397,36 +397,35 @@ async def _check_user_socket(settings: Settings, auth: dict[str, str] | None, ti
 
 
 async def _check_rtds_socket(settings: Settings, timeout_s: float) -> Check:
-    url = settings.rtds_ws_url
-    try:
-        with anyio.fail_after(timeout_s):
-            async with connect(url, open_timeout=timeout_s, compression=None, proxy=_proxy(url), logger=_WS_LOGGER):
-                pass
-    except (TimeoutError, OSError, WebSocketException) as exc:
-        return Check(
-            "RTDS socket",
-            "fail",
-            f"{url}: cannot connect ({type(exc).__name__})",
-            "Check that websockets to POLYMARKET_RTDS_WS_URL are not blocked by a proxy/firewall.",
-        )
-    return Check("RTDS socket", "ok", f"{url}: open")
+    return await _check_opens(
+        "RTDS socket",
+        settings.rtds_ws_url,
+        timeout_s,
+        "fail",
+        "Check that websockets to POLYMARKET_RTDS_WS_URL are not blocked by a proxy/firewall.",
+    )
 
 
 async def _check_sports_socket(settings: Settings, timeout_s: float) -> Check:
-    url = settings.sports_ws_url
+    return await _check_opens(
+        "sports socket",
+        settings.sports_ws_url,
+        timeout_s,
+        "warn",  # only the sports scores tool needs it: not a reason to call the setup broken
+        "Check that websockets to POLYMARKET_SPORTS_WS_URL are not blocked by a proxy/firewall "
+        "(only subscribe_sports_scores needs it).",
+    )
+
+
+async def _check_opens(name: str, url: str, timeout_s: float, failed: Status, fix: str) -> Check:
+    """A socket that is only opened and closed (no subscription frame to check): ok when the handshake succeeds."""
     try:
         with anyio.fail_after(timeout_s):
             async with connect(url, open_timeout=timeout_s, compression=None, proxy=_proxy(url), logger=_WS_LOGGER):
                 pass
     except (TimeoutError, OSError, WebSocketException) as exc:
-        return Check(
-            "sports socket",
-            "warn",  # only the sports scores tool needs it: not a reason to call the setup broken
-            f"{url}: cannot connect ({type(exc).__name__})",
-            "Check that websockets to POLYMARKET_SPORTS_WS_URL are not blocked by a proxy/firewall "
-            "(only subscribe_sports_scores needs it).",
-        )
-    return Check("sports socket", "ok", f"{url}: open")
+        return Check(name, failed, f"{url}: cannot connect ({type(exc).__name__})", fix)
+    return Check(name, "ok", f"{url}: open")
 
 
 def _check_wallet(settings: Settings, manager: CredentialManager | None) -> Check:
