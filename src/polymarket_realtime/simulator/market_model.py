@@ -1,5 +1,8 @@
 """A deterministic, seeded model of Polymarket binary markets and their order books.
 
+Over 400 lines: one seeded model; the books, the random walk over them and the events it emits share the
+market state and two random streams, so they read best together; the JSON is built in wire.py.
+
 Each market holds ONE book, for its YES token; the NO token's book is the mirror image (a NO bid at
 ``1 - p`` is a YES ask at ``p``), so YES/NO prices stay complementary by construction and every level
 change produces one ``price_change`` entry per token, as the venue sends them. Prices are integer

@@ -1,5 +1,8 @@
 """The websocket side of the simulator: ``/ws/market``, ``/ws/user`` and RTDS on ``/``, one port.
 
+Over 400 lines: three socket paths on one port share the connection table and the subscription index
+that routes every frame; the frames themselves come from wire.py, user.py and rtds.py.
+
 Each connection has an outgoing queue drained by its own writer task, so :meth:`WsServer.dispatch`
 (called by the broadcast loop) never awaits a client and frames keep their order (an initial dump is
 always sent before the updates that follow it). ``PONG`` and ``INVALID OPERATION`` bypass the queue,

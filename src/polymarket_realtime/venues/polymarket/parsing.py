@@ -1,5 +1,8 @@
 """Pure wire -> :mod:`model.events` conversion for the market, user and RTDS sockets.
 
+Over 400 lines: one converter per market/user wire event behind two dispatchers, kept together so the
+mapping from wire structs (schemas.py) to model events reads in one place; RTDS is in rtds_parsing.py.
+
 Contract
 --------
 * ``parse_*_frame(data, ts_recv_ns)`` takes one WebSocket text (or binary) frame and returns a
