@@ -97,6 +97,10 @@ class ToolCaller:
     def has(self, name: str) -> bool:
         return name in self._tools
 
+    async def forwarded(self, op: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """Redis mode (``redis_bridge.ForwardingCaller``): the owner's answer to ``op``; here, None (run it locally)."""
+        return None
+
     async def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """The tool's structured result; :class:`ApiError` on any failure."""
         if name not in self._tools:
