@@ -15,9 +15,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
-from ..agents.service import AgentService
+from ..app.root import Application
 from ..errors import PolymarketRealtimeError
-from ..server.context import AppContext
 from .calls import ApiError, ToolCaller, error_for
 
 __all__ = ["api_routes", "error_response"]
@@ -64,7 +63,7 @@ def _query(request: Request, *names: str) -> dict[str, Any]:
 
 def api_routes(
     caller: Callable[[], ToolCaller],
-    app: Callable[[], AppContext],
+    app: Callable[[], Application],
     whoami: Callable[[], dict[str, Any]],
     metrics: Callable[[], str],
 ) -> list[Route]:
@@ -149,7 +148,7 @@ def api_routes(
     async def restart_agent(request: Request) -> Response:
         """No MCP tool restarts a stopped agent; the service method start_system uses does (master switch checked)."""
         try:
-            agents = app().service(AgentService)
+            agents = app().require_agents()
             view = await agents.restart_agent(request.path_params["agent_id"], "restarted from the dashboard")
         except PolymarketRealtimeError as exc:
             return error_response(error_for(exc))

@@ -3,7 +3,7 @@
 Each JSON API route names a tool and builds its arguments; :meth:`ToolCaller.call` runs the tool
 through :meth:`MCPServer.call_tool` (of a private registry of the same tool functions, :func:`api_tools`)
 with a request context carrying the running
-:class:`~polymarket_realtime.server.context.AppContext`, so nothing the tool checks or does is
+:class:`~polymarket_realtime.server.context.Application`, so nothing the tool checks or does is
 repeated here. Failures become :class:`ApiError` with the HTTP status their exception type implies.
 """
 
@@ -17,6 +17,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import ValidationError
 
+from ..app.root import Application
 from ..errors import (
     InvalidInputError,
     NotFoundError,
@@ -28,7 +29,6 @@ from ..errors import (
 )
 from ..secrets import redactor
 from ..server.app import PolymarketMCP
-from ..server.context import AppContext
 
 __all__ = ["ApiError", "ToolCaller", "error_for"]
 
@@ -84,13 +84,13 @@ def api_tools() -> PolymarketMCP:
 
 
 class ToolCaller:
-    def __init__(self, mcp: PolymarketMCP, app: AppContext, tool_names: set[str]) -> None:
+    def __init__(self, mcp: PolymarketMCP, app: Application, tool_names: set[str]) -> None:
         self._mcp = mcp
         self._app = app
         self._tools = tool_names
 
     @classmethod
-    async def create(cls, app: AppContext, registry: PolymarketMCP | None = None) -> ToolCaller:
+    async def create(cls, app: Application, registry: PolymarketMCP | None = None) -> ToolCaller:
         tools = registry or api_tools()
         return cls(tools, app, {t.name for t in await tools.list_tools()})
 
@@ -107,7 +107,7 @@ class ToolCaller:
             protocol_version="http-api",
             method="tools/call",
         )
-        ctx: Context[AppContext, Any] = Context(request_context=request, mcp_server=self._mcp)
+        ctx: Context[Application, Any] = Context(request_context=request, mcp_server=self._mcp)
         try:
             result = await self._mcp.call_tool(name, arguments, ctx)
         except ToolError as exc:

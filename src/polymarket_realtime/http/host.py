@@ -29,10 +29,10 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..app.root import Application
 from ..config import Settings
 from ..errors import ConfigError
 from ..server.app import PolymarketMCP
-from ..server.context import AppContext
 from .api import api_routes
 from .auth import COOKIE, Guard, is_loopback, load_or_create_token, login_link
 from .calls import ToolCaller
@@ -220,7 +220,7 @@ class ControlRoom:
             raise RuntimeError("the control room is not started")
         return self._sources
 
-    def app_context(self) -> AppContext:
+    def app_context(self) -> Application:
         return self.mcp.running_app()
 
     def whoami(self) -> dict[str, Any]:

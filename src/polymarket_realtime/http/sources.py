@@ -23,10 +23,10 @@ import anyio.abc
 
 from ..agents.service import AgentService
 from ..agents.system import SystemService
+from ..app.root import Application
 from ..errors import PolymarketRealtimeError, StateError
 from ..paper.service import PaperService
 from ..routing.router import BOOK_EVENT_TYPES
-from ..server.context import AppContext
 from ..storage.activity import ActivityFeed, ChangeSignal
 from .hub import Hub
 
@@ -65,7 +65,7 @@ def command_frame(channel: str, seq: int, data: Any) -> dict[str, Any]:
     }
 
 
-def market_view(app: AppContext, token_id: str) -> dict[str, Any]:
+def market_view(app: Application, token_id: str) -> dict[str, Any]:
     book = app.books.get(token_id)
     now = time.time_ns()
     if book is None:
@@ -90,15 +90,8 @@ def market_view(app: AppContext, token_id: str) -> dict[str, Any]:
     }
 
 
-def _optional(app: AppContext, cls: type[Any]) -> Any:
-    try:
-        return app.service(cls)
-    except StateError:
-        return None
-
-
 class Sources:
-    def __init__(self, app: AppContext, hub: Hub) -> None:
+    def __init__(self, app: Application, hub: Hub) -> None:
         self.app = app
         self.hub = hub
         self.paper: PaperService | None = None
@@ -132,13 +125,10 @@ class Sources:
         tg.start_soon(self._follow_services, name="dashboard-services")
 
     def _lookup(self) -> tuple[Any, Any, Any, Any]:
-        app = self.app
-        return (
-            _optional(app, PaperService),
-            _optional(app, AgentService),
-            _optional(app, SystemService),
-            _optional(app, ActivityFeed),
-        )
+        found = self.app.sessions
+        if found is None:
+            return (None, None, None, None)
+        return (found.paper, found.agents, found.system, found.activity)
 
     async def _wire(self, found: tuple[Any, Any, Any, Any]) -> None:
         """Hook the hub to this set of services; the loops of an earlier set are cancelled."""

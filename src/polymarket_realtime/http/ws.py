@@ -17,9 +17,9 @@ from typing import Any
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ..app.validation import check_token_id
 from ..errors import NotFoundError, PolymarketRealtimeError
 from ..secrets import redactor
-from ..server.validation import check_token_id
 from .hub import Client, Hub, encode
 from .sources import Sources, commands_channel
 

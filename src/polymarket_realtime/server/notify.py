@@ -198,6 +198,12 @@ class Notifier:
             self._dirty[uri] = None
             self._wake.set()
 
+    def status_changed(self) -> None:
+        self.resource_changed(STATUS_URI)
+
+    def activity_changed(self) -> None:
+        self.resource_changed(ACTIVITY_URI)
+
     def on_subscription_event(self, sub: Subscription, entry: LogEntry) -> None:
         """``Subscription.on_event`` callback: runs inline in the router; O(1), never awaits."""
         event = entry.event

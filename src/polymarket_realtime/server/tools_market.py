@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
+from ..app.root import Application
+from ..app.validation import check_depth, check_limit, check_token_id
 from ..errors import InvalidInputError, VenueError
 from ..model.book import OrderBook
 from .annotations import READ_VENUE as _READ_VENUE
-from .context import AppContext, app_context
+from .context import app_context
 from .results import MarketResult, OrderBookResult, PriceLevel, SearchResult
-from .validation import check_depth, check_limit, check_token_id
 
 __all__ = ["book_result", "register"]
 
@@ -37,7 +38,7 @@ def book_result(token_id: str, view: dict[str, Any]) -> OrderBookResult:
     )
 
 
-async def order_book(app: AppContext, token_id: str, depth: int) -> OrderBookResult:
+async def order_book(app: Application, token_id: str, depth: int) -> OrderBookResult:
     """The streamed book when we hold a fresh one, else a one-off REST snapshot (source "rest")."""
     now_ns = app.clock.time_ns()
     book = app.books.get(token_id)
@@ -61,7 +62,7 @@ MAX_MARKET_REF_CHARS = 200
 """Longer than any slug, condition id (66) or token id (78): refused before reaching Gamma."""
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     @mcp.tool(
         title="Search Polymarket markets",
         annotations=_READ_VENUE,
@@ -74,7 +75,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def search_markets(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         query: Annotated[str, Field(description="Free text, e.g. 'election', 'btc above'. An exact slug also works.")],
         limit: Annotated[int, Field(description="Maximum markets to return, 1-50.")] = 10,
         active_only: Annotated[bool, Field(description="Only markets still trading (not closed).")] = True,
@@ -95,7 +96,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_market(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         market: Annotated[str, Field(description="Slug, condition id, token id or numeric Gamma market id.")],
     ) -> MarketResult:
         app = app_context(ctx)
@@ -119,7 +120,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_order_book(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         token_id: Annotated[str, Field(description="Outcome token id (decimal string) from get_market.")],
         depth: Annotated[int, Field(description="Price levels per side, 1-100.")] = 10,
     ) -> OrderBookResult:

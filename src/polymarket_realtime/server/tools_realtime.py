@@ -12,6 +12,17 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
+from ..app.root import Application
+from ..app.subscriptions import (
+    COMMENT_TYPES,
+    ORDERBOOK_TYPES,
+    PRICE_TYPES,
+    RESOLUTION_TYPES,
+    create_subscription,
+    remove_subscription,
+    resolve_markets,
+)
+from ..app.validation import check_depth, check_limit, check_market_refs, check_token_ids, check_wait_s
 from ..errors import InvalidInputError
 from ..feed.contract import FeedBackend
 from ..feed.status import ChannelStatus
@@ -20,8 +31,8 @@ from ..routing.eventlog import entry_to_dict
 from ..venues.polymarket.ratelimit import shared_limiter
 from . import tools_sports
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
-from .comments import CommentsPoller
-from .context import AppContext, app_context
+from .context import app_context
+from .notify import Notifier
 from .results import (
     ConnectionStatus,
     EventEntry,
@@ -33,16 +44,6 @@ from .results import (
     SubscriptionsSummary,
     UnsubscribeResult,
 )
-from .subscriptions import (
-    COMMENT_TYPES,
-    ORDERBOOK_TYPES,
-    PRICE_TYPES,
-    RESOLUTION_TYPES,
-    create_subscription,
-    remove_subscription,
-    resolve_markets,
-)
-from .validation import check_depth, check_limit, check_market_refs, check_token_ids, check_wait_s
 
 __all__ = ["build_status", "register"]
 
@@ -81,7 +82,7 @@ def _sub_result(sub: Any, next_step: str = _FOLLOW_UP, *, feed: FeedBackend | No
     )
 
 
-async def _tokens_for(app: AppContext, token_ids: list[str], market_ids: list[str]) -> tuple[list[str], list[str]]:
+async def _tokens_for(app: Application, token_ids: list[str], market_ids: list[str]) -> tuple[list[str], list[str]]:
     tokens = check_token_ids(token_ids)
     refs = check_market_refs(market_ids)
     conditions: list[str] = []
@@ -92,7 +93,7 @@ async def _tokens_for(app: AppContext, token_ids: list[str], market_ids: list[st
 
 
 async def _subscribe_tokens(
-    app: AppContext,
+    app: Application,
     kind: str,
     event_types: frozenset[str],
     token_ids: list[str],
@@ -135,7 +136,7 @@ def _conn(channel: ChannelStatus) -> ConnectionStatus:
     )
 
 
-def build_status(app: AppContext) -> StatusResult:
+def build_status(app: Application) -> StatusResult:
     report = app.feed.status()
     connections = {name: _conn(report.connections.get(name) or ChannelStatus()) for name in CHANNELS}
     for name, value in report.connections.items():
@@ -145,14 +146,16 @@ def build_status(app: AppContext) -> StatusResult:
     active = [SubscriptionInfo(**sub.summary(now_ns)) for sub in app.router.list()]
     stats = dict(report.statistics)
     stats.setdefault("uptime_s", round(app.clock.monotonic() - app.started_monotonic, 3))
-    notified = app.notifier.stats
-    stats["notifications"] = {
-        "resource_updates_sent": notified.resource_updates_sent,
-        "log_messages_sent": notified.log_messages_sent,
-        "dropped": notified.dropped,
-        "send_failures": notified.send_failures,
-        "legacy_sessions": app.notifier.legacy_sessions,
-    }
+    notifier = app.notifier
+    if isinstance(notifier, Notifier):  # the MCP server always builds one; the counters are MCP's own
+        notified = notifier.stats
+        stats["notifications"] = {
+            "resource_updates_sent": notified.resource_updates_sent,
+            "log_messages_sent": notified.log_messages_sent,
+            "dropped": notified.dropped,
+            "send_failures": notified.send_failures,
+            "legacy_sessions": notifier.legacy_sessions,
+        }
     return StatusResult(
         connections=connections,
         subscriptions=SubscriptionsSummary(total=len(active), active=active),
@@ -162,7 +165,7 @@ def build_status(app: AppContext) -> StatusResult:
     )
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     from . import tools_reference  # PolyBolt reference prices (subscribe_reference_prices, subscribe_crypto_prices)
 
     tools_reference.register(mcp)
@@ -178,7 +181,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_market_prices(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         token_ids: TokenIds = [],  # noqa: B006 - the MCP schema default; never mutated
         market_ids: MarketIds = [],  # noqa: B006
         callback_type: Callback = "notification",
@@ -199,7 +202,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_orderbook_updates(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         token_ids: TokenIds = [],  # noqa: B006
         market_ids: MarketIds = [],  # noqa: B006
         depth: Annotated[int, Field(description="Price levels per side in each event, 1-100.")] = 10,
@@ -227,7 +230,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_market_resolution(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         token_ids: TokenIds = [],  # noqa: B006
         market_ids: MarketIds = [],  # noqa: B006
         callback_type: Callback = "notification",
@@ -277,7 +280,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_comments(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         event_id: Annotated[str, Field(description="Numeric Gamma event id, e.g. '18396'.")],
         callback_type: Callback = "notification",
     ) -> SubscriptionResult:
@@ -285,7 +288,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         entity = str(event_id).strip()
         if not entity.isdigit() or len(entity) > 12:
             raise InvalidInputError(f"event_id {event_id!r} must be the numeric Gamma event id, e.g. '18396'")
-        poller = app.service(CommentsPoller)
+        poller = app.comments
         await poller.prepare(entity)  # raises (nothing registered) for an unknown event
 
         def predicate(event: Event) -> bool:
@@ -321,7 +324,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_events(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         subscription_id: Annotated[str, Field(description="From a subscribe_* result.")],
         after_seq: Annotated[
             int, Field(description="Cursor: return events with seq > after_seq. 0 = from the start.")
@@ -358,7 +361,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "last_event_age_s; feed statistics. Call it when events stop arriving."
         ),
     )
-    async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
+    async def get_realtime_status(ctx: Context[Application]) -> StatusResult:
         app = app_context(ctx)
         # Shared-feed mode: re-read leader and stream heads now (bounded; cached values if Redis is slow).
         await app.feed.refresh_status()
@@ -373,7 +376,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def unsubscribe_realtime(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         subscription_id: Annotated[str, Field(description="The id to stop; empty with all=true.")] = "",
         all: Annotated[bool, Field(description="Stop every subscription.")] = False,
     ) -> UnsubscribeResult:

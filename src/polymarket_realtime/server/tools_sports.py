@@ -14,12 +14,13 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
+from ..app.root import Application
+from ..app.subscriptions import SPORTS_TYPES, create_subscription
 from ..errors import InvalidInputError
 from ..model.events import Event, SportsScore
 from .annotations import CREATE as _SUBSCRIBE
-from .context import AppContext, app_context
+from .context import app_context
 from .results import SubscriptionResult
-from .subscriptions import SPORTS_TYPES, create_subscription
 
 __all__ = ["DELAY_NOTE", "SportsSubscriptionResult", "check_leagues", "check_slugs", "register", "sports_matcher"]
 
@@ -114,7 +115,7 @@ def sports_matcher(leagues: Iterable[str], slugs: Iterable[str]) -> tuple[str, C
     return text + "; plus feed_status of the sports socket", predicate
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     from .tools_realtime import _sub_result  # the shared result builder (imported late: it imports us)
 
     @mcp.tool(
@@ -128,7 +129,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_sports_scores(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         leagues: Annotated[
             list[str], Field(description="League abbreviations, e.g. ['NBA', 'NFL']; empty = any league.")
         ] = [],  # noqa: B006 - the MCP schema default; never mutated

@@ -16,6 +16,10 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
+from ..app.root import Application
+from ..app.subscriptions import create_subscription
+from ..app.user import UserService
+from ..app.validation import check_limit, check_market_refs
 from ..diagnostics.doctor import diagnose
 from ..model.events import Event, FeedStatus, UserTrade
 from ..model.timeunits import parse_ts_ms
@@ -24,10 +28,7 @@ from ..routing.router import Subscription
 from ..venues.polymarket.protocol import is_condition_id
 from ..venues.polymarket.schemas import WireOrder, WireTrade
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, READ_VENUE as _READ_VENUE
-from .context import AppContext, app_context
-from .ext_user import UserService
-from .subscriptions import create_subscription
-from .validation import check_limit, check_market_refs
+from .context import app_context
 
 __all__ = ["register"]
 
@@ -143,11 +144,11 @@ class DiagnosisResult(BaseModel):
     )
 
 
-def _service(app: AppContext) -> UserService:
-    return app.service(UserService)
+def _service(app: Application) -> UserService:
+    return app.require_user()
 
 
-async def _condition_ids(app: AppContext, market_ids: list[str]) -> list[str]:
+async def _condition_ids(app: Application, market_ids: list[str]) -> list[str]:
     found: dict[str, None] = {}
     for ref in check_market_refs(market_ids):
         found[ref if is_condition_id(ref) else (await app.gamma.get_market(ref)).condition_id] = None
@@ -170,11 +171,11 @@ def _user_filter(conditions: list[str]) -> Callable[[Event], bool]:
     return predicate
 
 
-def _auth_problem(app: AppContext) -> str | None:
+def _auth_problem(app: Application) -> str | None:
     return app.feed.user_auth_problem()
 
 
-async def _subscribe(app: AppContext, kind: str, market_ids: list[str], callback_type: CallbackType) -> Subscription:
+async def _subscribe(app: Application, kind: str, market_ids: list[str], callback_type: CallbackType) -> Subscription:
     service = _service(app)
     manager, _ = service.require()
     conditions = await _condition_ids(app, market_ids)
@@ -210,7 +211,7 @@ async def _subscribe(app: AppContext, kind: str, market_ids: list[str], callback
     return sub
 
 
-def _sub_result(app: AppContext, sub: Subscription) -> UserSubscriptionResult:
+def _sub_result(app: Application, sub: Subscription) -> UserSubscriptionResult:
     manager, _ = _service(app).require()
     status, detail = app.feed.user_channel_state()
     path = manager.file_path if manager.source in ("file", "derived") else None
@@ -265,7 +266,7 @@ def _trade(trade: WireTrade) -> RecentTrade:
     )
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     @mcp.tool(
         title="Subscribe to your own orders",
         annotations=_SUBSCRIBE,
@@ -278,7 +279,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_user_orders(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         market_ids: MarketIds = [],  # noqa: B006  # the schema default; never mutated
         callback_type: CallbackType = "notification",
     ) -> UserSubscriptionResult:
@@ -296,7 +297,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_user_trades(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         market_ids: MarketIds = [],  # noqa: B006  # the schema default; never mutated
         callback_type: CallbackType = "notification",
     ) -> UserSubscriptionResult:
@@ -313,7 +314,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_user_trade(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         trade_id: Annotated[str, Field(description="The trade id (the `trade_id` of a user_trade event).")],
     ) -> UserTradeResult:
         record = _service(app_context(ctx)).trades.get(trade_id.strip())
@@ -328,7 +329,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_open_orders(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         market_id: Annotated[str, Field(description="Condition id or slug; empty = every market.")] = "",
     ) -> OpenOrdersResult:
         app = app_context(ctx)
@@ -346,7 +347,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_recent_trades(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         market_id: Annotated[str, Field(description="Condition id or slug; empty = every market.")] = "",
         limit: Annotated[int, Field(description="Maximum trades, 1-500.")] = 50,
     ) -> RecentTradesResult:
@@ -366,7 +367,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "signature type / funder sanity. Each check is ok/warn/fail/skip with one sentence on what to do."
         ),
     )
-    async def diagnose_connection(ctx: Context[AppContext]) -> DiagnosisResult:
+    async def diagnose_connection(ctx: Context[Application]) -> DiagnosisResult:
         app = app_context(ctx)
         service = _service(app)
         report = await diagnose(app.settings, credentials=service.credentials, http=service.http, clock=app.clock)
