@@ -43,6 +43,7 @@ from .strategy import StrategyAgent
 if TYPE_CHECKING:
     from ..paper.models import OrderResult
     from ..paper.service import MarketLookup, PaperService
+    from ..routing.sinks import Sink
 
 __all__ = ["LOG_LEVELS", "MAX_LOG_LINES", "AgentService"]
 
@@ -58,7 +59,7 @@ class _Entry:
     rec: AgentRecord
     agent: Agent | None = None
     scope: anyio.CancelScope | None = None
-    sink: Any = None
+    sink: Sink | None = None
     events: int = 0
     errors: int = 0
     log_lines: int = 0
@@ -430,7 +431,7 @@ class AgentService:
             last_active_ms=entry.last_active_ns // 1_000_000 or None,
             counters={
                 "events": entry.events,
-                "dropped": int(getattr(entry.sink, "dropped", 0) or 0),
+                "dropped": entry.sink.dropped if entry.sink is not None else 0,
                 "errors": entry.errors,
                 "log_lines": entry.log_lines,
             },

@@ -45,6 +45,9 @@ _NAME_RE = re.compile(r"[^A-Za-z0-9_.-]+")
 class RecordingFeed(Protocol):
     """The part of the feed manager a recording needs."""
 
+    @property
+    def receives_raw_frames(self) -> bool: ...
+
     async def subscribe_assets(self, asset_ids: list[str]) -> Any: ...
     async def unsubscribe_assets(self, asset_ids: list[str]) -> Any: ...
     def add_raw_tap(self, callback: Callable[[str, int, str | bytes], None]) -> Any: ...
@@ -205,7 +208,7 @@ class RecordingService:
         """
         if self._task_group is None:
             raise InvalidInputError("the recording service is not running")
-        if not getattr(self._feed, "receives_raw_frames", True):
+        if not self._feed.receives_raw_frames:
             raise StateError(
                 "this server reads the shared feed from Redis, so raw venue frames never reach it and nothing "
                 "could be recorded: run `polymarket-realtime-mcp record ...` on the machine running "
