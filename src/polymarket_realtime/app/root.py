@@ -28,6 +28,7 @@ from ..routing.router import EventRouter
 from ..venues.polymarket.gamma import GammaClient
 from ..venues.polymarket.rest import ClobRestClient
 from .comments import CommentsPoller
+from .market import MarketData
 from .polybolt_credentials import install_polybolt_credentials
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class Application:
     started_monotonic: float
     resolution: ResolutionFallback
     comments: CommentsPoller
+    market: MarketData
     ownership: Ownership | None = None
     """Shared-feed (Redis) mode: the lock that says whether sessions/agents run in this process."""
     user: UserService | None = None
@@ -185,6 +187,7 @@ async def open_application(
             started_monotonic=clock.monotonic(),
             resolution=resolution,
             comments=comments,
+            market=MarketData(gamma, clob, books, clock),
             ownership=_ownership_of(settings, feed),
         )
         resolution_sink = router.add_sink("resolution-fallback", 1024, event_types=["market_resolved"])

@@ -27,6 +27,7 @@ from mcp.types import CallToolResult, InputRequiredResult, Tool as MCPTool
 
 from .. import __version__
 from ..app.root import Application, FeedFactory, open_application
+from ..app.strict_args import check_arguments
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import TOOLSETS, Settings
 from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
@@ -35,7 +36,6 @@ from ..secrets import redactor
 from . import resources, tools_market, tools_realtime
 from .extensions import Extension, default_extensions
 from .notify import Notifier, install_legacy_handlers
-from .strict_args import check_arguments
 from .tool_schemas import compact_tool_list
 from .toolsets import ExtensionStarter, advertise_tools_list_changed, extension_toolsets, register_enable_tool
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
+from ..app.market import book_result
 from ..app.root import Application
 from ..app.validation import check_token_id
 from ..errors import PolymarketRealtimeError
@@ -18,7 +19,6 @@ from ..routing.eventlog import entry_to_dict
 from ..secrets import redactor
 from .context import app_context
 from .notify import BOOK_URI, STATUS_URI, SUBSCRIPTION_URI
-from .tools_market import book_result
 from .tools_realtime import build_status
 
 __all__ = ["RECENT_EVENTS", "register"]
