@@ -39,7 +39,7 @@ def book_result(token_id: str, view: dict[str, Any]) -> OrderBookResult:
 class MarketData:
     def __init__(self, gamma: GammaClient, clob: ClobRestClient, books: BookReader, clock: Clock) -> None:
         self._gamma = gamma
-        self._clob = clob
+        self.clob = clob
         self._books = books
         self._clock = clock
 
@@ -67,7 +67,7 @@ class MarketData:
             if age is not None and age <= FRESH_BOOK_MAX_AGE_S:
                 return book_result(token, book.view(depth, now_ns))
         try:
-            snapshot = await self._clob.get_book(token)
+            snapshot = await self.clob.get_book(token)
         except VenueError:
             if book is None or not book.updated_recv_ns:
                 raise
