@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -67,7 +66,7 @@ def command_frame(channel: str, seq: int, data: Any) -> dict[str, Any]:
 
 def market_view(app: Application, token_id: str) -> dict[str, Any]:
     book = app.books.get(token_id)
-    now = time.time_ns()
+    now = app.clock.time_ns()
     if book is None:
         return {
             "token_id": token_id,
@@ -179,7 +178,7 @@ class Sources:
 
     def on_command(self, session_id: str, kind: str, data: dict[str, Any]) -> None:
         name = commands_channel(self.hub, session_id)
-        self.hub.publish(name, {"kind": kind, "ts": time.time_ns() // 1_000_000, "data": data})
+        self.hub.publish(name, {"kind": kind, "ts": self.app.clock.time_ns() // 1_000_000, "data": data})
         if kind != "order_intent":
             self._dirty_sessions.add(session_id)
             self._sessions_signal.notify()
@@ -272,7 +271,7 @@ class Sources:
         next_marks = 0.0
         while True:
             wake = self._sessions_signal.next()
-            now = time.monotonic()
+            now = self.app.clock.monotonic()
             if not self.hub.listened("sessions"):  # no dashboard open: views are computed on subscribe
                 self._dirty_sessions.clear()
                 self._last_summaries.clear()
@@ -293,7 +292,7 @@ class Sources:
                 except PolymarketRealtimeError:
                     continue
                 self.hub.publish("sessions", view.model_dump(mode="json"))
-            with anyio.move_on_after(max(0.0, next_marks - time.monotonic())):
+            with anyio.move_on_after(max(0.0, next_marks - self.app.clock.monotonic())):
                 await wake.wait()
             await anyio.sleep(_COALESCE_S)
 

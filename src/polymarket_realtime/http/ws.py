@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import time
 from typing import Any
 
 import anyio
@@ -30,10 +29,6 @@ log = logging.getLogger(__name__)
 FIXED_CHANNELS = ("system", "activity", "sessions", "agents")
 MAX_CHANNELS = 200
 _SNAPSHOT_TRIES = 3
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def channel_ok(sources: Sources, name: Any) -> str:
@@ -140,7 +135,7 @@ class WsEndpoint:
         async def handle(message: dict[str, Any]) -> None:
             kind = message["type"]
             if kind == "ping":
-                sock.send({"type": "pong", "ts": _now_ms()})
+                sock.send({"type": "pong", "ts": self.sources.app.clock.time_ns() // 1_000_000})
             elif kind in ("subscribe", "unsubscribe"):
                 channels = message.get("channels")
                 since = message.get("since") or {}
@@ -241,7 +236,7 @@ class SessionStream:
         async def handle(message: dict[str, Any]) -> None:
             kind = message["type"]
             if kind == "ping":
-                sock.send({"type": "pong", "ts": _now_ms()})
+                sock.send({"type": "pong", "ts": self.sources.app.clock.time_ns() // 1_000_000})
             elif kind == "get_status":
                 view = await paper.get_session(session_id)
                 sock.send({"type": "status", "data": view.model_dump(mode="json")})
