@@ -28,7 +28,7 @@ redis-server:
 	  echo "installing redis-server from Debian packages" >&2; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server >/dev/null; }
 
-# Debian's chromium for the browser tests (Playwright drives it; `playwright install` cannot download here).
+# Debian's chromium for the browser tests: Playwright drives it (Playwright's own browser download cannot reach its servers here).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium from Debian packages" >&2; \

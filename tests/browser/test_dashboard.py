@@ -339,3 +339,129 @@ async def test_forms_create_a_session_and_start_a_scanner(tmp_path: Path) -> Non
             "When move 0.05", timeout=5_000
         )
         assert page.errors == []
+
+
+async def test_session_equity_chart_starts_from_the_saved_points(tmp_path: Path) -> None:
+    async with Simulator(SIM) as sim, control_room(sim, tmp_path / "data") as room, chromium(tmp_path / "p") as page:
+        token = sim.model.active_markets()[0].token_ids[0]
+        made = await room.api("POST", "/api/sessions", {"name": "with-history", "token_ids": [token]})
+        sid = made["session_id"]
+        for size in ("5", "7", "9"):
+            order = {"token_id": token, "side": "BUY", "size": size, "order_type": "market"}
+            assert (await room.api("POST", f"/api/sessions/{sid}/orders", order))["fills"]
+        saved = (await room.api("GET", f"/api/sessions/{sid}/equity"))["points"]
+        assert len(saved) == 3
+        before_page_ms = int(time.time() * 1000)
+        await open_dashboard(page, room)
+        await page.get_by_role("button", name="Show details of session with-history").click()
+        dialog = page.locator("#session-dialog")
+        await expect(dialog).to_be_visible()
+        # Seeded from the API (the fills happened before the page existed), not from pushes after it.
+        past = f"(window.controlRoom.equity.get({sid!r}) || []).filter((p) => p.t < {before_page_ms}).length"
+        await page.wait_for_function(f"{past} >= 3", timeout=5_000)
+        line = dialog.locator("#sd-chart svg polyline")
+        await expect(line).to_have_count(1)
+        assert len((await line.get_attribute("points") or "").split()) >= 4  # 3 saved + the live one
+        await shot(page, "10-equity-seeded")
+        # Reopening does not duplicate the history.
+        await dialog.get_by_role("button", name="Close session details").click()
+        await page.get_by_role("button", name="Show details of session with-history").click()
+        await expect(dialog).to_be_visible()
+        await page.wait_for_function(f"{past} === 3", timeout=5_000)
+        assert page.errors == []
+
+
+async def test_scanner_presets_are_saved_and_deleted_from_the_form(tmp_path: Path) -> None:
+    async with Simulator(SIM) as sim, control_room(sim, tmp_path / "data") as room, chromium(tmp_path / "p") as page:
+        await open_dashboard(page, room)
+        await page.get_by_role("button", name="Start an agent").click()
+        form = page.locator("#agent-form")
+        await expect(form.locator("#af-preset option[value='liquidity']")).to_have_count(1, timeout=5_000)
+        await form.get_by_text("Save or delete a preset").click()
+        await form.get_by_label("Preset name").fill("tight")
+        await form.get_by_label("Spread weight").fill("3")
+        await form.get_by_label("Momentum weight").fill("0")
+        await form.get_by_role("button", name="Save preset tight (scanner weights)").click()
+        await expect(form.locator("#af-preset option[value='tight']")).to_have_count(1, timeout=5_000)
+        await expect(form.locator("#af-preset")).to_have_value("tight")
+        await expect(form.locator("#af-preset-weights")).to_contain_text("spread 3")
+        saved = (await room.api("GET", "/api/presets"))["presets"]
+        assert saved["tight"]["spread"] == 3 and saved["tight"]["momentum"] == 0, saved
+        await shot(page, "11-preset-editor")
+        await page.set_viewport_size(PHONE)
+        await expect(form.get_by_label("Volatility weight")).to_be_in_viewport()
+        await shot(page, "12-preset-editor-phone")
+        await page.set_viewport_size(LAPTOP)
+
+        # Offered again after the form is reopened, and usable: a scanner starts with it.
+        await page.get_by_role("button", name="Close start agent form").click()
+        await page.get_by_role("button", name="Start an agent").click()
+        await expect(form.locator("#af-preset option[value='tight']")).to_have_count(1, timeout=5_000)
+        await form.locator("#af-preset").select_option("tight")
+        await form.get_by_role("button", name="Start agent").click()
+        await expect(page.locator("#agent-form-dialog")).to_be_hidden(timeout=10_000)
+        agents = (await room.api("GET", "/api/agents"))["agents"]
+        assert [a["config"]["preset"] for a in agents] == ["tight"]
+
+        # Deleting: a built-in one is refused in the form; the saved one goes.
+        await page.get_by_role("button", name="Start an agent").click()
+        await expect(form.locator("#af-preset option[value='tight']")).to_have_count(1, timeout=5_000)
+        await form.locator("#af-preset").select_option("balanced")
+        await form.get_by_role("button", name="Delete preset balanced").click()
+        await expect(form.locator(".form-error")).to_contain_text("Preset not deleted", timeout=5_000)
+        await form.locator("#af-preset").select_option("tight")
+        await form.get_by_role("button", name="Delete preset tight").click()
+        await expect(form.locator("#af-preset option[value='tight']")).to_have_count(0, timeout=5_000)
+        assert "tight" not in (await room.api("GET", "/api/presets"))["presets"]
+        assert page.errors == []
+
+
+CONTROL_ROLES = ("button", "link", "checkbox", "combobox", "textbox", "spinbutton", "searchbox", "switch")
+
+
+def unnamed_controls(aria: str) -> list[str]:
+    """Lines of an ARIA snapshot naming a control without an accessible name (``- button`` with no quotes)."""
+    found = []
+    for line in aria.splitlines():
+        item = line.strip().removeprefix("- ")
+        role = item.split(" ", 1)[0].rstrip(":")
+        if role in CONTROL_ROLES and '"' not in item.split(":", 1)[0]:
+            found.append(line.strip())
+    return found
+
+
+async def test_every_control_has_an_accessible_name(tmp_path: Path) -> None:
+    async with Simulator(SIM) as sim, control_room(sim, tmp_path / "data") as room, chromium(tmp_path / "p") as page:
+        token = sim.model.active_markets()[0].token_ids[0]
+        made = await room.api("POST", "/api/sessions", {"name": "named", "token_ids": [token]})
+        order = {"token_id": token, "side": "BUY", "size": "5", "order_type": "limit", "limit_price": "0.01"}
+        await room.api("POST", f"/api/sessions/{made['session_id']}/orders", order)
+        config = {"token_id": token, "strategy": "mean_reversion", "params": {"order_size": "5"}}
+        await room.api("POST", "/api/agents", {"kind": "strategy", "session_id": made["session_id"], "config": config})
+        await open_dashboard(page, room)
+        await expect(page.locator(".agent-card")).to_have_count(1, timeout=5_000)
+        overview = await page.locator("body").aria_snapshot()
+        assert 'button "Pause session named"' in overview and 'button "Stop system"' in overview  # it sees controls
+        assert unnamed_controls(overview) == []
+        assert unnamed_controls('- button\n- textbox: typed\n- button "ok"') == ["- button", "- textbox: typed"]
+        views = [
+            ("Show details of session named", "#session-dialog"),
+            ("New session", "#session-form-dialog"),
+            ("Start an agent", "#agent-form-dialog"),
+            (re.compile(r"^View logs of agent "), "#log-dialog"),
+        ]
+        for name, dialog_id in views:
+            await page.get_by_role("button", name=name).click()
+            dialog = page.locator(dialog_id)
+            await expect(dialog).to_be_visible()
+            if dialog_id == "#agent-form-dialog":
+                await dialog.get_by_text("Save or delete a preset").click()
+            if dialog_id == "#session-dialog":
+                await expect(
+                    dialog.get_by_role("button", name=re.compile(r"^Cancel order .+ of session named$"))
+                ).to_have_count(1)
+            missing = unnamed_controls(await dialog.aria_snapshot())
+            assert missing == [], (dialog_id, missing)
+            await page.keyboard.press("Escape")
+            await expect(dialog).to_be_hidden()
+        assert page.errors == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,19 @@ async def test_sessions_orders_and_errors(tmp_path: Path) -> None:
             {"token_id": token, "side": "BUY", "size": "5", "order_type": "market"},
         )
         assert placed["order"]["status"] == "filled" and placed["fills"]
+        # One saved equity point per fill, oldest first, bounded by ?limit=.
+        more = {"token_id": token, "side": "BUY", "size": "3", "order_type": "market"}
+        await h.ok("POST", f"/api/sessions/{sid}/orders", more)
+        equity = await h.ok("GET", f"/api/sessions/{sid}/equity")
+        assert equity["session_id"] == sid and len(equity["points"]) == 2, equity
+        first, last = equity["points"]
+        assert first["ts_ms"] <= last["ts_ms"] and Decimal(last["cash"]) < Decimal(first["cash"]) < Decimal("500")
+        assert all(Decimal(p["equity"]) > 0 for p in equity["points"])
+        assert (await h.ok("GET", f"/api/sessions/{sid}/equity?limit=1"))["points"] == [last]
+        for bad_limit in ("0", "1001", "x"):
+            refused = await h.get(f"/api/sessions/{sid}/equity?limit={bad_limit}")
+            assert refused.status_code == 400 and "limit" in refused.json()["detail"], bad_limit
+        assert (await h.get("/api/sessions/ps-nope/equity")).status_code == 404
         resting = await h.ok(
             "POST",
             f"/api/sessions/{sid}/orders",

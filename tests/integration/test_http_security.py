@@ -30,6 +30,7 @@ GETS = [
     "/api/sessions",
     "/api/sessions/ps-x",
     "/api/sessions/ps-x/orders",
+    "/api/sessions/ps-x/equity",
     "/api/agents",
     "/api/agents/ag-x",
     "/api/agents/ag-x/logs",
@@ -65,8 +66,10 @@ async def test_every_route_but_health_needs_the_token(tmp_path: Path) -> None:
             for headers in ({}, wrong):
                 response = await h.http.get(h.base + path, headers=headers)
                 assert response.status_code == 401, (path, response.status_code)
-                assert response.json()["error"] == "unauthorized"
                 assert h.token not in response.text
+                if path == "/":
+                    continue  # a browser's page: the HTML login help (test below)
+                assert response.json()["error"] == "unauthorized"
         for path in POSTS:
             response = await h.http.post(h.base + path, json={}, headers={"content-type": "application/json"})
             assert response.status_code == 401, path
@@ -103,6 +106,18 @@ async def test_foreign_host_and_origin_get_403(tmp_path: Path) -> None:
         assert (await h.get("/api/whoami", headers={"Host": f"localhost:{h.port}"})).status_code == 200
 
 
+async def test_the_page_without_the_cookie_explains_how_to_log_in(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h:
+        for path in ("/", "/?token=wrong"):
+            page = await h.http.get(h.base + path)
+            assert page.status_code == 401 and page.headers["content-type"].startswith("text/html"), path
+            assert "polymarket-realtime-mcp http-token" in page.text and "<h1>" in page.text
+            assert h.token not in page.text
+        # Everything else a program calls keeps the JSON error.
+        api = await h.http.get(h.base + "/api/system", headers={"Accept": "text/html"})
+        assert api.status_code == 401 and api.json()["error"] == "unauthorized"
+
+
 async def test_cookie_login_and_cookie_posts_need_same_origin(tmp_path: Path) -> None:
     async with serving(tmp_path) as h:
         bad_login = await h.http.get(h.base + "/?token=nope")
@@ -112,6 +127,7 @@ async def test_cookie_login_and_cookie_posts_need_same_origin(tmp_path: Path) ->
         cookie = login.headers["set-cookie"]
         assert cookie.startswith(f"pmrt_token={h.token}") and "HttpOnly" in cookie
         assert "SameSite=strict" in cookie and "Path=/" in cookie
+        assert f"Max-Age={30 * 24 * 3600}" in cookie  # a month, then the login link again
         jar = {"Cookie": f"pmrt_token={h.token}"}
         page = await h.http.get(h.base + "/", headers=jar)
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]

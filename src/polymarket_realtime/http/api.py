@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
+from ..app.history import equity_points
 from ..app.root import Application
 from ..errors import PolymarketRealtimeError
 from .calls import ApiError, ToolCaller, error_for
@@ -133,6 +134,20 @@ def api_routes(
             }
         )
 
+    async def equity(request: Request) -> Response:
+        """The session's saved equity snapshots (one per fill), oldest first; ``?limit=`` (1..1000, default 500)."""
+        session_id = request.path_params["session_id"]
+        try:
+            limit = _int(request, "limit", 500)
+            if limit is None or not 1 <= limit <= 1000:
+                raise ApiError(400, "invalid_input", f"limit must be between 1 and 1000 (got {limit})")
+            points = await equity_points(app(), session_id, limit)  # NotFoundError -> 404 for an unknown id
+        except ApiError as exc:
+            return error_response(exc)
+        except PolymarketRealtimeError as exc:
+            return error_response(error_for(exc))
+        return JSONResponse({"session_id": session_id, "points": points})
+
     async def download_logs(request: Request) -> Response:
         agent_id = request.path_params["agent_id"]
         try:
@@ -175,6 +190,7 @@ def api_routes(
         Route("/api/sessions/{session_id}/pause", tool("pause_paper_session", path("session_id")), methods=post),
         Route("/api/sessions/{session_id}/resume", tool("resume_paper_session", path("session_id")), methods=post),
         Route("/api/sessions/{session_id}/stop", tool("stop_paper_session", path("session_id")), methods=post),
+        Route("/api/sessions/{session_id}/equity", equity, methods=get),
         Route("/api/sessions/{session_id}/orders", orders, methods=get),
         Route("/api/sessions/{session_id}/orders", tool("place_paper_order", body_with("session_id")), methods=post),
         Route(

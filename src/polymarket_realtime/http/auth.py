@@ -22,16 +22,21 @@ from ..secrets import redactor
 
 __all__ = [
     "COOKIE",
+    "COOKIE_MAX_AGE",
     "TOKEN_FILE",
     "Decision",
     "Guard",
     "is_loopback",
     "load_or_create_token",
     "login_link",
+    "login_page",
+    "wants_login_page",
 ]
 
 TOKEN_FILE = "http-token"
 COOKIE = "pmrt_token"
+COOKIE_MAX_AGE = 30 * 24 * 3600
+"""The login cookie lasts 30 days (then open the login link again); the token itself never expires."""
 
 
 def load_or_create_token(data_dir: Path) -> str:
@@ -147,3 +152,28 @@ class Guard:
             "missing or wrong token: send 'Authorization: Bearer <token>' (the token is in <data_dir>/http-token; "
             "`polymarket-realtime-mcp http-token` prints the login link).",
         )
+
+
+def wants_login_page(method: str, path: str) -> bool:
+    """A browser opening the dashboard (not an API, MCP or WebSocket client) gets the HTML 401 page."""
+    return method in ("GET", "HEAD") and path in ("/", "/index.html")
+
+
+def login_page() -> str:
+    """The 401 page for a browser without the cookie: how to get the login link (no token in it)."""
+    return """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Log in - Polymarket realtime control room</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1d2430}
+code{background:#eef1f5;padding:.1rem .3rem;border-radius:4px}
+@media (prefers-color-scheme: dark){body{background:#11151c;color:#e3e8ef}code{background:#232a35}}</style>
+</head><body><main>
+<h1>Log in to the control room</h1>
+<p>This dashboard needs its login link, which carries the server's token and sets a cookie for this browser
+(valid 30 days).</p>
+<p>Print the link on the machine that runs the server:</p>
+<pre><code>polymarket-realtime-mcp http-token</code></pre>
+<p>It is also printed to the server's log (stderr) when <code>serve</code> starts. Open the printed
+<code>http://&hellip;/?token=&hellip;</code> link in this browser.</p>
+</main></body></html>
+"""

@@ -34,7 +34,16 @@ from ..config import Settings
 from ..errors import ConfigError
 from ..server.app import PolymarketMCP
 from .api import api_routes
-from .auth import COOKIE, Guard, is_loopback, load_or_create_token, login_link
+from .auth import (
+    COOKIE,
+    COOKIE_MAX_AGE,
+    Guard,
+    is_loopback,
+    load_or_create_token,
+    login_link,
+    login_page,
+    wants_login_page,
+)
 from .calls import ToolCaller
 from .hub import Hub
 from .metrics import EventRate, render
@@ -142,6 +151,9 @@ class GuardMiddleware:
             body = JSONResponse({"error": decision.error, "detail": decision.detail}, status_code=decision.status)
             if kind == "websocket":
                 await self._deny_websocket(scope, send, body)
+            elif decision.status == 401 and wants_login_page(method, path):
+                # A person opening the page, not a program: say how to log in.
+                await HTMLResponse(login_page(), status_code=401)(scope, receive, send)
             else:
                 await body(scope, receive, send)
             return
@@ -149,7 +161,9 @@ class GuardMiddleware:
             # The login link: trade the token in the URL for a cookie the page's scripts cannot read,
             # and drop it from the address bar (and from any later Referer).
             response = Response(status_code=303, headers={"location": "/"})
-            response.set_cookie(COOKIE, self.guard.token, httponly=True, samesite="strict", path="/")
+            response.set_cookie(
+                COOKIE, self.guard.token, max_age=COOKIE_MAX_AGE, httponly=True, samesite="strict", path="/"
+            )
             await response(scope, receive, self._with_headers(send))
             return
         await self.app(scope, receive, self._with_headers(send) if kind == "http" else send)

@@ -13,7 +13,15 @@ from decimal import Decimal
 from ..paper.records import PositionRecord, SessionRecord
 from .columns import to_decimal, to_optional_decimal
 
-__all__ = ["insert_session", "insert_snapshot", "load_positions", "load_sessions", "update_session", "upsert_position"]
+__all__ = [
+    "insert_session",
+    "insert_snapshot",
+    "load_equity",
+    "load_positions",
+    "load_sessions",
+    "update_session",
+    "upsert_position",
+]
 
 
 def _session(row: sqlite3.Row) -> SessionRecord:
@@ -114,3 +122,12 @@ def insert_snapshot(
         "INSERT INTO snapshots(session_id, ts_ns, cash, equity, positions_json) VALUES (?,?,?,?,?)",
         (session_id, ts_ns, str(cash), str(equity), json.dumps(positions)),
     )
+
+
+def load_equity(conn: sqlite3.Connection, session_id: str, limit: int) -> list[tuple[int, str, str]]:
+    """The session's last ``limit`` snapshots as ``(ts_ns, cash, equity)``, oldest first."""
+    rows = conn.execute(
+        "SELECT ts_ns, cash, equity FROM snapshots WHERE session_id = ? ORDER BY id DESC LIMIT ?",
+        (session_id, limit),
+    ).fetchall()
+    return [(int(r["ts_ns"]), str(r["cash"]), str(r["equity"])) for r in reversed(rows)]

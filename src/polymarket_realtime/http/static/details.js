@@ -39,6 +39,25 @@ export class SessionDetails {
     if (!this.dialog.open) this.dialog.showModal();
     this.openStream(id);
     this.render();
+    this.seedEquity(id);
+  }
+
+  /** Merge the saved equity snapshots (one per fill) under the live points, so the chart starts with history. */
+  async seedEquity(id) {
+    let saved;
+    try {
+      saved = await api(`api/sessions/${encodeURIComponent(id)}/equity?limit=500`);
+    } catch {
+      return; // the live points still draw; history is a nicety
+    }
+    const live = this.state.equity.get(id) || [];
+    const firstLive = live.length ? live[0].t : Infinity;
+    const past = (saved.points || [])
+      .map((p) => ({ t: p.ts_ms, v: parseFloat(p.equity) }))
+      .filter((p) => Number.isFinite(p.v) && p.t < firstLive);
+    if (!past.length) return;
+    this.state.equity.set(id, [...past, ...live]);
+    if (this.id === id) this.render();
   }
 
   close() {

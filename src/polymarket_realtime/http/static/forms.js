@@ -65,15 +65,57 @@ export async function openAgentForm(state) {
     ? sessions.map((s) => h("option", { value: s.session_id }, `${s.name} (${s.session_id})`))
     : [h("option", { value: "" }, "no live session: create one first")]));
   dlg.showModal();
+  await loadPresets();
+}
+
+/** Fill the preset select from the API (keeping `select` or the current choice when it still exists). */
+async function loadPresets(select = null) {
+  const form = document.getElementById("agent-form");
   try {
-    presets = await api("api/presets");
-    const p = document.getElementById("af-preset");
-    const current = p.value;
-    fill(p, ...Object.keys(presets.presets || {}).map((name) => h("option", { value: name }, name)));
-    if (current && presets.presets[current]) p.value = current;
-    showWeights();
+    setPresets(await api("api/presets"), select);
   } catch (err) {
     showError(form, `Could not load scanner presets: ${err.message}`);
+  }
+}
+
+function setPresets(list, select = null) {
+  presets = list;
+  const p = document.getElementById("af-preset");
+  const want = select || p.value;
+  fill(p, ...Object.keys(presets.presets || {}).map((name) => h("option", { value: name }, name)));
+  if (want && presets.presets[want]) p.value = want;
+  showWeights();
+}
+
+const WEIGHTS = ["spread", "depth", "momentum", "volatility"];
+
+async function savePreset() {
+  const form = document.getElementById("agent-form");
+  const name = document.getElementById("pe-name").value.trim();
+  const weights = {};
+  for (const k of WEIGHTS) {
+    const v = document.getElementById(`pe-${k}`).value;
+    if (v !== "") weights[k] = Number(v);
+  }
+  try {
+    setPresets(await api("api/presets", { method: "POST", body: { name, weights } }), name);
+    showError(form, "");
+    showToast(`Preset ${name} saved`, "ok");
+  } catch (err) {
+    showError(form, `Preset not saved: ${err.message}`);
+  }
+}
+
+async function deletePreset() {
+  const form = document.getElementById("agent-form");
+  const name = document.getElementById("af-preset").value;
+  if (!name) return;
+  try {
+    setPresets(await api(`api/presets/${encodeURIComponent(name)}/delete`, { method: "POST" }));
+    showError(form, "");
+    showToast(`Preset ${name} deleted`, "ok");
+  } catch (err) {
+    showError(form, `Preset not deleted: ${err.message}`);
   }
 }
 
@@ -83,6 +125,15 @@ function showWeights() {
   document.getElementById("af-preset-weights").textContent = w
     ? `Weights: ${Object.entries(w).map(([k, v]) => `${k} ${v}`).join(", ")}`
     : "";
+  const del = document.getElementById("pe-delete");
+  del.disabled = !name;
+  del.setAttribute("aria-label", name ? `Delete preset ${name}` : "Delete preset (none selected)");
+  labelSave();
+}
+
+function labelSave() {
+  const name = document.getElementById("pe-name").value.trim();
+  document.getElementById("pe-save").setAttribute("aria-label", name ? `Save preset ${name} (scanner weights)` : "Save preset (scanner weights)");
 }
 
 function showKind() {
@@ -94,6 +145,14 @@ export function setupForms(state, { onSession, onAgent }) {
   document.querySelectorAll(".token-picker").forEach(setupPicker);
   document.getElementById("af-kind").addEventListener("change", showKind);
   document.getElementById("af-preset").addEventListener("change", showWeights);
+  document.getElementById("pe-save").addEventListener("click", savePreset);
+  document.getElementById("pe-name").addEventListener("input", labelSave);
+  document.getElementById("pe-delete").addEventListener("click", deletePreset);
+  // Enter in the preset editor saves the preset rather than starting an agent.
+  document.getElementById("af-preset-editor").addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && ev.target.tagName === "INPUT") { ev.preventDefault(); savePreset(); }
+  });
+  showWeights();
   showKind();
 
   document.getElementById("session-form").addEventListener("submit", async (ev) => {
