@@ -1,3 +1,4 @@
+# Over 400 lines: one service owning agent lifecycle, logs, alerts and presets; split by noun in phase C.
 """AgentService: runs agents, each in its own task on its own router sink, persisted in SQLite.
 
 * ``start_agent`` validates the config, commits the agent as ``running``, subscribes its tokens and

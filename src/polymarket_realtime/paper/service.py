@@ -1,3 +1,4 @@
+# Over 400 lines: one service owning the session lifecycle, orders, fills and restore; split by noun in phase C.
 """PaperService: paper sessions driven by routed live events, persisted in SQLite.
 
 Contract

@@ -1,3 +1,4 @@
+# Over 400 lines: the recording lifecycle (start, taps, backfill, stop, list) is one stateful service.
 """RecordingService: start/stop/list recordings of the live feed (used by the tools and the CLI).
 
 Contract:

@@ -10,22 +10,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
 from ..app.root import Application
-from ..app.subscriptions import create_subscription
 from ..app.user import UserService
-from ..app.validation import check_limit, check_market_refs
+from ..app.user_subscriptions import condition_ids, subscribe_user
+from ..app.validation import check_limit
 from ..diagnostics.doctor import diagnose
-from ..model.events import Event, FeedStatus, UserTrade
 from ..model.timeunits import parse_ts_ms
-from ..routing.eventlog import LogEntry
 from ..routing.router import Subscription
-from ..venues.polymarket.protocol import is_condition_id
 from ..venues.polymarket.schemas import WireOrder, WireTrade
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, READ_VENUE as _READ_VENUE
 from .context import app_context
@@ -33,8 +29,6 @@ from .context import app_context
 __all__ = ["register"]
 
 
-USER_ORDER_TYPES = frozenset({"user_order", "feed_status"})
-USER_TRADE_TYPES = frozenset({"user_trade", "feed_status"})
 _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
 
 MarketIds = Annotated[
@@ -148,69 +142,6 @@ def _service(app: Application) -> UserService:
     return app.require_user()
 
 
-async def _condition_ids(app: Application, market_ids: list[str]) -> list[str]:
-    found: dict[str, None] = {}
-    for ref in check_market_refs(market_ids):
-        found[ref if is_condition_id(ref) else (await app.gamma.get_market(ref)).condition_id] = None
-    return list(found)
-
-
-def _is_user_status(event: Event) -> bool:
-    return not isinstance(event, FeedStatus) or event.channel == "user"
-
-
-def _user_filter(conditions: list[str]) -> Callable[[Event], bool]:
-    """User events of ``conditions`` plus the user channel's ``feed_status`` (which names no market)."""
-    wanted = frozenset(conditions)
-
-    def predicate(event: Event) -> bool:
-        if isinstance(event, FeedStatus):
-            return event.channel == "user"
-        return getattr(event, "market", None) in wanted
-
-    return predicate
-
-
-def _auth_problem(app: Application) -> str | None:
-    return app.feed.user_auth_problem()
-
-
-async def _subscribe(app: Application, kind: str, market_ids: list[str], callback_type: CallbackType) -> Subscription:
-    service = _service(app)
-    manager, _ = service.require()
-    conditions = await _condition_ids(app, market_ids)
-    await manager.get()  # derive (or load) now, so a credential problem is this call's error
-    sub = await create_subscription(
-        app,
-        kind=kind,
-        token_ids=(),
-        event_types=USER_TRADE_TYPES if kind == "user_trades" else USER_ORDER_TYPES,
-        callback_type=callback_type,
-        # Registered unfiltered (routing by market would never deliver the user channel's feed_status, which
-        # names no market) and narrowed by the predicate; the venue side is filtered by ``user_markets``.
-        market_ids=(),
-        predicate=_user_filter(conditions) if conditions else _is_user_status,
-        user_markets=conditions,
-        meta={"condition_ids": conditions},
-    )
-    if kind == "user_trades":
-        notify = sub.on_event
-
-        def on_event(s: Subscription, entry: LogEntry) -> None:
-            if isinstance(entry.event, UserTrade):
-                service.on_trade(entry.event)
-            if notify is not None:
-                notify(s, entry)
-
-        sub.on_event = on_event
-        for entry in sub.log.read(0, sub.log.capacity).entries:  # anything routed before the hook was set
-            if isinstance(entry.event, UserTrade):
-                service.on_trade(entry.event)
-    # The answer reports the socket's first attempt (bounded wait), so refused credentials show here.
-    await app.feed.wait_user_first_attempt(app.settings.user_first_status_s)
-    return sub
-
-
 def _sub_result(app: Application, sub: Subscription) -> UserSubscriptionResult:
     manager, _ = _service(app).require()
     status, detail = app.feed.user_channel_state()
@@ -284,7 +215,7 @@ def register(mcp: MCPServer[Application]) -> None:
         callback_type: CallbackType = "notification",
     ) -> UserSubscriptionResult:
         app = app_context(ctx)
-        return _sub_result(app, await _subscribe(app, "user_orders", market_ids, callback_type))
+        return _sub_result(app, await subscribe_user(app, "user_orders", market_ids, callback_type))
 
     @mcp.tool(
         title="Subscribe to your own trades",
@@ -302,7 +233,7 @@ def register(mcp: MCPServer[Application]) -> None:
         callback_type: CallbackType = "notification",
     ) -> UserSubscriptionResult:
         app = app_context(ctx)
-        return _sub_result(app, await _subscribe(app, "user_trades", market_ids, callback_type))
+        return _sub_result(app, await subscribe_user(app, "user_trades", market_ids, callback_type))
 
     @mcp.tool(
         title="One trade's status and history",
@@ -334,7 +265,7 @@ def register(mcp: MCPServer[Application]) -> None:
     ) -> OpenOrdersResult:
         app = app_context(ctx)
         _, rest = _service(app).require()
-        market = (await _condition_ids(app, [market_id]))[0] if market_id.strip() else None
+        market = (await condition_ids(app, [market_id]))[0] if market_id.strip() else None
         orders = await rest.open_orders(market=market)
         return OpenOrdersResult(count=len(orders), orders=[_order(o) for o in orders])
 
@@ -354,7 +285,7 @@ def register(mcp: MCPServer[Application]) -> None:
         app = app_context(ctx)
         check_limit(limit, maximum=500)
         _, rest = _service(app).require()
-        market = (await _condition_ids(app, [market_id]))[0] if market_id.strip() else None
+        market = (await condition_ids(app, [market_id]))[0] if market_id.strip() else None
         trades = await rest.recent_trades(market=market, limit=limit)
         return RecentTradesResult(count=len(trades), trades=[_trade(t) for t in trades])
 
@@ -377,5 +308,5 @@ def register(mcp: MCPServer[Application]) -> None:
             clock_skew_s=report.clock_skew_s,
             checks=[DiagnosticCheck(name=c.name, status=c.status, detail=c.detail, fix=c.fix) for c in report.checks],
             credentials=service.status(),
-            user_channel=_auth_problem(app),
+            user_channel=app.feed.user_auth_problem(),
         )
