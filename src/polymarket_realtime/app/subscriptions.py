@@ -23,6 +23,7 @@ from ..model.events import Event
 from ..routing.eventlog import EventLog
 from ..routing.router import Subscription
 from .root import Application
+from .validation import check_market_refs, check_token_ids
 
 __all__ = [
     "COMMENT_TYPES",
@@ -34,6 +35,8 @@ __all__ = [
     "create_subscription",
     "remove_subscription",
     "resolve_markets",
+    "subscribe_tokens",
+    "tokens_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,6 +71,43 @@ async def resolve_markets(app: Application, market_ids: list[str]) -> tuple[list
         for token in market.token_ids:
             tokens[token] = None
     return list(tokens), list(conditions)
+
+
+async def tokens_for(app: Application, token_ids: list[str], market_ids: list[str]) -> tuple[list[str], list[str]]:
+    """Checked token ids plus every outcome of the given markets; and the markets' condition ids."""
+    tokens = check_token_ids(token_ids)
+    refs = check_market_refs(market_ids)
+    conditions: list[str] = []
+    if refs:
+        more, conditions = await resolve_markets(app, refs)
+        tokens = list(dict.fromkeys([*tokens, *more]))
+    return tokens, conditions
+
+
+async def subscribe_tokens(
+    app: Application,
+    kind: str,
+    event_types: frozenset[str],
+    token_ids: list[str],
+    market_ids: list[str],
+    *,
+    callback_type: str,
+    depth: int = 0,
+) -> Subscription:
+    """A subscription on outcome tokens (given directly, or every outcome of the given markets)."""
+    tokens, conditions = await tokens_for(app, token_ids, market_ids)
+    if not tokens:
+        raise InvalidInputError("send at least one token id or market id (use search_markets to find one)")
+    return await create_subscription(
+        app,
+        kind=kind,
+        token_ids=tokens,
+        event_types=event_types,
+        depth=depth,
+        callback_type=callback_type,
+        assets=tokens,
+        meta={"condition_ids": conditions},
+    )
 
 
 async def create_subscription(

@@ -20,9 +20,10 @@ from ..app.subscriptions import (
     RESOLUTION_TYPES,
     create_subscription,
     remove_subscription,
-    resolve_markets,
+    subscribe_tokens,
+    tokens_for,
 )
-from ..app.validation import check_depth, check_limit, check_market_refs, check_token_ids, check_wait_s
+from ..app.validation import check_depth, check_limit, check_wait_s
 from ..errors import InvalidInputError
 from ..feed.contract import FeedBackend
 from ..feed.status import ChannelStatus
@@ -82,16 +83,6 @@ def _sub_result(sub: Any, next_step: str = _FOLLOW_UP, *, feed: FeedBackend | No
     )
 
 
-async def _tokens_for(app: Application, token_ids: list[str], market_ids: list[str]) -> tuple[list[str], list[str]]:
-    tokens = check_token_ids(token_ids)
-    refs = check_market_refs(market_ids)
-    conditions: list[str] = []
-    if refs:
-        more, conditions = await resolve_markets(app, refs)
-        tokens = list(dict.fromkeys([*tokens, *more]))
-    return tokens, conditions
-
-
 async def _subscribe_tokens(
     app: Application,
     kind: str,
@@ -103,18 +94,8 @@ async def _subscribe_tokens(
     depth: int = 0,
 ) -> SubscriptionResult:
     """A subscription on outcome tokens (given directly, or every outcome of the given markets)."""
-    tokens, conditions = await _tokens_for(app, token_ids, market_ids)
-    if not tokens:
-        raise InvalidInputError("send at least one token id or market id (use search_markets to find one)")
-    sub = await create_subscription(
-        app,
-        kind=kind,
-        token_ids=tokens,
-        event_types=event_types,
-        depth=depth,
-        callback_type=callback_type,
-        assets=tokens,
-        meta={"condition_ids": conditions},
+    sub = await subscribe_tokens(
+        app, kind, event_types, token_ids, market_ids, callback_type=callback_type, depth=depth
     )
     return _sub_result(sub, feed=app.feed)
 
@@ -236,7 +217,7 @@ def register(mcp: MCPServer[Application]) -> None:
         callback_type: Callback = "notification",
     ) -> SubscriptionResult:
         app = app_context(ctx)
-        tokens, conditions = await _tokens_for(app, token_ids, market_ids)
+        tokens, conditions = await tokens_for(app, token_ids, market_ids)
         if tokens and not conditions:
             # Token-only filters: learn the condition ids so the Gamma fallback can poll them.
             for token in tokens:
