@@ -13,21 +13,17 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from ..app.root import Application
+from ..app.subscription_kinds import subscribe_comments_of, subscribe_resolution
 from ..app.subscriptions import (
-    COMMENT_TYPES,
     ORDERBOOK_TYPES,
     PRICE_TYPES,
-    RESOLUTION_TYPES,
-    create_subscription,
     remove_subscription,
     subscribe_tokens,
-    tokens_for,
 )
 from ..app.validation import check_depth, check_limit, check_wait_s
 from ..errors import InvalidInputError
 from ..feed.contract import FeedBackend
 from ..feed.status import ChannelStatus
-from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
 from ..venues.polymarket.ratelimit import shared_limiter
 from . import tools_sports
@@ -217,37 +213,7 @@ def register(mcp: MCPServer[Application]) -> None:
         callback_type: Callback = "notification",
     ) -> SubscriptionResult:
         app = app_context(ctx)
-        tokens, conditions = await tokens_for(app, token_ids, market_ids)
-        if tokens and not conditions:
-            # Token-only filters: learn the condition ids so the Gamma fallback can poll them.
-            for token in tokens:
-                market = await app.gamma.get_market(token)
-                if market.condition_id not in conditions:
-                    conditions.append(market.condition_id)
-        wide = not tokens
-        announced: set[str] = set()
-
-        def predicate(event: Event) -> bool:
-            # Once per market per subscription, whichever source (venue or Gamma fallback) came first.
-            if isinstance(event, MarketResolved):
-                if event.market in announced:
-                    return False
-                announced.add(event.market)
-                return True
-            return _market_channel_only(event) if wide else True
-
-        sub = await create_subscription(
-            app,
-            kind="resolution",
-            token_ids=tokens,
-            market_ids=conditions,
-            event_types=RESOLUTION_TYPES,
-            callback_type=callback_type,
-            assets=tokens,
-            market_events=wide,
-            predicate=predicate,
-            meta={"condition_ids": conditions},
-        )
+        sub = await subscribe_resolution(app, token_ids, market_ids, callback_type=callback_type)
         return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
@@ -266,24 +232,8 @@ def register(mcp: MCPServer[Application]) -> None:
         callback_type: Callback = "notification",
     ) -> SubscriptionResult:
         app = app_context(ctx)
-        entity = str(event_id).strip()
-        if not entity.isdigit() or len(entity) > 12:
-            raise InvalidInputError(f"event_id {event_id!r} must be the numeric Gamma event id, e.g. '18396'")
+        sub = await subscribe_comments_of(app, event_id, callback_type=callback_type)
         poller = app.comments
-        await poller.prepare(entity)  # raises (nothing registered) for an unknown event
-
-        def predicate(event: Event) -> bool:
-            return event.type == "comment" and str(getattr(event, "entity_id", "")) == entity
-
-        sub = await create_subscription(
-            app,
-            kind="comments",
-            token_ids=(),
-            event_types=COMMENT_TYPES,
-            callback_type=callback_type,
-            predicate=predicate,
-            meta={"event_id": entity, "poll_interval_s": poller.interval_s},
-        )
         result = _sub_result(
             sub,
             f"Comments are polled every {poller.interval_s:g} s (not streamed), so new ones appear with up to "
@@ -372,9 +322,3 @@ def register(mcp: MCPServer[Application]) -> None:
         return UnsubscribeResult(removed=removed, remaining=[s.subscription_id for s in app.router.list()])
 
     tools_sports.register(mcp)  # subscribe_sports_scores: same toolset, its own module
-
-
-def _market_channel_only(event: Event) -> bool:
-    if event.type == "feed_status":
-        return getattr(event, "channel", "") == "market"
-    return True
