@@ -1,11 +1,15 @@
-"""Reference-price (PolyBolt) feed keys for a request, shared by the MCP tools and ``cli record``."""
+"""Reference prices (PolyBolt): the feed keys of a request (also used by ``cli record``) and the subscription."""
 
 from __future__ import annotations
 
 from ..errors import InvalidInputError
+from ..model.events import Event
+from ..routing.router import Subscription
 from ..venues.polymarket import polybolt as pb
+from .root import Application
+from .subscriptions import REFERENCE_TYPES, create_subscription
 
-__all__ = ["reference_keys"]
+__all__ = ["reference_keys", "subscribe_reference"]
 
 
 def reference_keys(symbols: list[str], channel: str, provider: str | None) -> list[str]:
@@ -27,3 +31,26 @@ def reference_keys(symbols: list[str], channel: str, provider: str | None) -> li
         raise InvalidInputError("symbols must be a list of strings, e.g. ['btcusd']")
     wanted = [pb.normalize_symbol(s, channel) for s in symbols] or list(pb.SYMBOLS[channel])
     return list(dict.fromkeys(pb.key_of(channel, s, provider) for s in wanted))
+
+
+async def subscribe_reference(
+    app: Application, keys: list[str], channel: str, provider: str | None, *, callback_type: str
+) -> Subscription:
+    """Reference prices of ``keys`` (from :func:`reference_keys`) plus the PolyBolt sockets' ``feed_status``."""
+    series = frozenset((channel, key.split(":")[1]) for key in keys)
+
+    def predicate(event: Event) -> bool:
+        if event.type == "feed_status":
+            return getattr(event, "channel", "") == "polybolt"
+        return (getattr(event, "channel", ""), getattr(event, "symbol", "")) in series
+
+    return await create_subscription(
+        app,
+        kind="reference_prices",
+        token_ids=(),
+        event_types=REFERENCE_TYPES,
+        callback_type=callback_type,
+        predicate=predicate,
+        reference=keys,
+        meta={"channel": channel, "symbols": sorted(s for _, s in series), "provider": provider},
+    )

@@ -13,10 +13,8 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from ..app.reference import reference_keys
+from ..app.reference import reference_keys, subscribe_reference
 from ..app.root import Application
-from ..app.subscriptions import REFERENCE_TYPES, create_subscription
-from ..model.events import Event
 from ..venues.polymarket import polybolt as pb
 from .annotations import CREATE as _SUBSCRIBE
 from .context import app_context
@@ -37,23 +35,7 @@ async def _subscribe(
 ) -> SubscriptionResult:
     from .tools_realtime import _sub_result  # the shared result builder; late import (circular)
 
-    series = frozenset((channel, key.split(":")[1]) for key in keys)
-
-    def predicate(event: Event) -> bool:
-        if event.type == "feed_status":
-            return getattr(event, "channel", "") == "polybolt"
-        return (getattr(event, "channel", ""), getattr(event, "symbol", "")) in series
-
-    sub = await create_subscription(
-        app,
-        kind="reference_prices",
-        token_ids=(),
-        event_types=REFERENCE_TYPES,
-        callback_type=callback_type,
-        predicate=predicate,
-        reference=keys,
-        meta={"channel": channel, "symbols": sorted(s for _, s in series), "provider": provider},
-    )
+    sub = await subscribe_reference(app, keys, channel, provider, callback_type=callback_type)
     return _sub_result(sub, feed=app.feed)
 
 
