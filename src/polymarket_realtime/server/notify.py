@@ -29,6 +29,7 @@ import anyio
 from mcp import MCPDeprecationWarning, types
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 
+from ..app.root import Application
 from ..clock import SYSTEM_CLOCK, Clock
 from ..model.events import Event
 from ..routing.eventlog import LogEntry
@@ -325,8 +326,9 @@ class Notifier:
 
 def _notifier(ctx: ServerRequestContext[Any, Any]) -> Notifier | None:
     app = ctx.lifespan_context
-    notifier = getattr(app, "notifier", None)
-    return notifier if isinstance(notifier, Notifier) else None
+    if not isinstance(app, Application):
+        return None  # the server is still starting
+    return app.notifier if isinstance(app.notifier, Notifier) else None
 
 
 async def _on_subscribe(ctx: ServerRequestContext[Any, Any], params: types.SubscribeRequestParams) -> types.EmptyResult:
