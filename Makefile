@@ -1,6 +1,6 @@
 # The two commands a user needs: `make demo` and `make test`. Everything they need is installed here,
-# from scratch, on a fresh machine: the venv, the pinned Python packages, Debian's redis-server and the
-# pinned MCP Inspector CLI from npm.
+# from scratch, on a fresh machine: the venv (Debian's python3-venv if ensurepip is missing), the pinned Python
+# packages, Debian's redis-server and chromium, and the pinned MCP Inspector CLI from npm.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +15,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 all: test
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/pip || $(PYTHON) -m venv --clear $(VENV) 2>/dev/null || { \
+	  echo "installing python3-venv from Debian packages (ensurepip is missing)" >&2; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv >/dev/null \
+	  && $(PYTHON) -m venv --clear $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)

@@ -1,5 +1,8 @@
 """Frozen settings, read once at start-up from the environment and an optional ``.env`` file.
 
+Over 400 lines: every setting and its environment parser in one frozen struct, the one place
+``.env.example`` is checked against (tests/unit/test_config.py).
+
 Only :func:`Settings.from_env` looks at the environment; everything else receives a :class:`Settings`.
 Process environment wins over the ``.env`` file. Every invalid value fails at start-up with a
 :class:`~polymarket_realtime.errors.ConfigError` naming the variable. Units are in the names.

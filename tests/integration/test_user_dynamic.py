@@ -1,5 +1,5 @@
-"""The user socket follows subscription changes (spec section 3): more or fewer markets go as
-``{"operation": "subscribe"|"unsubscribe", "markets": [...]}`` frames on the open socket; widening to all
+"""The user socket follows subscription changes (docs/polymarket-protocol.md#user-subscribe): more or fewer markets
+go as ``{"operation": "subscribe"|"unsubscribe", "markets": [...]}`` frames on the open socket; widening to all
 markets (``markets: []``) or narrowing back from all has no frame, so it reconnects with a new initial
 frame. Checked against what the simulator received and the market set it applies."""
 

@@ -47,7 +47,8 @@ async def test_derive_read_and_open_user_channel(live_settings: Settings) -> Non
         async with connect(live_settings.user_ws_url, compression=None) as ws:
             await ws.send(frame)
             await ws.send("PING")
-            # A rejected credential closes the socket abruptly instead of answering (spec section 1).
+            # A rejected credential closes the socket abruptly instead of answering
+            # (docs/polymarket-protocol.md#clob-ws-errors).
             while True:
                 message = await ws.recv()
                 if message == "PONG":

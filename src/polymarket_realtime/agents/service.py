@@ -1,6 +1,9 @@
 # Over 400 lines: one service owning agent lifecycle, logs, alerts and presets; split by noun in phase C.
 """AgentService: runs agents, each in its own task on its own router sink, persisted in SQLite.
 
+Over 400 lines: agent lifecycle (start, stop, restart, memory, logs, alerts) around one task per agent and
+one commit path; the agent kinds, alert rules, records and the system switch are their own modules.
+
 * ``start_agent`` validates the config, commits the agent as ``running``, subscribes its tokens and
   starts its task before it returns; ``stop_agent`` cancels the task, releases the tokens and commits
   ``stopped``. ``start_agent`` then waits (bounded by ``book_warmup_s``) for its tokens' live books and

@@ -1,6 +1,6 @@
 """L1 authentication: EIP-712 ``ClobAuth`` signatures proving control of the signer key.
 
-Contract (spec section 5.1): domain ``{"name": "ClobAuthDomain", "version": "1", "chainId"}`` with no
+Contract (docs/polymarket-protocol.md#auth-l1): domain ``{"name": "ClobAuthDomain", "version": "1", "chainId"}`` with no
 ``verifyingContract`` and no salt; struct ``ClobAuth(address address, string timestamp, uint256 nonce,
 string message)``; the timestamp is Unix seconds rendered as a decimal string and is sent unchanged in
 ``POLY_TIMESTAMP``. Pure: no I/O, no clock (callers pass the server's time to avoid skew failures).

@@ -1,6 +1,6 @@
 """L2 authentication: HMAC-SHA256 request signatures with the API credential trio (stdlib only).
 
-Contract (spec section 5.2)::
+Contract (docs/polymarket-protocol.md#auth-l2)::
 
     message   = str(timestamp_s) + METHOD + path (query string excluded) + body (exact bytes sent, if any)
     key       = urlsafe_b64decode(secret)          # '=' padding restored if missing

@@ -11,86 +11,30 @@ key is shown masked).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, Final, Literal
-from urllib.parse import urlsplit
+from typing import Final
 
 import anyio
 import httpx2
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketException
 
 from ..auth.l1 import L1Signer
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
 from ..errors import AuthError, VenueError
-from ..secrets import redactor
 from ..venues.polymarket.credentials import CredentialManager
 from ..venues.polymarket.gamma import deprecation_notice
+from .doctor_polybolt import check_polybolt_socket
+from .report import Check, DoctorReport
+from .sockets import check_market_socket, check_rtds_socket, check_sports_socket, check_user_socket
 
 __all__ = ["Check", "DoctorReport", "diagnose"]
 
 logger = logging.getLogger(__name__)
 
-Status = Literal["ok", "warn", "fail", "skip"]
 SKEW_WARN_S: Final = 3.0
 """``GET /time`` has one-second resolution; beyond this the local clock is really off."""
 PRODUCTION_CLOB: Final = "https://clob.polymarket.com"
-
-# websockets logs every frame at DEBUG, and the user-channel frame carries the credential trio: give
-# its logger an explicit level so a DEBUG root logger cannot pull frames into the logs.
-_WS_LOGGER = logging.getLogger(__name__ + ".websockets")
-_WS_LOGGER.setLevel(logging.INFO)
-
-
-@dataclass(slots=True)
-class Check:
-    name: str
-    status: Status
-    detail: str
-    fix: str = ""
-
-
-@dataclass(slots=True)
-class DoctorReport:
-    checks: list[Check] = field(default_factory=list)
-    clock_skew_s: float | None = None
-    address: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return all(c.status != "fail" for c in self.checks)
-
-    def get(self, name: str) -> Check:
-        for check in self.checks:
-            if check.name == name:
-                return check
-        raise KeyError(name)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "address": self.address,
-            "clock_skew_s": self.clock_skew_s,
-            "checks": [asdict(c) for c in self.checks],
-        }
-
-    def render(self) -> str:
-        marks = {"ok": "OK  ", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
-        lines = []
-        for c in self.checks:
-            lines.append(f"[{marks[c.status]}] {c.name}: {c.detail}")
-            if c.fix:
-                lines.append(f"       -> {c.fix}")
-        verdict = "all checks passed" if self.ok else "some checks failed"
-        lines.append(
-            f"{verdict} ({sum(c.status == 'fail' for c in self.checks)} failed, "
-            f"{sum(c.status == 'warn' for c in self.checks)} warnings)"
-        )
-        return redactor.scrub("\n".join(lines))
 
 
 async def diagnose(
@@ -102,8 +46,6 @@ async def diagnose(
     clock: Clock = SYSTEM_CLOCK,
 ) -> DoctorReport:
     """Run every check against the endpoints in ``settings`` (production or the simulator)."""
-    from .doctor_polybolt import check_polybolt_socket  # it imports Check from here
-
     report = DoctorReport()
     async with httpx2.AsyncClient(timeout=timeout_s) if http is None else _borrowed(http) as client:
         await _check_clob(settings, client, report, clock)
@@ -119,11 +61,11 @@ async def diagnose(
             sockets.append(await probe())
 
         async with anyio.create_task_group() as tg:
-            tg.start_soon(run_socket, lambda: _check_market_socket(settings, timeout_s))
-            tg.start_soon(run_socket, lambda: _check_user_socket(settings, user_auth, timeout_s))
-            tg.start_soon(run_socket, lambda: _check_rtds_socket(settings, timeout_s))
+            tg.start_soon(run_socket, lambda: check_market_socket(settings, timeout_s))
+            tg.start_soon(run_socket, lambda: check_user_socket(settings, user_auth, timeout_s))
+            tg.start_soon(run_socket, lambda: check_rtds_socket(settings, timeout_s))
             tg.start_soon(run_socket, lambda: check_polybolt_socket(settings, user_auth, timeout_s))
-            tg.start_soon(run_socket, lambda: _check_sports_socket(settings, timeout_s))
+            tg.start_soon(run_socket, lambda: check_sports_socket(settings, timeout_s))
         order = {"market socket": 0, "user socket": 1, "RTDS socket": 2, "PolyBolt socket": 3, "sports socket": 4}
         report.checks.extend(sorted(sockets, key=lambda c: order.get(c.name, 9)))
         report.checks.append(_check_wallet(settings, manager))
@@ -329,104 +271,6 @@ def _credentials_fix(settings: Settings, manager: CredentialManager, exc: AuthEr
         return f"{chain}, and that POLYGON_PRIVATE_KEY is the signer key of the wallet you trade with."
     where = f"delete {manager.file_path} to force a fresh derivation" if manager.file_path else "restart the server"
     return f"{chain}; then {where}."
-
-
-def _proxy(url: str) -> Literal[True] | None:
-    """Environment proxies apply to the venue, never to the loopback simulator (as in the feed)."""
-    return None if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1") else True
-
-
-async def _probe_socket(url: str, first_frame: str | None, timeout_s: float) -> tuple[Status, str]:
-    """Open ``url``, send ``first_frame`` then ``PING``; ok when ``PONG`` comes back."""
-    try:
-        with anyio.fail_after(timeout_s):
-            async with connect(
-                url, open_timeout=timeout_s, compression=None, proxy=_proxy(url), logger=_WS_LOGGER, max_size=None
-            ) as ws:
-                if first_frame is not None:
-                    await ws.send(first_frame)
-                await ws.send("PING")
-                while True:
-                    frame = await ws.recv()
-                    if isinstance(frame, str) and frame.strip().upper() == "PONG":
-                        return "ok", "open, subscribed, PING answered"
-    except TimeoutError:
-        return "warn", f"no PONG within {timeout_s:.0f} s (the socket opened)"
-    except ConnectionClosed as exc:
-        return "fail", f"closed by the server after subscribing (code {exc.rcvd.code if exc.rcvd else 'none'})"
-    except InvalidStatus as exc:
-        return "fail", f"handshake refused with HTTP {exc.response.status_code}"
-    except (OSError, WebSocketException) as exc:
-        return "fail", f"cannot connect ({type(exc).__name__})"
-
-
-async def _check_market_socket(settings: Settings, timeout_s: float) -> Check:
-    status, detail = await _probe_socket(
-        settings.market_ws_url, json.dumps({"type": "market", "assets_ids": [], "initial_dump": True}), timeout_s
-    )
-    fix = (
-        "" if status == "ok" else "Check that websockets to POLYMARKET_CLOB_WS_URL are not blocked by a proxy/firewall."
-    )
-    return Check("market socket", status, f"{settings.market_ws_url}: {detail}", fix)
-
-
-async def _check_user_socket(settings: Settings, auth: dict[str, str] | None, timeout_s: float) -> Check:
-    url = settings.user_ws_url
-    if auth is None:
-        status, detail = await _probe_socket(url, None, timeout_s)
-        if status == "fail":
-            return Check(
-                "user socket",
-                "fail",
-                f"{url}: {detail}",
-                "Check that websockets to POLYMARKET_CLOB_WS_URL are not blocked.",
-            )
-        return Check("user socket", "skip", f"{url} reachable; not subscribed (no working credentials)")
-    frame = json.dumps({"type": "user", "auth": auth, "markets": []}, separators=(",", ":"))
-    status, detail = await _probe_socket(url, frame, timeout_s)
-    if status == "fail" and "closed by the server" in detail:
-        return Check(
-            "user socket",
-            "fail",
-            f"{url}: credentials rejected ({detail})",
-            "The user channel accepts only keys derived from this signer key: delete the saved "
-            "credentials file or unset POLYMARKET_API_*, and let them be derived again.",
-        )
-    fix = "" if status == "ok" else "Check that websockets to POLYMARKET_CLOB_WS_URL are not blocked."
-    return Check("user socket", status, f"{url}: {detail}", fix)
-
-
-async def _check_rtds_socket(settings: Settings, timeout_s: float) -> Check:
-    url = settings.rtds_ws_url
-    try:
-        with anyio.fail_after(timeout_s):
-            async with connect(url, open_timeout=timeout_s, compression=None, proxy=_proxy(url), logger=_WS_LOGGER):
-                pass
-    except (TimeoutError, OSError, WebSocketException) as exc:
-        return Check(
-            "RTDS socket",
-            "fail",
-            f"{url}: cannot connect ({type(exc).__name__})",
-            "Check that websockets to POLYMARKET_RTDS_WS_URL are not blocked by a proxy/firewall.",
-        )
-    return Check("RTDS socket", "ok", f"{url}: open")
-
-
-async def _check_sports_socket(settings: Settings, timeout_s: float) -> Check:
-    url = settings.sports_ws_url
-    try:
-        with anyio.fail_after(timeout_s):
-            async with connect(url, open_timeout=timeout_s, compression=None, proxy=_proxy(url), logger=_WS_LOGGER):
-                pass
-    except (TimeoutError, OSError, WebSocketException) as exc:
-        return Check(
-            "sports socket",
-            "warn",  # only the sports scores tool needs it: not a reason to call the setup broken
-            f"{url}: cannot connect ({type(exc).__name__})",
-            "Check that websockets to POLYMARKET_SPORTS_WS_URL are not blocked by a proxy/firewall "
-            "(only subscribe_sports_scores needs it).",
-        )
-    return Check("sports socket", "ok", f"{url}: open")
 
 
 def _check_wallet(settings: Settings, manager: CredentialManager | None) -> Check:

@@ -11,7 +11,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, WebSocketExce
 
 from ..config import Settings
 from ..venues.polymarket import polybolt as pb
-from .doctor import Check, _proxy
+from .report import Check
+from .sockets import ws_proxy
 
 __all__ = ["check_polybolt_socket"]
 
@@ -32,7 +33,7 @@ async def check_polybolt_socket(settings: Settings, auth: dict[str, str] | None,
     try:
         with anyio.fail_after(timeout_s):
             async with connect(
-                url, open_timeout=timeout_s, compression=None, proxy=_proxy(url), logger=_WS_LOGGER
+                url, open_timeout=timeout_s, compression=None, proxy=ws_proxy(url), logger=_WS_LOGGER
             ) as ws:
                 if auth is None:
                     await ws.send(pb.ping_frame("doctor"))

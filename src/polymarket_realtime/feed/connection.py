@@ -11,7 +11,7 @@ is ours and testable. Per attempt:
    per message and the venue's frames are small) and ``max_size=settings.max_frame_bytes``; a bigger
    frame closes the socket with 1009 and we reconnect;
 3. send the channel's initial frame(s) for the *current desired set* (subscriptions never survive a
-   reconnect, spec §1);
+   reconnect, docs/polymarket-protocol.md#clob-ws-reconnect);
 4. read frames until something fails. Each frame is stamped once with ``clock.time_ns()``, handed to the
    raw taps, parsed by the channel adapter and passed to ``on_frame`` (the manager's pipeline). Bad
    frames are counted, never fatal.
@@ -19,7 +19,8 @@ is ours and testable. Per attempt:
 Liveness, per channel (see :class:`ChannelSpec`): a text ``PING`` every ``ping_interval_s`` and the
 socket is declared dead when *nothing* (``PONG`` or data) arrived for ``pong_timeout_s``; a data-silence
 watchdog reconnects when no *event* arrived for ``idle_timeout_s``, because the venue's sockets can stay
-open and answer ``PING`` while sending nothing for hours (spec §8.3). The user channel has no watchdog:
+open and answer ``PING`` while sending nothing for hours (docs/polymarket-protocol.md#clob-ws-silent-freeze). The user
+channel has no watchdog:
 an account can be quiet for days. The timing is :mod:`.keepalive`'s: one loop sleeps exactly until the
 earliest deadline, on the injected clock and ``sleep`` (so tests check the cadence on a virtual clock).
 
@@ -438,7 +439,8 @@ class FeedConnection:
         if not self.spec.authenticates or self._healthy:
             return
         if exc.rcvd is None and self._clock.monotonic() - sent_at <= _REJECT_WINDOW_S:
-            # The venue resets the socket on bad credentials instead of answering (spec §1).
+            # The venue resets the socket on bad credentials instead of answering
+            # (docs/polymarket-protocol.md#clob-ws-errors).
             self._attempt_rejected = True
             if not self._refreshed_in_streak:
                 self._pending_reason = (

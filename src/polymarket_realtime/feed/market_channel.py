@@ -54,7 +54,8 @@ class MarketChannel:
             url=s.market_ws_url,
             ping_interval_s=s.ping_interval_s,
             pong_timeout_s=s.pong_timeout_s,
-            # Spec §8.3: the market socket can answer PING and stream nothing for hours.
+            # docs/polymarket-protocol.md#clob-ws-silent-freeze: the market socket can answer PING and stream nothing
+            # for hours.
             idle_timeout_s=s.market_idle_timeout_s if idle else None,
             parse=parse_market_frame,
         )
@@ -72,7 +73,8 @@ class MarketChannel:
                     opened += 1
                 elif await conn.send(protocol.market_subscribe_frame(change.add)):
                     self.sent_assets.setdefault(change.shard_id, set()).update(change.add)
-                    # A dynamic subscribe may not send a snapshot (spec §2.2): fall back to REST.
+                    # A dynamic subscribe may not send a snapshot (docs/polymarket-protocol.md#market-dynamic-ops): fall
+                    # back to REST.
                     self._host.await_snapshots(conn, change.add)
             return fresh
 

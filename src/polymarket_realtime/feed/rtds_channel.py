@@ -16,7 +16,8 @@ class RtdsChannel:
         self.conn: FeedConnection | None = None
 
     async def subscribe(self, topic: str, type: str = "*") -> None:
-        """Subscribe to an RTDS topic/type without filters (filter locally: spec §4.2). Ref-counted."""
+        """Subscribe to an RTDS topic/type without filters (filter locally: docs/polymarket-protocol.md#rtds-frames).
+        Ref-counted."""
         key = (topic, type)
         async with self._host.lock:
             fresh = self._host.desired.rtds.acquire([key])
@@ -27,7 +28,7 @@ class RtdsChannel:
                     url=s.rtds_ws_url,
                     ping_interval_s=s.rtds_ping_interval_s,
                     pong_timeout_s=max(s.pong_timeout_s, 3 * s.rtds_ping_interval_s),
-                    # RTDS is known to stall while the socket stays open (spec §4.1).
+                    # RTDS is known to stall while the socket stays open (docs/polymarket-protocol.md#rtds-frames).
                     idle_timeout_s=s.rtds_idle_timeout_s,
                     parse=parse_rtds_frame,
                 )

@@ -6,8 +6,9 @@ Two halves, both sans-I/O so they are tested without sockets:
   make one venue subscription. ``acquire`` returns the keys that just became wanted, ``release`` the
   keys nobody wants any more: exactly the keys to send in ``subscribe``/``unsubscribe`` frames.
 * :class:`ShardAssigner`: places wanted assets on connections ("shards") holding at most
-  ``max_per_shard`` each, because data stops flowing above ~500 assets per socket (spec §1; we shard at
-  200). New assets fill the lowest-numbered shard that has room before a new shard is opened, so the
+  ``max_per_shard`` each, because data stops flowing above ~500 assets per socket
+  (docs/polymarket-protocol.md#clob-ws-limits; we shard at 200). New assets fill the lowest-numbered
+  shard that has room before a new shard is opened, so the
   gaps left by removals are reused and the number of sockets stays minimal. Plans say, per shard, what
   to add and remove and whether the shard is new (open a socket) or now empty (close it).
 """

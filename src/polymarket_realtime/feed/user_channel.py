@@ -139,7 +139,9 @@ class UserChannel:
             url=s.user_ws_url,
             ping_interval_s=s.ping_interval_s,
             pong_timeout_s=s.pong_timeout_s,
-            idle_timeout_s=None,  # an account can be quiet for days: PONG-based liveness only (spec §3)
+            # an account can be quiet for days: PONG-based liveness only
+            # (docs/polymarket-protocol.md#clob-ws-silent-freeze)
+            idle_timeout_s=None,
             parse=parse_user_frame,
             authenticates=True,
             rejected_advice=USER_REJECTED_ADVICE,

@@ -163,10 +163,15 @@ def api_routes(
     async def restart_agent(request: Request) -> Response:
         """No MCP tool restarts a stopped agent; the service method start_system uses does (master switch checked)."""
         try:
+            forwarded = await caller().forwarded("restart_agent", {"agent_id": request.path_params["agent_id"]})
+            if forwarded is not None:
+                return JSONResponse(forwarded)
             agents = app().require_agents()
             view = await agents.restart_agent(request.path_params["agent_id"], "restarted from the dashboard")
         except PolymarketRealtimeError as exc:
             return error_response(error_for(exc))
+        except ApiError as exc:
+            return error_response(exc)
         return JSONResponse(view.model_dump(mode="json"))
 
     async def whoami_route(_request: Request) -> Response:

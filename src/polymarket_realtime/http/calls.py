@@ -78,6 +78,10 @@ class ToolCaller:
     def has(self, name: str) -> bool:
         return name in OPERATIONS
 
+    async def forwarded(self, op: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """Redis mode (``redis_bridge.ForwardingCaller``): the owner's answer to ``op``; here, None (run it locally)."""
+        return None
+
     async def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """The operation's result as JSON; :class:`ApiError` on any failure."""
         operation = OPERATIONS.get(name)

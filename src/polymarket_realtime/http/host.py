@@ -47,6 +47,7 @@ from .auth import (
 from .calls import ToolCaller
 from .hub import Hub
 from .metrics import EventRate, render
+from .redis_bridge import ControlBridge
 from .sources import Sources
 from .ws import SessionStream, WsEndpoint
 
@@ -304,14 +305,21 @@ class ControlRoom:
             self._caller = await ToolCaller.create(app)
             sources = Sources(app, self.hub)
             self._sources = sources
+            bridge = ControlBridge(app, self.hub, sources, self._caller) if ControlBridge.applies(app) else None
             async with anyio.create_task_group() as tg:
                 await sources.start(tg)
+                if bridge is not None:  # Redis mode: the owner's live state and control actions (redis_bridge.py)
+                    await bridge.start(tg)
+                    self._caller = bridge.caller
                 self.ready.set()
                 try:
                     yield
                 finally:
                     sources.close()
                     tg.cancel_scope.cancel()
+                    if bridge is not None:
+                        with anyio.CancelScope(shield=True):
+                            await bridge.close()
 
     # --- serving -------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ bounded per-client queues. Sans-I/O apart from anyio memory streams.
 ``publish(channel, data)`` is synchronous and never blocks: it numbers the message, encodes it once,
 keeps it in the channel's ring buffer and offers the text to every subscriber's queue; a subscriber
 whose queue is full is dropped (its ``on_drop`` closes the socket) and counted, so a slow browser never
-slows the feed or the services. A future Redis bridge feeds a hub the same way, by calling
+slows the feed or the services. The Redis bridge (``redis_bridge.py``) feeds a hub the same way, by calling
 ``publish`` for what it reads (see :class:`Publisher`).
 """
 
@@ -110,6 +110,10 @@ class Hub:
         """Notified after every publish and when a subscriber joins or leaves (free while nobody waits)."""
         self.watch_listeners: list[Callable[[str, bool], None]] = []
         """Called with ``(channel, True)`` when a channel gets its first subscriber, ``False`` at its last."""
+        self.taps: list[Callable[[str, Any], None]] = []
+        """Called with every published ``(channel, data)`` (the Redis bridge mirrors the owner's channels)."""
+        self.mirrored: Callable[[str], bool] | None = None
+        """Channels someone elsewhere listens to (other servers' dashboards): sources keep publishing them."""
 
     def channel(self, name: str, frame: Frame | None = None, *, buffer_size: int | None = None) -> Channel:
         found = self._channels.get(name)
@@ -132,6 +136,8 @@ class Hub:
         if len(ch.buffer) > ch.buffer_size:
             ch.buffer.popleft()
         self.published += 1
+        for tap in self.taps:
+            tap(channel, data)
         for client in list(ch.subscribers):
             if client.offer(text):
                 self.sent += 1
@@ -145,7 +151,7 @@ class Hub:
         a later ``since`` from before the skip gets a gap and a snapshot instead of a silent hole.
         """
         ch = self.channel(name)
-        if ch.subscribers or ch.joining:
+        if ch.subscribers or ch.joining or (self.mirrored is not None and self.mirrored(name)):
             return True
         ch.skipped_at = ch.seq
         return False

@@ -111,6 +111,8 @@ class Sources:
         self.rewired = ChangeSignal()
         """Notified after the hub is hooked to a (new) set of services."""
         self.market_events = 0
+        self.remote: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
+        """Redis mode on a server that does not own sessions/agents: asks the owner (``http/redis_bridge.py``)."""
 
     # --- wiring --------------------------------------------------------------------------------
 
@@ -185,7 +187,8 @@ class Sources:
 
     def on_log(self, agent_id: str, ts_ns: int, level: str, message: str) -> None:
         name = f"logs:{agent_id}"
-        if self.hub.has(name):  # someone opened this agent's log channel (kept for replay once opened)
+        # Someone opened this agent's log channel (kept for replay once opened), here or on another server.
+        if self.hub.has(name) or (self.hub.mirrored is not None and self.hub.mirrored(name)):
             self.hub.publish(name, {"ts": ts_ns // 1_000_000, "level": level, "message": message})
 
     def _on_watch(self, channel: str, watching: bool) -> None:
@@ -206,6 +209,8 @@ class Sources:
 
     async def snapshot(self, channel: str) -> Any:
         """Current state of ``channel`` (raises our errors for unknown or unavailable channels)."""
+        if self.remote is not None and self.paper is None and not channel.startswith("market:"):
+            return (await self.remote("snapshot", {"channel": channel})).get("data")
         if channel == "system":
             return (await self._need(self.system, "system").status()).model_dump(mode="json")
         if channel == "activity":

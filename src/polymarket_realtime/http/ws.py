@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..app.validation import check_token_id
 from ..errors import NotFoundError, PolymarketRealtimeError
 from ..secrets import redactor
+from .calls import ApiError
 from .hub import Client, Hub, encode
 from .sources import Sources, commands_channel
 
@@ -39,6 +40,8 @@ def channel_ok(sources: Sources, name: Any) -> str:
         return name
     if name.startswith("logs:"):
         agents = sources.agents
+        if agents is None and sources.remote is not None:
+            return name  # Redis mode: the owner has the agent; its snapshot answer says if it is unknown
         if agents is None:
             raise ValueError("agent logs are not available in this server")
         agents.view(name.removeprefix("logs:"))  # NotFoundError for an unknown agent
@@ -192,6 +195,9 @@ class WsEndpoint:
             except (PolymarketRealtimeError, ValueError) as exc:
                 sock.send({"type": "error", "error": "bad_channel", "detail": redactor.scrub(str(exc))})
                 return
+            except ApiError as exc:  # Redis mode: the owner's answer (or no_owner)
+                sock.send({"type": "error", **exc.body()})
+                return
             # Atomic from here: the snapshot, then whatever was published after seq0.
             attach = self.hub.attach(name, sock.client, seq0, snapshot_taken=True)
             if attach.needs_snapshot:  # the buffer rolled past seq0 while reading; read again
@@ -214,14 +220,24 @@ class SessionStream:
     async def __call__(self, ws: WebSocket) -> None:
         session_id = str(ws.path_params.get("session_id", ""))
         paper = self.sources.paper
+        remote = self.sources.remote
         await ws.accept()
-        if paper is None:
+        if paper is None and remote is None:
             await ws.close(4503, "paper sessions are not running in this server")
             return
         try:
-            paper.state_of(session_id)
+            if paper is not None:
+                paper.state_of(session_id)
+            elif remote is not None:  # Redis mode: the owner knows the session; its commands come through the hub
+                await remote("tool", {"name": "get_paper_session", "arguments": {"session_id": session_id}})
         except NotFoundError:
             await ws.close(4404, f"unknown session {session_id[:80]}")
+            return
+        except ApiError as exc:
+            if exc.status == 404:
+                await ws.close(4404, f"unknown session {session_id[:80]}")
+            else:
+                await ws.close(4503, exc.detail[:120])
             return
         name = commands_channel(self.hub, session_id)
         sock = _Socket(ws, self.hub)
@@ -238,8 +254,14 @@ class SessionStream:
             if kind == "ping":
                 sock.send({"type": "pong", "ts": self.sources.app.clock.time_ns() // 1_000_000})
             elif kind == "get_status":
-                view = await paper.get_session(session_id)
-                sock.send({"type": "status", "data": view.model_dump(mode="json")})
+                if paper is not None:
+                    sock.send({"type": "status", "data": (await paper.get_session(session_id)).model_dump(mode="json")})
+                elif remote is not None:
+                    try:
+                        args = {"name": "get_paper_session", "arguments": {"session_id": session_id}}
+                        sock.send({"type": "status", "data": await remote("tool", args)})
+                    except ApiError as exc:
+                        sock.send({"type": "error", **exc.body()})
             else:
                 sock.send({"type": "error", "error": "bad_message", "detail": f"unknown message type {kind[:40]!r}"})
 

@@ -1,6 +1,9 @@
 # Over 400 lines: one service owning the session lifecycle, orders, fills and restore; split by noun in phase C.
 """PaperService: paper sessions driven by routed live events, persisted in SQLite.
 
+Over 400 lines: the session lifecycle and order entry share one lock, one in-memory index and one
+commit path; matching (engine), cash (ledger), risk, order rules, views and warm-up are their own modules.
+
 Contract
 --------
 * Every state change (order, fill, position, cash, session state, activity entry) is computed on a

@@ -1,6 +1,9 @@
 # Over 400 lines: the recording lifecycle (start, taps, backfill, stop, list) is one stateful service.
 """RecordingService: start/stop/list recordings of the live feed (used by the tools and the CLI).
 
+Over 400 lines: start/stop/list with the REST book backfill around one table of active recordings; the
+file format, writer and reader are their own modules.
+
 Contract:
 
 * One raw tap on the feed fans every received frame out to the active recordings (O(1) per recording:

@@ -22,7 +22,7 @@ after any Redis error, and the publisher checkpoints every book once Redis is ba
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import anyio
@@ -240,50 +240,38 @@ class FeedProcess:
         reference = set(have.reference)
         sports = have.sports
         try:
-            if add := sorted(want.assets - assets):
-                await manager.subscribe_assets(add)
-                assets.update(add)
-                log.info("upstream: +%d tokens (leases want %d)", len(add), len(want.assets))
-            if not keep and (drop := sorted(assets - want.assets)):
-                await manager.unsubscribe_assets(drop)
-                assets.difference_update(drop)
-                log.info("upstream: -%d tokens (leases want %d)", len(drop), len(want.assets))
-            if want.market_events and not market_events:
-                await manager.subscribe_market_events()
-                market_events = True
-            elif market_events and not want.market_events and not keep:
-                await manager.unsubscribe_market_events()
-                market_events = False
+            await _sync_keys(assets, want.assets, keep, manager.subscribe_assets, manager.unsubscribe_assets, "tokens")
+            market_events = await _sync_flag(
+                market_events,
+                want.market_events,
+                keep,
+                manager.subscribe_market_events,
+                manager.unsubscribe_market_events,
+            )
             for topic, kind in sorted(want.rtds - rtds):
                 await manager.subscribe_rtds(topic, kind)
                 rtds.add((topic, kind))
             for topic, kind in sorted(rtds - want.rtds) if not keep else ():
                 await manager.unsubscribe_rtds(topic, kind)
                 rtds.discard((topic, kind))
-            if add := sorted(want.reference - reference):
-                await manager.subscribe_reference_prices(add)
-                reference.update(add)
-            if not keep and (drop := sorted(reference - want.reference)):
-                await manager.unsubscribe_reference_prices(drop)
-                reference.difference_update(drop)
-            if want.sports and not sports:
-                await manager.subscribe_sports()
-                sports = True
-            elif sports and not want.sports and not keep:
-                await manager.unsubscribe_sports()
-                sports = False
-            if add := sorted(want.user_markets - user):
-                await manager.subscribe_user_markets(add)
-                user.update(add)
-            if not keep and (drop := sorted(user - want.user_markets)):
-                await manager.unsubscribe_user_markets(drop)
-                user.difference_update(drop)
-            if want.user_all and not user_all:
-                await manager.subscribe_user_markets([])
-                user_all = True
-            elif user_all and not want.user_all and not keep:
-                await manager.unsubscribe_user_markets([])
-                user_all = False
+            await _sync_keys(
+                reference,
+                want.reference,
+                keep,
+                manager.subscribe_reference_prices,
+                manager.unsubscribe_reference_prices,
+            )
+            sports = await _sync_flag(sports, want.sports, keep, manager.subscribe_sports, manager.unsubscribe_sports)
+            await _sync_keys(
+                user, want.user_markets, keep, manager.subscribe_user_markets, manager.unsubscribe_user_markets
+            )
+            user_all = await _sync_flag(
+                user_all,
+                want.user_all,
+                keep,
+                lambda: manager.subscribe_user_markets([]),
+                lambda: manager.unsubscribe_user_markets([]),
+            )
         except PolymarketRealtimeError as exc:
             message = str(exc)
             if message != self._last_warning:
@@ -314,3 +302,42 @@ class FeedProcess:
             },
             "publisher": self.publisher.stats() if self.publisher is not None else None,
         }
+
+
+async def _sync_keys(
+    have: set[str],
+    want: frozenset[str],
+    keep: bool,
+    subscribe: Callable[[Sequence[str]], Awaitable[object]],
+    unsubscribe: Callable[[Sequence[str]], Awaitable[object]],
+    noun: str | None = None,
+) -> None:
+    """Subscribe the keys ``want`` adds, then (unless ``keep``) drop the ones it lost; ``have`` follows each step,
+    so a failure half-way leaves it true to what the venue was told."""
+    if add := sorted(want - have):
+        await subscribe(add)
+        have.update(add)
+        if noun is not None:
+            log.info("upstream: +%d %s (leases want %d)", len(add), noun, len(want))
+    if not keep and (drop := sorted(have - want)):
+        await unsubscribe(drop)
+        have.difference_update(drop)
+        if noun is not None:
+            log.info("upstream: -%d %s (leases want %d)", len(drop), noun, len(want))
+
+
+async def _sync_flag(
+    have: bool,
+    want: bool,
+    keep: bool,
+    subscribe: Callable[[], Awaitable[object]],
+    unsubscribe: Callable[[], Awaitable[object]],
+) -> bool:
+    """One on/off subscription moved toward ``want`` (switching off waits while ``keep``); returns the new state."""
+    if want and not have:
+        await subscribe()
+        return True
+    if have and not want and not keep:
+        await unsubscribe()
+        return False
+    return have

@@ -1,6 +1,6 @@
 """An offline Polymarket-protocol simulator: market, user, RTDS and sports sockets plus CLOB/Gamma REST.
 
-An independent implementation of ``polymarket-protocol.md`` (it imports nothing from ``venues`` or
+An independent implementation of ``docs/polymarket-protocol.md`` (it imports nothing from ``venues`` or
 ``model``), used by the tests, the demo and anyone without network access.
 """
 

@@ -1,4 +1,5 @@
-"""Venue-side authentication, written from the spec (section 5), independent of the client's auth module.
+"""Venue-side authentication, written from docs/polymarket-protocol.md#auth and #auth-l2, independent of the client's
+auth module.
 
 - L1: an EIP-712 ``ClobAuth`` signature in ``POLY_SIGNATURE``; the signer is recovered with eth-account
   and must equal ``POLY_ADDRESS``; ``POLY_TIMESTAMP`` must be within the window of simulator time.
@@ -46,7 +47,7 @@ class IssuedCredential:
 
 
 def l2_signature(secret: str, timestamp: str, method: str, path: str, body: str = "") -> str:
-    """The venue's L2 HMAC (spec 5.2): urlsafe base64 with padding kept."""
+    """The venue's L2 HMAC (docs/polymarket-protocol.md#auth-l2): urlsafe base64 with padding kept."""
     key = base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
     message = f"{timestamp}{method}{path}{body}"
     digest = hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()

@@ -1,4 +1,4 @@
-"""Public CLOB REST endpoints (spec section 7) served from the market model's books."""
+"""Public CLOB REST endpoints (docs/polymarket-protocol.md#clob-rest) served from the market model's books."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ async def handle_clob(request: HttpRequest, source: BookSource, now_s: int) -> H
         side = (request.arg("side") or "").upper()
         if side not in ("BUY", "SELL"):
             return json_response({"error": "Invalid side"}, 400)
-        price = bid if side == "BUY" else ask  # BUY = best bid, SELL = best ask [spec 7]
+        price = bid if side == "BUY" else ask  # BUY = best bid, SELL = best ask [docs/polymarket-protocol.md#clob-rest]
         if price is None:
             return json_response({"error": "No orderbook exists for the requested token id"}, 404)
         return json_response({"price": _decimal(price)})

@@ -1,5 +1,8 @@
 """A deterministic, seeded model of Polymarket binary markets and their order books.
 
+Over 400 lines: one seeded model; the books, the random walk over them and the events it emits share the
+market state and two random streams, so they read best together; the JSON is built in wire.py.
+
 Each market holds ONE book, for its YES token; the NO token's book is the mirror image (a NO bid at
 ``1 - p`` is a YES ask at ``p``), so YES/NO prices stay complementary by construction and every level
 change produces one ``price_change`` entry per token, as the venue sends them. Prices are integer
@@ -361,7 +364,7 @@ class MarketModel:
             fresh = self._free_price(market, not lift_asks) or price
             book[fresh] = self._size()
             frames.append(self._price_change(market, "ask" if lift_asks else "bid", fresh, book[fresh]))
-        if rng.random() < 0.25:  # "book ... when a trade affects the book" [spec 2.3]
+        if rng.random() < 0.25:  # "book ... when a trade affects the book" [docs/polymarket-protocol.md#market-book]
             frames.extend(self._books(market))
 
     def _books(self, market: SimMarket) -> list[OutFrame]:
@@ -423,7 +426,8 @@ class MarketModel:
                     "timestamp": now,
                 }
                 out.append(self._frame(market, payload, assets=(token.token_id,), audience="assets_custom"))
-        # The venue moves to a 0.001 tick when the book goes above 0.96 or below 0.04 [spec 2.3].
+        # The venue moves to a 0.001 tick when the book goes above 0.96 or below 0.04
+        # [docs/polymarket-protocol.md#market-tick-size-change].
         extreme = (bid is not None and bid > 9_600) or (ask is not None and ask < 400)
         new_tick = 10 if extreme else None
         if new_tick is not None and new_tick != market.tick:

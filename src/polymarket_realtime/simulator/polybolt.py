@@ -1,5 +1,8 @@
 """Simulated PolyBolt (reference prices) on its own port, path ``/ws``.
 
+Over 400 lines: one simulated socket protocol (auth, subscriptions, acks, snapshots, faults, close codes)
+served from one connection table; the wire vocabulary is the client's own in venues/polymarket/polybolt.py.
+
 It behaves as WEBSOCKET_INTEGRATION.md ("PolyBolt reference prices") and docs/polymarket-protocol.md
 (section 6) describe the venue: ``auth`` with
 the CLOB L2 trio (checked against the simulator's issued credentials), acks for every op, one snapshot

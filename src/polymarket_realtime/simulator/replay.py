@@ -1,5 +1,8 @@
 """Replay a recording through the simulator's real sockets (an :class:`~.source.BookSource`).
 
+Over 400 lines: the replay source (books rebuilt from recorded frames, pacing, subscriptions) and the
+recorded Gamma answers it pairs with, both read from one recording.
+
 Contract:
 
 * Frames come out in file order, paced by their recorded receive times: ``speed=1`` is real time,

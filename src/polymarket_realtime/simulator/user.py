@@ -1,4 +1,5 @@
-"""User-channel activity: order and trade lifecycles for authenticated accounts (spec section 3).
+"""User-channel activity: order and trade lifecycles for authenticated accounts
+(docs/polymarket-protocol.md#user-channel).
 
 A lifecycle is: ``order`` PLACEMENT -> ``order`` UPDATE (partial fill) -> ``trade`` MATCHED -> MINED ->
 CONFIRMED (sometimes MATCHED -> RETRYING -> MINED -> CONFIRMED, sometimes MATCHED -> FAILED) and, on
@@ -208,7 +209,7 @@ class UserActivity:
             order("CANCELLATION", filled, "CANCELED")
         start = time.monotonic()
         for i, (event, record) in enumerate(steps):
-            # Stamp when scheduled; clients parse seconds-or-ms by magnitude [spec 3].
+            # Stamp when scheduled; clients parse seconds-or-ms by magnitude [docs/polymarket-protocol.md#timestamps].
             stamp_ms = now_ms + int(i * delay * 1000)
             event["timestamp"] = str(stamp_ms)
             if event["event_type"] == "trade":

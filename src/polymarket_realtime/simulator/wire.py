@@ -1,4 +1,4 @@
-"""Venue-format JSON, built directly from the protocol spec (independent of the client's parsers).
+"""Venue-format JSON, built directly from docs/polymarket-protocol.md (independent of the client's parsers).
 
 Prices are held as integers in units of 1/10,000 and sizes in units of 1/100 share; this module turns
 them into the venue's decimal strings ("0.5", "0.01", "37677.02"). :class:`OutFrame` is one serialized
@@ -124,7 +124,8 @@ def rest_book(
     last_trade: int | None,
     version: str | None = None,
 ) -> dict[str, Any]:
-    """``GET /book`` body: spec section 7 field order, levels in the venue's order (best last).
+    """``GET /book`` body: field order of docs/polymarket-protocol.md#clob-rest, levels in the venue's order (best
+    last, docs/polymarket-protocol.md#book-ordering).
 
     ``version`` adds the undocumented ``"version": "v2"`` key Protocol V2 books carry.
     """
@@ -172,8 +173,8 @@ def book_event(
         "tick_size": fmt_tick(tick),
         "last_trade_price": "" if last_trade is None else fmt_price(last_trade),
     }
-    # WS book hashes cannot be recomputed by clients anyway [spec 2.4]; a cheap digest of the
-    # top of book and time keeps equal snapshots equal without hashing every level at high rates.
+    # WS book hashes cannot be recomputed by clients anyway [docs/polymarket-protocol.md#book-hash]; a cheap
+    # digest of the top of book and time keeps equal snapshots equal without hashing every level at high rates.
     top = f"{asset_id}|{timestamp_ms}|{bids_ascending[-1:]}|{asks_descending[-1:]}|{len(bids_ascending)}"
     body["hash"] = hashlib.sha1(top.encode(), usedforsecurity=False).hexdigest()
     if version is not None:

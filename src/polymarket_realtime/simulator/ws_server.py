@@ -1,5 +1,8 @@
 """The websocket side of the simulator: ``/ws/market``, ``/ws/user`` and RTDS on ``/``, one port.
 
+Over 400 lines: three socket paths on one port share the connection table and the subscription index
+that routes every frame; the frames themselves come from wire.py, user.py and rtds.py.
+
 Each connection has an outgoing queue drained by its own writer task, so :meth:`WsServer.dispatch`
 (called by the broadcast loop) never awaits a client and frames keep their order (an initial dump is
 always sent before the updates that follow it). ``PONG`` and ``INVALID OPERATION`` bypass the queue,
@@ -316,7 +319,8 @@ class WsServer:
             return
         if self.faults.dump_delay_s > 0:
             conn.queue.put_nowait(_Delay(self.faults.dump_delay_s))
-        # One array holding one book per known token; a bare [] when none is known [spec 2.1, LIVE].
+        # One array holding one book per known token; a bare [] when none is known
+        # [docs/polymarket-protocol.md#clob-ws-frames, LIVE].
         conn.push(dumps(books))
 
     def _unindex(self, conn: _Conn, asset: str) -> None:
@@ -345,7 +349,8 @@ class WsServer:
                 return "abort"
             address = self.authenticator.check_ws_auth(str(creds[0]), str(creds[1]), str(creds[2]))
             if address is None:
-                # The venue resets the connection on bad credentials; no error message [spec 1].
+                # The venue resets the connection on bad credentials; no error message
+                # [docs/polymarket-protocol.md#clob-ws-errors].
                 return "abort"
             conn.api_key, conn.address = str(creds[0]), address
             conn.obs.subscribed = conn.obs.authenticated = True

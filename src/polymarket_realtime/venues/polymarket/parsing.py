@@ -1,5 +1,8 @@
 """Pure wire -> :mod:`model.events` conversion for the market, user and RTDS sockets.
 
+Over 400 lines: one converter per market/user wire event behind two dispatchers, kept together so the
+mapping from wire structs (schemas.py) to model events reads in one place; RTDS is in rtds_parsing.py.
+
 Contract
 --------
 * ``parse_*_frame(data, ts_recv_ns)`` takes one WebSocket text (or binary) frame and returns a
@@ -359,7 +362,7 @@ def _slow_clob(
 
 
 def parse_market_frame(data: str | bytes, ts_recv_ns: int) -> ParsedFrame:
-    """Parse one market-channel frame (spec section 2). Never raises on bad input."""
+    """Parse one market-channel frame (docs/polymarket-protocol.md#market-channel). Never raises on bad input."""
     control = control_frame(data)
     if control is not None:
         return control
@@ -386,7 +389,8 @@ def parse_market_frame(data: str | bytes, ts_recv_ns: int) -> ParsedFrame:
 
 
 def parse_user_frame(data: str | bytes, ts_recv_ns: int) -> ParsedFrame:
-    """Parse one user-channel frame (spec section 3): ``order`` and ``trade`` events."""
+    """Parse one user-channel frame (docs/polymarket-protocol.md#user-order-event, #user-trade-status): ``order`` and
+    ``trade`` events."""
     control = control_frame(data)
     if control is not None:
         return control

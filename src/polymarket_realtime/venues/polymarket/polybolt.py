@@ -1,7 +1,7 @@
 """PolyBolt, the reference-price socket: symbol catalog, frames we send, frames we receive (sans-I/O).
 
 Described in WEBSOCKET_INTEGRATION.md ("PolyBolt reference prices"); the venue's frames, channels, catalog
-and limits are in docs/polymarket-protocol.md (section 6). In short: JSON text frames tagged
+and limits are in docs/polymarket-protocol.md#polybolt. In short: JSON text frames tagged
 with ``op``; ``auth`` with the CLOB L2 trio, then ``subscribe`` with ``{channel, filter}`` items; the
 server answers every op with an ack (``authed``, ``subscribed``...) or an ``error`` ack, sends one
 snapshot per new subscription and then data envelopes ``{v, channel, seq, ts, snapshot?, dropped?,

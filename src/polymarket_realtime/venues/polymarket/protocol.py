@@ -1,4 +1,5 @@
-"""Client frames for the Polymarket sockets (spec sections 2.1, 2.2, 3, 4.1) and id validation.
+"""Client frames for the Polymarket sockets (docs/polymarket-protocol.md#market-subscribe, #market-dynamic-ops,
+#user-subscribe, #rtds-frames) and id validation.
 
 Contract
 --------
@@ -145,7 +146,7 @@ def _rtds_frame(action: str, subs: Sequence[RtdsSubscription]) -> str:
 def rtds_subscribe_frame(subs: Sequence[RtdsSubscription]) -> str:
     """``{"action":"subscribe","subscriptions":[{"topic":..,"type":..[,"filters":..]}]}``.
 
-    Filters are unreliable at the venue (spec 4.2): prefer none and filter locally.
+    Filters are unreliable at the venue (docs/polymarket-protocol.md#rtds-frames): prefer none and filter locally.
     """
     return _rtds_frame("subscribe", subs)
 

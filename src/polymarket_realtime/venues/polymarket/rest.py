@@ -1,7 +1,7 @@
 """CLOB REST client (public, unauthenticated endpoints): book snapshots, prices, server time.
 
-Used to pair the streams with snapshots (spec §7): ``POST /books`` rebuilds books after a reconnect when
-no ``book`` arrives over the socket in time, and resyncs crossed books. Books come back as
+Used to pair the streams with snapshots (docs/polymarket-protocol.md#clob-rest): ``POST /books`` rebuilds books after a
+reconnect when no ``book`` arrives over the socket in time, and resyncs crossed books. Books come back as
 :class:`~polymarket_realtime.model.events.BookSnapshot` with ``source="rest"`` and levels **best-first**
 (the venue sends bids ascending and asks descending whatever its OpenAPI says, so we sort).
 
@@ -173,7 +173,8 @@ class ClobRestClient:
             raise VenueError(f"CLOB GET {response.url} returned {response.text[:50]!r}, not a time") from exc
 
     async def get_price(self, token_id: str, side: Literal["BUY", "SELL"]) -> Decimal | None:
-        """``GET /price``: BUY = best bid, SELL = best ask (spec §7). None when that side is empty."""
+        """``GET /price``: BUY = best bid, SELL = best ask (docs/polymarket-protocol.md#clob-rest). None when that side
+        is empty."""
         _check_token(token_id)
         response = await self._request("GET", "/price", params={"token_id": token_id, "side": side})
         return opt_decimal(str(_field(response, "price")))

@@ -1,4 +1,4 @@
-"""RTDS frames (spec section 4) -> crypto/equity price and comment events.
+"""RTDS frames (docs/polymarket-protocol.md#rtds-frames) -> crypto/equity price and comment events.
 
 Contract
 --------
@@ -95,7 +95,7 @@ def _rtds(m: w.WireRtdsMessage, ts: int, out: list[Event]) -> bool:
 
 
 def parse_rtds_frame(data: str | bytes, ts_recv_ns: int) -> ParsedFrame:
-    """Parse one RTDS frame (spec section 4): crypto/equity prices and comments.
+    """Parse one RTDS frame (docs/polymarket-protocol.md#rtds-frames): crypto/equity prices and comments.
 
     Numbers in payloads become exact Decimals from their JSON text (``189.55`` -> ``Decimal("189.55")``).
     """

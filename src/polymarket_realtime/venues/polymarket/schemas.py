@@ -1,4 +1,5 @@
-"""msgspec wire structs mirroring Polymarket's WebSocket JSON (spec sections 2-4).
+"""msgspec wire structs mirroring Polymarket's WebSocket JSON (docs/polymarket-protocol.md#market-events,
+#user-channel, #rtds-frames).
 
 Contract
 --------

@@ -1,8 +1,8 @@
 """Read-only, L2-authenticated account endpoints: the user's open orders and trades.
 
 ``GET /data/orders`` and ``GET /data/trades`` page with ``next_cursor`` (first ``"MA=="``, last
-``"LTE="``). The query string is not signed (spec 5.2). On HTTP 401 the credentials are re-derived once
-(:meth:`CredentialManager.get` with ``refresh=True``) and the page retried; a second 401 raises
+``"LTE="``). The query string is not signed (docs/polymarket-protocol.md#auth-l2). On HTTP 401 the credentials are
+re-derived once (:meth:`CredentialManager.get` with ``refresh=True``) and the page retried; a second 401 raises
 :class:`~polymarket_realtime.errors.AuthError`. Nothing here places or cancels orders.
 """
 

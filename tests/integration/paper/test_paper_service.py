@@ -10,8 +10,7 @@ import pytest
 
 from polymarket_realtime.errors import InvalidInputError, NotFoundError, RiskLimitError, StaleDataError, StateError
 from polymarket_realtime.model.events import MarketResolved
-
-from ._paper_kit import MARKET, NO, YES, Kit, change, kit, snapshot, trade
+from tests.integration._paper_kit import MARKET, NO, YES, Kit, change, kit, snapshot, trade
 
 pytestmark = pytest.mark.anyio
 

@@ -16,8 +16,7 @@ from polymarket_realtime.model.events import MarketResolved
 from polymarket_realtime.model.markets import MarketInfo
 from polymarket_realtime.paper import service as service_mod
 from polymarket_realtime.venues.polymarket.gamma import parse_market
-
-from ._paper_kit import MARKET, NO, YES, Kit, ManualClock, change, kit, snapshot, trade
+from tests.integration._paper_kit import MARKET, NO, YES, Kit, ManualClock, change, kit, snapshot, trade
 
 pytestmark = pytest.mark.anyio
 

@@ -21,7 +21,7 @@ from polymarket_realtime.model.events import (
 from polymarket_realtime.venues.polymarket.parsing import parse_market_frame
 
 D = Decimal
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "polymarket"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "polymarket"
 
 
 def snap(asset: str = "1", bid: str = "0.40", ask: str = "0.60", **kwargs: object) -> BookSnapshot:

@@ -130,7 +130,8 @@ async def test_user_channel_refreshes_rejected_credentials(tmp_path: Path) -> No
 
 @pytest.mark.anyio
 async def test_rtds_data_watchdog_reconnects_a_silent_socket(tmp_path: Path) -> None:
-    """RTDS can stall while answering PING (spec 4.1): no data for rtds_idle_timeout_s -> reconnect."""
+    """RTDS can stall while answering PING (docs/polymarket-protocol.md#rtds-frames): no data for rtds_idle_timeout_s
+    -> reconnect."""
     config = SimulatorConfig(seed=2, markets=2, rate_per_s=0, rtds_rate_per_s=50.0, resolve_after_s=None)
     async with Simulator(config) as sim, feed(fast_settings(sim, tmp_path)) as manager:
         await manager.subscribe_rtds("comments", "*")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ._paper_kit import YES, kit, snapshot
+from tests.integration._paper_kit import YES, kit, snapshot
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""L1 ``ClobAuth`` signing against the official vector (spec 5.1)."""
+"""L1 ``ClobAuth`` signing against the official vector (docs/polymarket-protocol.md#auth-l1)."""
 
 from __future__ import annotations
 

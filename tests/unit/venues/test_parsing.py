@@ -35,7 +35,7 @@ from polymarket_realtime.venues.polymarket.parsing import (
     parse_user_frame,
 )
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "polymarket"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "polymarket"
 TS = 1_700_000_000_123_456_789
 
 

@@ -12,8 +12,7 @@ import pytest
 from polymarket_realtime.agents.base import Agent
 from polymarket_realtime.errors import InvalidInputError, NotFoundError, StateError
 from polymarket_realtime.model.events import Event
-
-from ._paper_kit import NO, YES, Kit, change, kit, snapshot
+from tests.integration._paper_kit import NO, YES, Kit, change, kit, snapshot
 
 pytestmark = pytest.mark.anyio
 

@@ -1,4 +1,4 @@
-"""L2 HMAC signing against the official vectors (spec 5.2)."""
+"""L2 HMAC signing against the official vectors (docs/polymarket-protocol.md#auth-l2)."""
 
 from __future__ import annotations
 

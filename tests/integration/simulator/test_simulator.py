@@ -264,7 +264,8 @@ async def test_malformed_unknown_and_oversize_frames(simulator: Simulator) -> No
 
 async def test_channel_path_is_required(simulator: Simulator) -> None:
     with pytest.raises(InvalidStatus) as caught:
-        await websockets.connect(simulator.ws_url + "/")  # ".../ws/" without a channel is a 404 [spec 0]
+        # ".../ws/" without a channel is a 404 [docs/polymarket-protocol.md#hosts]
+        await websockets.connect(simulator.ws_url + "/")
     assert caught.value.response.status_code == 404
 
 

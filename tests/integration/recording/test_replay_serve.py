@@ -21,7 +21,7 @@ from polymarket_realtime.recording.writer import RecordingWriter
 from polymarket_realtime.simulator.replay import replay_simulator
 from polymarket_realtime.venues.polymarket.gamma import GammaClient
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "recordings" / "sim_seed7.jsonl.gz"
+FIXTURE = Path(__file__).parents[2] / "fixtures" / "recordings" / "sim_seed7.jsonl.gz"
 
 
 async def _call(client: Client, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from polymarket_realtime.recording.format import RecordingHeader, encode_frame_l
 from polymarket_realtime.recording.reader import iter_members
 from polymarket_realtime.recording.writer import RecordingWriter
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "recordings" / "sim_seed7.jsonl.gz"
+FIXTURE = Path(__file__).parents[2] / "fixtures" / "recordings" / "sim_seed7.jsonl.gz"
 TOKEN = "1234567890"
 MARKET = "0x" + "cd" * 32
 S = 1_000_000_000
