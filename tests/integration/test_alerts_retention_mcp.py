@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from polymarket_realtime.agents.service import AgentService
-from polymarket_realtime.agents.system import SystemService
 from polymarket_realtime.server.ext_paper import PaperExtension
 from polymarket_realtime.storage import activity as activity_db
 from polymarket_realtime.storage.db import Database
@@ -40,7 +38,7 @@ async def test_find_watch_and_alert_on_a_two_cent_move(tmp_path: Path) -> None:
             "source": "mid",
         }
 
-        agents = h.server.running_app().service(AgentService)
+        agents = h.server.running_app().require_agents()
 
         def stats() -> dict[str, object]:
             return agents.view(aid).stats
@@ -82,7 +80,7 @@ async def test_system_status_reports_database_size_and_startup_prune(tmp_path: P
             db.write_sync(lambda c, i=i: activity_db.insert_activity(c, 1 + i, "system_started", "system", f"old {i}"))
         db.write_sync(lambda c: activity_db.insert_activity(c, time.time_ns(), "system_started", "system", "recent"))
     async with running(tmp_path, extensions=[PaperExtension()], retention_days=7.0) as h:
-        retention = h.server.running_app().service(SystemService).retention
+        retention = h.server.running_app().require_system().retention
         assert retention is not None and retention.policy.max_age_days == 7.0
         assert await retention.changed.wait_for(lambda: retention.runs >= 1, 10)  # the pass run at start-up
         storage = (await h.call("get_system_status"))["storage"]

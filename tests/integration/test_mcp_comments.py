@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from polymarket_realtime.server.comments import MAX_EVENTS, CommentsPoller
+from polymarket_realtime.app.comments import MAX_EVENTS, CommentsPoller
 from polymarket_realtime.simulator import SimulatorConfig
 from tests.integration._mcp_harness import Harness, running
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.anyio
 
 
 def _poller(h: Harness) -> CommentsPoller:
-    return h.server.running_app().service(CommentsPoller)
+    return h.server.running_app().comments
 
 
 async def _after_polls(h: Harness, n: int) -> None:

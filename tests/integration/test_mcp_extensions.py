@@ -10,7 +10,7 @@ import pytest
 from mcp import types
 
 from polymarket_realtime.server.ext_paper import PaperExtension
-from polymarket_realtime.server.extensions import load_extensions
+from polymarket_realtime.server.extensions import default_extensions
 
 from ._mcp_harness import running
 
@@ -22,7 +22,7 @@ SYSTEM_TOOLS = {"get_system_status", "start_system", "stop_system", "get_activit
 
 
 async def test_every_extension_started_opens_no_socket_until_a_subscription(tmp_path: Path) -> None:
-    async with running(tmp_path, mode="legacy", extensions=load_extensions()) as h:
+    async with running(tmp_path, mode="legacy", extensions=default_extensions()) as h:
         names = {t.name for t in (await h.client.list_tools()).tools}
         assert PAPER_TOOLS | AGENT_TOOLS | SYSTEM_TOOLS | {"subscribe_user_orders"} <= names
         status = await h.call("get_system_status")

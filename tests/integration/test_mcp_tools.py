@@ -136,14 +136,14 @@ async def test_order_book_falls_back_to_the_stale_stream_when_rest_is_down(tmp_p
         book = app.books.get(token)
         assert book is not None
         book.mark_stale("test: venue socket lost")
-        live_rest = app.clob
+        live_rest = app.market.clob
         # REST unreachable from now on: a real client on a closed loopback port.
         async with ClobRestClient(h.settings.replace(clob_url="http://127.0.0.1:1", http_timeout_s=2.0)) as dead:
-            app.clob = dead
+            app.market.clob = dead
             try:
                 result = await h.call("get_order_book", {"token_id": token, "depth": 3})
             finally:
-                app.clob = live_rest
+                app.market.clob = live_rest
         assert result["stale"] is True and result["source"] == "ws" and result["bids"]
 
 
@@ -250,8 +250,8 @@ async def test_resolution_from_the_venue_and_the_gamma_fallback(tmp_path: Path) 
         assert resolved[0]["data"]["winning_asset_id"] == m1.token_ids[0]
         # Exactly once per market, whichever source came first.
         app = h.server.running_app()
-        watcher = next(iter(app._services.values()))
-        assert m1.condition_id in watcher.announced  # type: ignore[attr-defined]
+        watcher = app.resolution
+        assert m1.condition_id in watcher.announced
         # Resolve the other market with the venue event suppressed: only the Gamma poll can report it.
         h.sim.model.resolve(m0.condition_id, 1)  # model only, no frames broadcast
         sub0 = await h.call("subscribe_market_resolution", {"market_ids": [m0.slug]})

@@ -133,9 +133,8 @@ async def test_no_tool_calls_an_offset_gamma_list(tmp_path: Path) -> None:
 
 
 def _watcher(h: Harness) -> Any:
-    from polymarket_realtime.routing.resolution import ResolutionFallback
 
-    return h.server.running_app().service(ResolutionFallback)
+    return h.server.running_app().resolution
 
 
 async def test_rest_book_of_a_v2_token_with_its_version_key(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from mcp import types
 from mcp.client.subscriptions import ToolsListChanged
 
 from polymarket_realtime.config import DEFAULT_TOOLSETS
-from polymarket_realtime.server.extensions import load_extensions
+from polymarket_realtime.server.extensions import default_extensions
 
 from ._mcp_harness import running
 
@@ -28,7 +28,7 @@ async def test_enable_toolsets_starts_services_and_announces_the_new_tools(tmp_p
             changed.set()
 
     async with running(
-        tmp_path, mode="legacy", message_handler=on_message, extensions=load_extensions(), toolsets=DEFAULT
+        tmp_path, mode="legacy", message_handler=on_message, extensions=default_extensions(), toolsets=DEFAULT
     ) as h:
         caps = h.client.server_capabilities
         assert caps.tools is not None and caps.tools.list_changed is True
@@ -58,7 +58,7 @@ async def test_enable_toolsets_starts_services_and_announces_the_new_tools(tmp_p
 
 
 async def test_modern_clients_hear_about_the_change_on_the_bus(tmp_path: Path) -> None:
-    async with running(tmp_path, extensions=load_extensions(), toolsets=DEFAULT) as h:
+    async with running(tmp_path, extensions=default_extensions(), toolsets=DEFAULT) as h:
         async with h.client.listen(tools_list_changed=True) as sub:
             await h.call("enable_toolsets", {"toolsets": ["all"]})
             with anyio.fail_after(5):

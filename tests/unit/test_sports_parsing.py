@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from polymarket_realtime.app.sports import check_leagues, check_slugs, sports_matcher
 from polymarket_realtime.errors import InvalidInputError
 from polymarket_realtime.model.events import FeedStatus, SportsScore, decode_event, encode_event, event_to_dict
 from polymarket_realtime.server.notify import event_summary
-from polymarket_realtime.server.tools_sports import check_leagues, check_slugs, sports_matcher
 from polymarket_realtime.venues.polymarket.sports import parse_sports_frame, split_score
 
 TS = 1_700_000_000_000_000_000

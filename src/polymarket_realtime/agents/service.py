@@ -1,3 +1,4 @@
+# Over 400 lines: one service owning agent lifecycle, logs, alerts and presets; split by noun in phase C.
 """AgentService: runs agents, each in its own task on its own router sink, persisted in SQLite.
 
 Over 400 lines: agent lifecycle (start, stop, restart, memory, logs, alerts) around one task per agent and
@@ -46,6 +47,7 @@ from .strategy import StrategyAgent
 if TYPE_CHECKING:
     from ..paper.models import OrderResult
     from ..paper.service import MarketLookup, PaperService
+    from ..routing.sinks import Sink
 
 __all__ = ["LOG_LEVELS", "MAX_LOG_LINES", "AgentService"]
 
@@ -61,7 +63,7 @@ class _Entry:
     rec: AgentRecord
     agent: Agent | None = None
     scope: anyio.CancelScope | None = None
-    sink: Any = None
+    sink: Sink | None = None
     events: int = 0
     errors: int = 0
     log_lines: int = 0
@@ -433,7 +435,7 @@ class AgentService:
             last_active_ms=entry.last_active_ns // 1_000_000 or None,
             counters={
                 "events": entry.events,
-                "dropped": int(getattr(entry.sink, "dropped", 0) or 0),
+                "dropped": entry.sink.dropped if entry.sink is not None else 0,
                 "errors": entry.errors,
                 "log_lines": entry.log_lines,
             },

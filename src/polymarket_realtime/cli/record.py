@@ -64,7 +64,7 @@ def _rtds(specs: list[str]) -> list[tuple[str, str]]:
 
 def _reference(specs: list[str]) -> list[str]:
     """``channel:symbol[:provider]`` specs -> validated feed keys (InvalidInputError names a bad one)."""
-    from ..server.tools_reference import reference_keys
+    from ..app.reference import reference_keys
 
     keys: list[str] = []
     for spec in specs:
@@ -89,10 +89,10 @@ async def record(
     status: bool = True,
 ) -> RecordingInfo:
     """Record until ``duration_s`` passed or a SIGINT/SIGTERM arrives; returns the final info."""
+    from ..app.polybolt_credentials import install_polybolt_credentials
     from ..feed.books import BookStore
     from ..feed.manager import WebSocketManager
     from ..routing.router import EventRouter
-    from ..server.polybolt_credentials import install_polybolt_credentials
     from ..venues.polymarket.gamma import GammaClient
     from ..venues.polymarket.rest import ClobRestClient
 

@@ -98,7 +98,7 @@ async def serve(
             await ControlRoom(server, settings, http).serve()
             return
         if settings.dashboard is not None:
-            from ..http.dashboard import serve_stdio_with_dashboard
+            from .dashboard import serve_stdio_with_dashboard
 
             await serve_stdio_with_dashboard(server, settings)
             return

@@ -15,12 +15,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .. import __version__
-from ..agents.service import AgentService
+from ..app.history import equity_points
+from ..app.root import Application
 from ..errors import PolymarketRealtimeError
-from ..paper.service import PaperService
-from ..server.context import AppContext
-from ..storage import sessions as sessions_db
-from ..storage.db import Database
 from .calls import ApiError, ToolCaller, error_for
 
 __all__ = ["api_routes", "error_response"]
@@ -67,7 +64,7 @@ def _query(request: Request, *names: str) -> dict[str, Any]:
 
 def api_routes(
     caller: Callable[[], ToolCaller],
-    app: Callable[[], AppContext],
+    app: Callable[[], Application],
     whoami: Callable[[], dict[str, Any]],
     metrics: Callable[[], str],
 ) -> list[Route]:
@@ -144,14 +141,11 @@ def api_routes(
             limit = _int(request, "limit", 500)
             if limit is None or not 1 <= limit <= 1000:
                 raise ApiError(400, "invalid_input", f"limit must be between 1 and 1000 (got {limit})")
-            ctx = app()
-            ctx.service(PaperService).state_of(session_id)  # NotFoundError -> 404 for an unknown id
-            rows = await ctx.service(Database).read(lambda conn: sessions_db.load_equity(conn, session_id, limit))
+            points = await equity_points(app(), session_id, limit)  # NotFoundError -> 404 for an unknown id
         except ApiError as exc:
             return error_response(exc)
         except PolymarketRealtimeError as exc:
             return error_response(error_for(exc))
-        points = [{"ts_ms": ts // 1_000_000, "cash": cash, "equity": eq} for ts, cash, eq in rows]
         return JSONResponse({"session_id": session_id, "points": points})
 
     async def download_logs(request: Request) -> Response:
@@ -172,7 +166,7 @@ def api_routes(
             forwarded = await caller().forwarded("restart_agent", {"agent_id": request.path_params["agent_id"]})
             if forwarded is not None:
                 return JSONResponse(forwarded)
-            agents = app().service(AgentService)
+            agents = app().require_agents()
             view = await agents.restart_agent(request.path_params["agent_id"], "restarted from the dashboard")
         except PolymarketRealtimeError as exc:
             return error_response(error_for(exc))

@@ -1,22 +1,20 @@
-"""Run an MCP tool for an HTTP request: the same argument validation, code and error texts as MCP.
+"""Run an operation for an HTTP request: the same argument checks, services and error texts as the MCP tool.
 
-Each JSON API route names a tool and builds its arguments; :meth:`ToolCaller.call` runs the tool
-through :meth:`MCPServer.call_tool` (of a private registry of the same tool functions, :func:`api_tools`)
-with a request context carrying the running
-:class:`~polymarket_realtime.server.context.AppContext`, so nothing the tool checks or does is
-repeated here. Failures become :class:`ApiError` with the HTTP status their exception type implies.
+Each JSON API route names an operation (:mod:`.operations`, named after the MCP tool it mirrors) and builds
+its arguments; :meth:`ToolCaller.call` refuses unknown arguments (the shared
+:func:`~polymarket_realtime.app.strict_args.check_arguments`), validates the rest with pydantic and calls
+the application services directly. Failures become :class:`ApiError` with the HTTP status their exception
+type implies.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any, cast
+from typing import Any
 
-from mcp.server.context import ServerRequestContext
-from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import ValidationError
 
+from ..app.root import Application
+from ..app.strict_args import check_arguments
 from ..errors import (
     InvalidInputError,
     NotFoundError,
@@ -27,8 +25,7 @@ from ..errors import (
     VenueError,
 )
 from ..secrets import redactor
-from ..server.app import PolymarketMCP
-from ..server.context import AppContext
+from .operations import OPERATIONS
 
 __all__ = ["ApiError", "ToolCaller", "error_for"]
 
@@ -68,72 +65,38 @@ def error_for(exc: BaseException) -> ApiError:
     return ApiError(500, "server_error", "internal error; see the server log")
 
 
-def api_tools() -> PolymarketMCP:
-    """A private, never-served registry of the tools the API uses (market, paper, agents, system).
-
-    The dashboard's operations do not depend on which toolsets the model is offered
-    (POLYMARKET_MCP_TOOLSETS, enable_toolsets): a route answers 503 only when the service behind it does
-    not run in this server. The tool functions are the very ones the MCP server registers.
-    """
-    from ..server import tools_agents, tools_market, tools_paper, tools_system
-
-    registry = PolymarketMCP(name="polymarket-realtime-control-room")
-    for module in (tools_market, tools_paper, tools_agents, tools_system):
-        module.register(registry)
-    return registry
-
-
 class ToolCaller:
-    def __init__(self, mcp: PolymarketMCP, app: AppContext, tool_names: set[str]) -> None:
-        self._mcp = mcp
+    """Runs the operation a route names (:data:`~.operations.OPERATIONS`) on the running application."""
+
+    def __init__(self, app: Application) -> None:
         self._app = app
-        self._tools = tool_names
 
     @classmethod
-    async def create(cls, app: AppContext, registry: PolymarketMCP | None = None) -> ToolCaller:
-        tools = registry or api_tools()
-        return cls(tools, app, {t.name for t in await tools.list_tools()})
+    async def create(cls, app: Application) -> ToolCaller:
+        return cls(app)
 
     def has(self, name: str) -> bool:
-        return name in self._tools
+        return name in OPERATIONS
 
     async def forwarded(self, op: str, args: dict[str, Any]) -> dict[str, Any] | None:
         """Redis mode (``redis_bridge.ForwardingCaller``): the owner's answer to ``op``; here, None (run it locally)."""
         return None
 
     async def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """The tool's structured result; :class:`ApiError` on any failure."""
-        if name not in self._tools:
+        """The operation's result as JSON; :class:`ApiError` on any failure."""
+        operation = OPERATIONS.get(name)
+        if operation is None:
             raise ApiError(503, "unavailable", f"{name} is not available in this server.")
-        request = ServerRequestContext(
-            session=cast(Any, None),  # no MCP session behind an HTTP API call; our tools never use it
-            lifespan_context=self._app,
-            protocol_version="http-api",
-            method="tools/call",
-        )
-        ctx: Context[AppContext, Any] = Context(request_context=request, mcp_server=self._mcp)
         try:
-            result = await self._mcp.call_tool(name, arguments, ctx)
-        except ToolError as exc:
-            cause = _root_cause(exc)
-            if isinstance(cause, ValidationError):
-                raise ApiError(400, "invalid_input", _validation_text(name, cause)) from None
-            if cause is not None:
-                raise error_for(cause) from None
-            raise ApiError(400, "invalid_input", redactor.scrub(str(exc))) from None
-        structured = getattr(result, "structured_content", None)
-        if structured is None:  # pragma: no cover - every tool here returns a model
-            text = " ".join(getattr(b, "text", "") for b in getattr(result, "content", []))
-            return cast(dict[str, Any], json.loads(text))
-        return dict(structured)
-
-
-def _root_cause(exc: BaseException) -> BaseException | None:
-    """The first of our errors or a pydantic ValidationError down the ``__cause__`` chain (tool wrappers nest)."""
-    cause = exc.__cause__
-    while cause is not None and not isinstance(cause, (ValidationError, PolymarketRealtimeError)):
-        cause = cause.__cause__
-    return cause
+            check_arguments(name, arguments, {"properties": dict.fromkeys(operation.args.model_fields)})
+            args = operation.args.model_validate(arguments)
+            result = await operation.run(self._app, args)
+        except ValidationError as exc:
+            raise ApiError(400, "invalid_input", _validation_text(name, exc)) from None
+        except PolymarketRealtimeError as exc:
+            raise error_for(exc) from None
+        dumped: dict[str, Any] = result.model_dump(mode="json", by_alias=True)
+        return dumped
 
 
 def _validation_text(tool: str, exc: ValidationError) -> str:

@@ -17,10 +17,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 import anyio
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,10 +30,9 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..app.root import Application
 from ..config import Settings
 from ..errors import ConfigError
-from ..server.app import PolymarketMCP
-from ..server.context import AppContext
 from .api import api_routes
 from .auth import (
     COOKIE,
@@ -198,12 +198,23 @@ PLACEHOLDER = """<!doctype html><html lang="en"><meta charset="utf-8"><title>pol
 the JSON API is under <code>/api/</code> and WebSockets at <code>/ws</code>.</p></body></html>"""
 
 
+class HostedMcp(Protocol):
+    """What the control room needs of the MCP server it hosts at ``/mcp`` (``server.app.PolymarketMCP``)."""
+
+    @property
+    def session_manager(self) -> StreamableHTTPSessionManager: ...
+    def streamable_http_app(
+        self, *, streamable_http_path: str = ..., transport_security: TransportSecuritySettings | None = ...
+    ) -> Starlette: ...
+    def running_app(self) -> Application: ...
+
+
 class ControlRoom:
     """The HTTP side of one server process."""
 
     def __init__(
         self,
-        mcp: PolymarketMCP,
+        mcp: HostedMcp,
         settings: Settings,
         options: HttpOptions,
         *,
@@ -235,7 +246,7 @@ class ControlRoom:
             raise RuntimeError("the control room is not started")
         return self._sources
 
-    def app_context(self) -> AppContext:
+    def app_context(self) -> Application:
         return self.mcp.running_app()
 
     def whoami(self) -> dict[str, Any]:

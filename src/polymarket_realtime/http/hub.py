@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -107,7 +106,6 @@ class Hub:
         self.sent = 0
         self.drops = 0
         self.clients: set[Client] = set()
-        self.started = time.monotonic()
         self.changed = ChangeSignal()
         """Notified after every publish and when a subscriber joins or leaves (free while nobody waits)."""
         self.watch_listeners: list[Callable[[str, bool], None]] = []

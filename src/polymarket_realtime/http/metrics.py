@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from .hub import Hub
@@ -18,8 +17,8 @@ class EventRate:
         self._last: tuple[float, int] | None = None
         self.rate = 0.0
 
-    def update(self, total: int) -> float:
-        now = time.monotonic()
+    def update(self, total: int, now: float) -> float:
+        """``now``: the application clock's monotonic seconds."""
         if self._last is not None and now > self._last[0]:
             self.rate = max(0.0, (total - self._last[1]) / (now - self._last[0]))
         self._last = (now, total)
@@ -68,7 +67,7 @@ def render(hub: Hub, sources: Sources, rate: EventRate) -> str:
         "pmrt_feed_events_per_second",
         "gauge",
         "Venue events per second since the previous scrape.",
-        [("", round(rate.update(events_total), 3))],
+        [("", round(rate.update(events_total, app.clock.monotonic()), 3))],
     )
     _line(
         out,

@@ -15,12 +15,11 @@ from typing import Any
 
 import anyio.abc
 
-from ..agents.service import AgentService
+from ..app.root import Application
 from ..errors import PolymarketRealtimeError
-from ..redisbus.consumer import connect_redis
+from ..redisbus.consumer import RedisFeedBackend, connect_redis
 from ..redisbus.control_rpc import ControlRpc, RemoteError
 from ..redisbus.control_stream import ControlStream, is_mirrored
-from ..server.context import AppContext
 from .calls import ApiError, ToolCaller, error_for
 from .hub import Hub
 from .sources import Sources, commands_channel
@@ -41,7 +40,7 @@ class ForwardingCaller(ToolCaller):
     """A :class:`ToolCaller` that sends everything but market reads to the owner while this server is not it."""
 
     def __init__(self, local: ToolCaller, bridge: ControlBridge) -> None:
-        super().__init__(local._mcp, local._app, local._tools)
+        super().__init__(local._app)
         self.local = local
         self.bridge = bridge
 
@@ -55,8 +54,9 @@ class ForwardingCaller(ToolCaller):
 
 
 class ControlBridge:
-    def __init__(self, app: AppContext, hub: Hub, sources: Sources, local: ToolCaller) -> None:
-        feed: Any = app.feed
+    def __init__(self, app: Application, hub: Hub, sources: Sources, local: ToolCaller) -> None:
+        feed = app.feed
+        assert isinstance(feed, RedisFeedBackend)  # applies() said so
         self.app = app
         self.hub = hub
         self.sources = sources
@@ -71,9 +71,11 @@ class ControlBridge:
         self.caller = ForwardingCaller(local, self)
 
     @staticmethod
-    def applies(app: AppContext) -> bool:
+    def applies(app: Application) -> bool:
         """Redis mode with the ownership rule (a shared-feed backend that competes for sessions)."""
-        return app.settings.redis_url is not None and getattr(app.feed, "sessions", None) is not None
+        return (
+            app.settings.redis_url is not None and app.ownership is not None and isinstance(app.feed, RedisFeedBackend)
+        )
 
     def is_owner(self) -> bool:
         return bool(self.ownership.held and self.ownership.services_up)
@@ -111,7 +113,7 @@ class ControlBridge:
                     raise RemoteError(503, "unavailable", "the owner is starting its sessions; try again in a moment")
                 return {"data": await self.sources.snapshot(str(args.get("channel", "")))}
             if op == "restart_agent":
-                agents = self.app.service(AgentService)
+                agents = self.app.require_agents()
                 view = await agents.restart_agent(str(args.get("agent_id", "")), "restarted from the dashboard")
                 return dict(view.model_dump(mode="json"))
         except ApiError as exc:

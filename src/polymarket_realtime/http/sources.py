@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,10 +22,10 @@ import anyio.abc
 
 from ..agents.service import AgentService
 from ..agents.system import SystemService
+from ..app.root import Application
 from ..errors import PolymarketRealtimeError, StateError
 from ..paper.service import PaperService
 from ..routing.router import BOOK_EVENT_TYPES
-from ..server.context import AppContext
 from ..storage.activity import ActivityFeed, ChangeSignal
 from .hub import Hub
 
@@ -65,9 +64,9 @@ def command_frame(channel: str, seq: int, data: Any) -> dict[str, Any]:
     }
 
 
-def market_view(app: AppContext, token_id: str) -> dict[str, Any]:
+def market_view(app: Application, token_id: str) -> dict[str, Any]:
     book = app.books.get(token_id)
-    now = time.time_ns()
+    now = app.clock.time_ns()
     if book is None:
         return {
             "token_id": token_id,
@@ -90,15 +89,8 @@ def market_view(app: AppContext, token_id: str) -> dict[str, Any]:
     }
 
 
-def _optional(app: AppContext, cls: type[Any]) -> Any:
-    try:
-        return app.service(cls)
-    except StateError:
-        return None
-
-
 class Sources:
-    def __init__(self, app: AppContext, hub: Hub) -> None:
+    def __init__(self, app: Application, hub: Hub) -> None:
         self.app = app
         self.hub = hub
         self.paper: PaperService | None = None
@@ -134,13 +126,10 @@ class Sources:
         tg.start_soon(self._follow_services, name="dashboard-services")
 
     def _lookup(self) -> tuple[Any, Any, Any, Any]:
-        app = self.app
-        return (
-            _optional(app, PaperService),
-            _optional(app, AgentService),
-            _optional(app, SystemService),
-            _optional(app, ActivityFeed),
-        )
+        found = self.app.sessions
+        if found is None:
+            return (None, None, None, None)
+        return (found.paper, found.agents, found.system, found.activity)
 
     async def _wire(self, found: tuple[Any, Any, Any, Any]) -> None:
         """Hook the hub to this set of services; the loops of an earlier set are cancelled."""
@@ -191,7 +180,7 @@ class Sources:
 
     def on_command(self, session_id: str, kind: str, data: dict[str, Any]) -> None:
         name = commands_channel(self.hub, session_id)
-        self.hub.publish(name, {"kind": kind, "ts": time.time_ns() // 1_000_000, "data": data})
+        self.hub.publish(name, {"kind": kind, "ts": self.app.clock.time_ns() // 1_000_000, "data": data})
         if kind != "order_intent":
             self._dirty_sessions.add(session_id)
             self._sessions_signal.notify()
@@ -287,7 +276,7 @@ class Sources:
         next_marks = 0.0
         while True:
             wake = self._sessions_signal.next()
-            now = time.monotonic()
+            now = self.app.clock.monotonic()
             if not self.hub.listened("sessions"):  # no dashboard open: views are computed on subscribe
                 self._dirty_sessions.clear()
                 self._last_summaries.clear()
@@ -308,7 +297,7 @@ class Sources:
                 except PolymarketRealtimeError:
                     continue
                 self.hub.publish("sessions", view.model_dump(mode="json"))
-            with anyio.move_on_after(max(0.0, next_marks - time.monotonic())):
+            with anyio.move_on_after(max(0.0, next_marks - self.app.clock.monotonic())):
                 await wake.wait()
             await anyio.sleep(_COALESCE_S)
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import time
 from typing import Any
 
 import anyio
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from ..app.validation import check_token_id
 from ..errors import NotFoundError, PolymarketRealtimeError
 from ..secrets import redactor
-from ..server.validation import check_token_id
 from .calls import ApiError
 from .hub import Client, Hub, encode
 from .sources import Sources, commands_channel
@@ -31,10 +30,6 @@ log = logging.getLogger(__name__)
 FIXED_CHANNELS = ("system", "activity", "sessions", "agents")
 MAX_CHANNELS = 200
 _SNAPSHOT_TRIES = 3
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def channel_ok(sources: Sources, name: Any) -> str:
@@ -143,7 +138,7 @@ class WsEndpoint:
         async def handle(message: dict[str, Any]) -> None:
             kind = message["type"]
             if kind == "ping":
-                sock.send({"type": "pong", "ts": _now_ms()})
+                sock.send({"type": "pong", "ts": self.sources.app.clock.time_ns() // 1_000_000})
             elif kind in ("subscribe", "unsubscribe"):
                 channels = message.get("channels")
                 since = message.get("since") or {}
@@ -257,7 +252,7 @@ class SessionStream:
         async def handle(message: dict[str, Any]) -> None:
             kind = message["type"]
             if kind == "ping":
-                sock.send({"type": "pong", "ts": _now_ms()})
+                sock.send({"type": "pong", "ts": self.sources.app.clock.time_ns() // 1_000_000})
             elif kind == "get_status":
                 if paper is not None:
                     sock.send({"type": "status", "data": (await paper.get_session(session_id)).model_dump(mode="json")})

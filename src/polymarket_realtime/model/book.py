@@ -19,6 +19,7 @@ is why the keys stay Decimal (see ``benchmarks/book_apply.py``).
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -303,3 +304,6 @@ class BookReader(Protocol):
 
     def get(self, asset_id: str) -> OrderBook | None: ...
     def asset_ids(self) -> list[str]: ...
+    async def wait_live(self, asset_ids: Iterable[str], timeout_s: float) -> list[str]:
+        """Wait (bounded) until those books are live; returns the ones still not live."""
+        ...

@@ -67,6 +67,8 @@ class BookLike(Protocol):
     def min_order_size(self) -> Decimal | None: ...
     @property
     def stale(self) -> bool: ...
+    @property
+    def stale_reason(self) -> str: ...
     def bids(self, depth: int | None = None) -> list[Level]: ...
     def asks(self, depth: int | None = None) -> list[Level]: ...
 
@@ -170,7 +172,7 @@ def validate_order(
             "Retry in a moment."
         )
     if book.stale:
-        why = getattr(book, "stale_reason", "") or "feed disconnected or silent"
+        why = book.stale_reason or "feed disconnected or silent"
         raise StaleDataError(f"The book for token {token_id} is stale ({why}); order refused.")
     if limit_price is not None:
         validate_price(limit_price, book.tick_size)

@@ -1,3 +1,4 @@
+# Over 400 lines: one service owning the session lifecycle, orders, fills and restore; split by noun in phase C.
 """PaperService: paper sessions driven by routed live events, persisted in SQLite.
 
 Over 400 lines: the session lifecycle and order entry share one lock, one in-memory index and one
@@ -92,6 +93,7 @@ class MarketLookup(Protocol):
 class FeedSubscriber(Protocol):
     async def subscribe_assets(self, asset_ids: list[str]) -> Any: ...
     async def unsubscribe_assets(self, asset_ids: list[str]) -> Any: ...
+    def asset_feed_state(self, asset_id: str) -> str: ...
 
 
 class PaperService(EventReactions):
@@ -552,7 +554,7 @@ class PaperService(EventReactions):
             try:
                 return await self._place(session_id, token_id, side, size, order_type, limit_price)
             except StaleDataError as exc:
-                state = feed_state(self._feed, self._books, token_id)
+                state = feed_state(self._feed, token_id)
                 how_long = f"Waited {waited:.1f}s for a live book" if waited is not None else "Did not wait"
                 raise StaleDataError(
                     f"{exc} {how_long} (limit {bound:g}s, POLYMARKET_ORDER_BOOK_WAIT_S); feed: {state}."

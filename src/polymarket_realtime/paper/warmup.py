@@ -9,14 +9,21 @@ with the feed's own account of each such token.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
 from ..clock import Clock
+from ..model.book import BookReader
 
-__all__ = ["BookWarmup", "feed_state", "wait_live", "warm_up"]
+__all__ = ["BookWarmup", "FeedStateSource", "feed_state", "wait_live", "warm_up"]
+
+
+class FeedStateSource(Protocol):
+    """The feed's account of one token (:meth:`~polymarket_realtime.feed.contract.FeedBackend.asset_feed_state`)."""
+
+    def asset_feed_state(self, asset_id: str) -> str: ...
 
 
 class BookWarmup(BaseModel):
@@ -29,35 +36,24 @@ class BookWarmup(BaseModel):
     )
 
 
-def feed_state(feed: object, books: object, token: str) -> str:
+def feed_state(feed: FeedStateSource | None, token: str) -> str:
     """The feed's one-sentence account of ``token`` (why its book may not be live)."""
-    describe: Callable[[str], str] | None = getattr(feed, "asset_feed_state", None)
-    if describe is not None:
-        return describe(token)
-    get = getattr(books, "get", None)
-    book = get(token) if get is not None else None
-    if feed is None:
-        return "no live feed in this process"
-    if book is None:
-        return "subscribed, no book received yet"
-    return f"book stale: {getattr(book, 'stale_reason', '') or 'feed disconnected or silent'}"
+    return "no live feed in this process" if feed is None else feed.asset_feed_state(token)
 
 
-async def wait_live(books: object, tokens: Sequence[str], timeout_s: float) -> list[str]:
+async def wait_live(books: BookReader, tokens: Sequence[str], timeout_s: float) -> list[str]:
     """Await the book store's readiness (bounded); returns the tokens still not live."""
-    waiter: Callable[[Sequence[str], float], Awaitable[list[str]]] | None = getattr(books, "wait_live", None)
-    if waiter is not None:
-        return await waiter(tokens, timeout_s)
-    get: Callable[[str], Any] = getattr(books, "get")  # noqa: B009  # any BookSource has get()
-    return [t for t in tokens if (b := get(t)) is None or b.stale]
+    return await books.wait_live(tokens, timeout_s)
 
 
-async def warm_up(books: object, feed: object, tokens: Sequence[str], timeout_s: float, clock: Clock) -> BookWarmup:
+async def warm_up(
+    books: BookReader, feed: FeedStateSource | None, tokens: Sequence[str], timeout_s: float, clock: Clock
+) -> BookWarmup:
     """Wait up to ``timeout_s`` for the books of ``tokens``; report which are ready and which still warm up."""
     start = clock.monotonic()
     pending = set(await wait_live(books, tokens, timeout_s))
     return BookWarmup(
         waited_s=round(max(0.0, clock.monotonic() - start), 3),
         tokens={t: "warming" if t in pending else "ready" for t in tokens},
-        feed={t: feed_state(feed, books, t) for t in tokens if t in pending},
+        feed={t: feed_state(feed, t) for t in tokens if t in pending},
     )

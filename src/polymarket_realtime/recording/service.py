@@ -1,3 +1,4 @@
+# Over 400 lines: the recording lifecycle (start, taps, backfill, stop, list) is one stateful service.
 """RecordingService: start/stop/list recordings of the live feed (used by the tools and the CLI).
 
 Over 400 lines: start/stop/list with the REST book backfill around one table of active recordings; the
@@ -47,6 +48,9 @@ _NAME_RE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 class RecordingFeed(Protocol):
     """The part of the feed manager a recording needs."""
+
+    @property
+    def receives_raw_frames(self) -> bool: ...
 
     async def subscribe_assets(self, asset_ids: list[str]) -> Any: ...
     async def unsubscribe_assets(self, asset_ids: list[str]) -> Any: ...
@@ -208,7 +212,7 @@ class RecordingService:
         """
         if self._task_group is None:
             raise InvalidInputError("the recording service is not running")
-        if not getattr(self._feed, "receives_raw_frames", True):
+        if not self._feed.receives_raw_frames:
             raise StateError(
                 "this server reads the shared feed from Redis, so raw venue frames never reach it and nothing "
                 "could be recorded: run `polymarket-realtime-mcp record ...` on the machine running "

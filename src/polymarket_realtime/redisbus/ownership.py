@@ -54,7 +54,7 @@ class SessionOwnership:
         """Set (the error type) while the last attempt could not reach Redis."""
         self.gained = 0
         self.services_up = False
-        """Paper/agent services are running in this process (set by the paper extension)."""
+        """Paper/agent services are running in this process (set by app/ownership.py)."""
         self.lost = 0
         self._wanted = False
         self._changed = anyio.Event()
@@ -63,6 +63,10 @@ class SessionOwnership:
     @property
     def held(self) -> bool:
         return self.lock.held
+
+    @property
+    def renew_interval_s(self) -> float:
+        return self.lock.renew_interval_s
 
     @property
     def wanted(self) -> bool:

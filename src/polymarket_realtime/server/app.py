@@ -19,7 +19,6 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
-import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.resources import Resource
@@ -27,31 +26,22 @@ from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.types import CallToolResult, InputRequiredResult, Tool as MCPTool
 
 from .. import __version__
+from ..app.root import Application, FeedFactory, open_application
+from ..app.strict_args import check_arguments
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import TOOLSETS, Settings
 from ..errors import InvalidInputError, PolymarketRealtimeError, StateError
-from ..feed.books import BookStore
-from ..feed.contract import FeedBackend
-from ..routing.resolution import ResolutionFallback
-from ..routing.router import BOOK_EVENT_TYPES, EventRouter
+from ..routing.router import BOOK_EVENT_TYPES
 from ..secrets import redactor
-from ..venues.polymarket.gamma import GammaClient
-from ..venues.polymarket.rest import ClobRestClient
 from . import resources, tools_market, tools_realtime
-from .comments import CommentsPoller
-from .context import AppContext
-from .extensions import Extension, load_extensions
+from .extensions import Extension, default_extensions
 from .notify import Notifier, install_legacy_handlers
-from .polybolt_credentials import install_polybolt_credentials
-from .strict_args import check_arguments
 from .tool_schemas import compact_tool_list
 from .toolsets import ExtensionStarter, advertise_tools_list_changed, extension_toolsets, register_enable_tool
 
 __all__ = ["INSTRUCTIONS", "PolymarketMCP", "create_server"]
 
 log = logging.getLogger(__name__)
-
-FeedFactory = Callable[[Settings, BookStore, EventRouter, ClobRestClient], FeedBackend]
 
 INSTRUCTIONS = """\
 Live Polymarket market data (read-only venue access; any trading tools are paper trading only).
@@ -76,15 +66,15 @@ How to use it:
 """
 
 
-class PolymarketMCP(MCPServer[AppContext]):
+class PolymarketMCP(MCPServer[Application]):
     """MCPServer whose tool errors from our exception tree reach the model with their message, redacted."""
 
-    _current_app: Callable[[], AppContext] | None = None
+    _current_app: Callable[[], Application] | None = None
     enabled_toolsets: frozenset[str] = frozenset()
     """The POLYMARKET_MCP_TOOLSETS in force; extensions serving several toolsets register per toolset."""
 
-    def running_app(self) -> AppContext:
-        """The AppContext of the running lifespan (tests, demos, diagnostics); StateError if stopped."""
+    def running_app(self) -> Application:
+        """The Application of the running lifespan (tests, demos, diagnostics); StateError if stopped."""
         if self._current_app is None:
             raise StateError("the server is not running", state="stopped")
         return self._current_app()
@@ -131,7 +121,7 @@ class PolymarketMCP(MCPServer[AppContext]):
         return list((await self._listing()).values())
 
     async def call_tool(
-        self, name: str, arguments: dict[str, Any], context: Context[AppContext, Any] | None = None
+        self, name: str, arguments: dict[str, Any], context: Context[Application, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         listed = (await self._listing()).get(name)
         if listed is not None:
@@ -152,19 +142,6 @@ class PolymarketMCP(MCPServer[AppContext]):
             raise ToolError(redactor.scrub(str(exc))) from exc
 
 
-def _default_feed(
-    settings: Settings, books: BookStore, router: EventRouter, clob: ClobRestClient, *, clock: Clock = SYSTEM_CLOCK
-) -> FeedBackend:
-    if settings.redis_url is not None:
-        # Shared-feed mode (POLYMARKET_MCP_REDIS_URL): no upstream sockets, events come from Redis.
-        from ..redisbus.consumer import redis_feed_factory
-
-        return redis_feed_factory(settings, books, router, clob)
-    from ..feed.manager import WebSocketManager
-
-    return WebSocketManager(settings, books=books, router=router, clob_rest=clob, clock=clock)
-
-
 def create_server(
     settings: Settings,
     *,
@@ -174,76 +151,41 @@ def create_server(
 ) -> PolymarketMCP:
     """Build the server. ``feed_factory`` swaps the feed backend (e.g. the Redis consumer)."""
     bus = InMemorySubscriptionBus()
-    exts = load_extensions() if extensions is None else extensions
+    exts = default_extensions() if extensions is None else extensions
     starter = ExtensionStarter()
-    holder: dict[str, AppContext] = {}
+    holder: dict[str, Application] = {}
 
     @contextlib.asynccontextmanager
-    async def lifespan(_server: MCPServer[AppContext]) -> AsyncIterator[AppContext]:
+    async def lifespan(_server: MCPServer[Application]) -> AsyncIterator[Application]:
         shared = holder.get("app")
         if shared is not None:
             # A second transport in the same process (stdio plus the dashboard's /mcp, http/host.py)
             # shares the running services; the first entry owns them and tears them down.
             yield shared
             return
-        async with contextlib.AsyncExitStack() as stack:
-            books = BookStore(clock=clock)
-            router = EventRouter(books)
-            clob = await stack.enter_async_context(ClobRestClient(settings, clock=clock))
-            gamma = await stack.enter_async_context(GammaClient(settings, clock=clock))
-            if feed_factory is None:
-                feed = _default_feed(settings, books, router, clob, clock=clock)
-            else:
-                feed = feed_factory(settings, books, router, clob)
-            await stack.enter_async_context(feed)  # type: ignore[arg-type]  # FeedBackend is an async CM
-            task_group = await stack.enter_async_context(anyio.create_task_group())
-            stack.callback(task_group.cancel_scope.cancel)
-            notifier = Notifier(bus, clock=clock)
+        notifier = Notifier(bus, clock=clock)
+        async with (
+            open_application(settings, notifier, feed_factory=feed_factory, clock=clock) as app,
+            contextlib.AsyncExitStack() as stack,
+        ):
             stack.callback(notifier.close)
-            app = AppContext(
-                settings=settings,
-                feed=feed,
-                books=books,
-                router=router,
-                clob=clob,
-                gamma=gamma,
-                notifier=notifier,
-                task_group=task_group,
-                started_monotonic=clock.monotonic(),
-                clock=clock,
-            )
-            watcher = ResolutionFallback(
-                gamma, conditions=gamma, router=router, books=books, clock=clock, poll_s=settings.resolution_poll_s
-            )
-            app.add_service(watcher)
-            notify_sink = router.add_sink("mcp-notifier", 4096, event_types=[*BOOK_EVENT_TYPES, "feed_status"])
-            resolution_sink = router.add_sink("resolution-fallback", 1024, event_types=["market_resolved"])
+            notify_sink = app.router.add_sink("mcp-notifier", 4096, event_types=[*BOOK_EVENT_TYPES, "feed_status"])
             stack.callback(notify_sink.close)
-            stack.callback(resolution_sink.close)
-            task_group.start_soon(notifier.run, name="mcp-notifier")
-            task_group.start_soon(notifier.drain_sink, notify_sink, name="mcp-notifier-sink")
-            task_group.start_soon(_drain, resolution_sink, watcher.on_event, name="resolution-sink")
-            task_group.start_soon(watcher.run, name="resolution-fallback")
-            comments = CommentsPoller(app)
-            app.add_service(comments)
-            task_group.start_soon(comments.run, name="comments-poller")
-            # PolyBolt reference prices need the L2 trio even when the user toolset is off; the user
-            # extension (started now or by enable_toolsets) replaces this provider with its own shared
-            # credential manager.
-            await install_polybolt_credentials(settings, feed, stack)
+            app.task_group.start_soon(notifier.run, name="mcp-notifier")
+            app.task_group.start_soon(notifier.drain_sink, notify_sink, name="mcp-notifier-sink")
             starter.started.clear()
             for ext in serving(mcp.enabled_toolsets):
                 await ext.start(app, stack)
                 starter.started.add(ext.name)
                 log.info("extension %s started", ext.name)
-            task_group.start_soon(starter.run, app, name="extension-starter")
+            app.task_group.start_soon(starter.run, app, name="extension-starter")
             holder["app"] = app
             try:
                 yield app
             finally:
                 holder.pop("app", None)
 
-    def current_app() -> AppContext:
+    def current_app() -> Application:
         app = holder.get("app")
         if app is None:
             raise StateError("the server is not running", state="stopped")
@@ -281,8 +223,3 @@ def create_server(
     if mcp.enabled_toolsets != frozenset(TOOLSETS):
         register_enable_tool(mcp, serving=serving, register=register, starter=starter, bus=bus)
     return mcp
-
-
-async def _drain(sink: Any, consume: Callable[[Any], None]) -> None:
-    async for event in sink:
-        consume(event)

@@ -29,6 +29,7 @@ import anyio
 from mcp import MCPDeprecationWarning, types
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 
+from ..app.root import Application
 from ..clock import SYSTEM_CLOCK, Clock
 from ..model.events import Event
 from ..routing.eventlog import LogEntry
@@ -198,6 +199,12 @@ class Notifier:
             self._dirty[uri] = None
             self._wake.set()
 
+    def status_changed(self) -> None:
+        self.resource_changed(STATUS_URI)
+
+    def activity_changed(self) -> None:
+        self.resource_changed(ACTIVITY_URI)
+
     def on_subscription_event(self, sub: Subscription, entry: LogEntry) -> None:
         """``Subscription.on_event`` callback: runs inline in the router; O(1), never awaits."""
         event = entry.event
@@ -319,8 +326,9 @@ class Notifier:
 
 def _notifier(ctx: ServerRequestContext[Any, Any]) -> Notifier | None:
     app = ctx.lifespan_context
-    notifier = getattr(app, "notifier", None)
-    return notifier if isinstance(notifier, Notifier) else None
+    if not isinstance(app, Application):
+        return None  # the server is still starting
+    return app.notifier if isinstance(app.notifier, Notifier) else None
 
 
 async def _on_subscribe(ctx: ServerRequestContext[Any, Any], params: types.SubscribeRequestParams) -> types.EmptyResult:

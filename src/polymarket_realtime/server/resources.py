@@ -11,22 +11,23 @@ from collections.abc import Callable
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
+from ..app.market import book_result
+from ..app.root import Application
+from ..app.validation import check_token_id
 from ..errors import PolymarketRealtimeError
 from ..routing.eventlog import entry_to_dict
 from ..secrets import redactor
-from .context import AppContext, app_context
+from .context import app_context
 from .notify import BOOK_URI, STATUS_URI, SUBSCRIPTION_URI
-from .tools_market import book_result
 from .tools_realtime import build_status
-from .validation import check_token_id
 
 __all__ = ["RECENT_EVENTS", "register"]
 
 RECENT_EVENTS = 50
 
 
-def register(mcp: MCPServer[AppContext], current_app: Callable[[], AppContext]) -> None:
-    """``current_app`` returns the running AppContext (static resources get no request context)."""
+def register(mcp: MCPServer[Application], current_app: Callable[[], Application]) -> None:
+    """``current_app`` returns the running Application (static resources get no request context)."""
 
     @mcp.resource(
         STATUS_URI,
@@ -45,7 +46,7 @@ def register(mcp: MCPServer[AppContext], current_app: Callable[[], AppContext]) 
         description=f"The last {RECENT_EVENTS} events of one subscription, oldest first, with its cursor.",
         mime_type="application/json",
     )
-    def subscription(subscription_id: str, ctx: Context[AppContext]) -> str:
+    def subscription(subscription_id: str, ctx: Context[Application]) -> str:
         app = app_context(ctx)
         try:
             sub = app.router.get(subscription_id)
@@ -66,7 +67,7 @@ def register(mcp: MCPServer[AppContext], current_app: Callable[[], AppContext]) 
         description="The live order book of a token we are subscribed to (top 20 levels per side).",
         mime_type="application/json",
     )
-    def book(token_id: str, ctx: Context[AppContext]) -> str:
+    def book(token_id: str, ctx: Context[Application]) -> str:
         app = app_context(ctx)
         try:
             token = check_token_id(token_id)

@@ -9,8 +9,9 @@ from pydantic import Field
 
 from ..agents.models import AgentList, AgentLogs, AgentView, PresetList
 from ..agents.service import MAX_LOG_LINES, AgentService
+from ..app.root import Application
 from .annotations import CHANGE as _CHANGE, CREATE as _CREATE, READ_LOCAL as _READ
-from .context import AppContext, app_context
+from .context import app_context
 
 __all__ = ["register"]
 
@@ -18,17 +19,17 @@ __all__ = ["register"]
 AgentId = Annotated[str, Field(description="Agent id from start_agent / list_agents.")]
 
 
-def _agents(ctx: Context[AppContext]) -> AgentService:
-    return app_context(ctx).service(AgentService)
+def _agents(ctx: Context[Application]) -> AgentService:
+    return app_context(ctx).require_agents()
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     @mcp.tool(
         title="List agents",
         annotations=_READ,
         description="Every agent with state (running/stopped/error), counters and stats, plus the available kinds.",
     )
-    def list_agents(ctx: Context[AppContext]) -> AgentList:
+    def list_agents(ctx: Context[Application]) -> AgentList:
         return _agents(ctx).list_agents()
 
     @mcp.tool(
@@ -51,7 +52,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def start_agent(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         kind: Annotated[Literal["price_alert", "market_scanner", "strategy"], Field(description="Agent kind.")],
         config: Annotated[dict[str, Any], Field(description="Kind-specific configuration (see description).")],
         session_id: Annotated[str | None, Field(description="Paper session to trade (strategy only).")] = None,
@@ -63,7 +64,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         annotations=_CHANGE,
         description="Stop a running agent (its logs and stats stay readable). Error if it is not running.",
     )
-    async def stop_agent(ctx: Context[AppContext], agent_id: AgentId) -> AgentView:
+    async def stop_agent(ctx: Context[Application], agent_id: AgentId) -> AgentView:
         return await _agents(ctx).stop_agent(agent_id)
 
     @mcp.tool(
@@ -72,7 +73,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description="One agent: status and reason, last active time, counters and kind-specific stats "
         "(alerts fired, scanner ranking, strategy orders and position).",
     )
-    def get_agent(ctx: Context[AppContext], agent_id: AgentId) -> AgentView:
+    def get_agent(ctx: Context[Application], agent_id: AgentId) -> AgentView:
         return _agents(ctx).view(agent_id)
 
     @mcp.tool(
@@ -82,7 +83,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         "level (debug/info/warning/error) and/or lines containing a text (case-insensitive).",
     )
     async def get_agent_logs(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         agent_id: AgentId,
         lines: Annotated[int, Field(description=f"How many lines, 1-{MAX_LOG_LINES}.")] = 100,
         level: Annotated[
@@ -97,7 +98,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         annotations=_READ,
         description="Named weight presets for market_scanner (built-in and saved): metric -> weight.",
     )
-    def list_scanner_presets(ctx: Context[AppContext]) -> PresetList:
+    def list_scanner_presets(ctx: Context[Application]) -> PresetList:
         return _agents(ctx).list_presets()
 
     @mcp.tool(
@@ -107,7 +108,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         "(negative penalizes). Built-in presets cannot be overwritten.",
     )
     async def save_scanner_preset(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         name: Annotated[str, Field(description="1-50 letters, digits, '-' or '_'.")],
         weights: Annotated[dict[str, float], Field(description='e.g. {"spread": 2, "depth": 1}')],
     ) -> PresetList:
@@ -119,6 +120,6 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description="Delete a saved preset (built-in ones cannot be deleted).",
     )
     async def delete_scanner_preset(
-        ctx: Context[AppContext], name: Annotated[str, Field(description="Preset name.")]
+        ctx: Context[Application], name: Annotated[str, Field(description="Preset name.")]
     ) -> PresetList:
         return await _agents(ctx).delete_preset(name)

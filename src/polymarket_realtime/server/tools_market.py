@@ -2,66 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from ..errors import InvalidInputError, VenueError
-from ..model.book import OrderBook
+from ..app.root import Application
+from ..app.views import MarketResult, OrderBookResult, SearchResult
 from .annotations import READ_VENUE as _READ_VENUE
-from .context import AppContext, app_context
-from .results import MarketResult, OrderBookResult, PriceLevel, SearchResult
-from .validation import check_depth, check_limit, check_token_id
+from .context import app_context
 
-__all__ = ["book_result", "register"]
-
-FRESH_BOOK_MAX_AGE_S = 30.0
-"""A streamed book older than this (with no update) is re-fetched over REST by get_order_book."""
+__all__ = ["register"]
 
 
-def book_result(token_id: str, view: dict[str, Any]) -> OrderBookResult:
-    return OrderBookResult(
-        token_id=token_id,
-        bids=[PriceLevel(**lvl) for lvl in view.get("bids", [])],
-        asks=[PriceLevel(**lvl) for lvl in view.get("asks", [])],
-        best_bid=view.get("best_bid"),
-        best_ask=view.get("best_ask"),
-        mid=view.get("mid"),
-        spread=view.get("spread"),
-        tick_size=view.get("tick_size"),
-        last_trade_price=view.get("last_trade_price"),
-        source=str(view.get("source") or "ws"),
-        age_s=view.get("age_s"),
-        stale=bool(view.get("stale", False)),
-    )
-
-
-async def order_book(app: AppContext, token_id: str, depth: int) -> OrderBookResult:
-    """The streamed book when we hold a fresh one, else a one-off REST snapshot (source "rest")."""
-    now_ns = app.clock.time_ns()
-    book = app.books.get(token_id)
-    if book is not None and not book.stale:
-        age = book.age_s(now_ns)
-        if age is not None and age <= FRESH_BOOK_MAX_AGE_S:
-            return book_result(token_id, book.view(depth, now_ns))
-    try:
-        snapshot = await app.clob.get_book(token_id)
-    except VenueError:
-        if book is None or not book.updated_recv_ns:
-            raise
-        # REST is down too: the streamed book flagged stale (with its age) beats no answer.
-        return book_result(token_id, book.view(depth, now_ns))
-    rest_book = OrderBook(token_id, snapshot.market)
-    rest_book.apply_snapshot(snapshot)
-    return book_result(token_id, rest_book.view(depth, app.clock.time_ns()))
-
-
-MAX_MARKET_REF_CHARS = 200
-"""Longer than any slug, condition id (66) or token id (78): refused before reaching Gamma."""
-
-
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     @mcp.tool(
         title="Search Polymarket markets",
         annotations=_READ_VENUE,
@@ -74,15 +28,12 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def search_markets(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         query: Annotated[str, Field(description="Free text, e.g. 'election', 'btc above'. An exact slug also works.")],
         limit: Annotated[int, Field(description="Maximum markets to return, 1-50.")] = 10,
         active_only: Annotated[bool, Field(description="Only markets still trading (not closed).")] = True,
     ) -> SearchResult:
-        app = app_context(ctx)
-        check_limit(limit, maximum=50)
-        markets = await app.gamma.search(query, limit=limit, active_only=active_only)
-        return SearchResult(query=query, count=len(markets), markets=[MarketResult.from_info(m) for m in markets])
+        return await app_context(ctx).market.search(query, limit=limit, active_only=active_only)
 
     @mcp.tool(
         title="Get one market",
@@ -95,17 +46,10 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_market(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         market: Annotated[str, Field(description="Slug, condition id, token id or numeric Gamma market id.")],
     ) -> MarketResult:
-        app = app_context(ctx)
-        ref = market.strip()
-        if not ref or len(ref) > MAX_MARKET_REF_CHARS:
-            raise InvalidInputError(
-                f"market must be a slug, condition id, token id or Gamma id of at most {MAX_MARKET_REF_CHARS} "
-                f"characters (got {len(ref)}). Use search_markets to find one."
-            )
-        return MarketResult.from_info(await app.gamma.get_market(ref))
+        return await app_context(ctx).market.market(market)
 
     @mcp.tool(
         title="Get an order book",
@@ -119,11 +63,8 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_order_book(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         token_id: Annotated[str, Field(description="Outcome token id (decimal string) from get_market.")],
         depth: Annotated[int, Field(description="Price levels per side, 1-100.")] = 10,
     ) -> OrderBookResult:
-        app = app_context(ctx)
-        token = check_token_id(token_id)
-        check_depth(depth)
-        return await order_book(app, token, depth)
+        return await app_context(ctx).market.order_book(token_id, depth)

@@ -8,12 +8,12 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from ..agents.service import AgentService
+from ..app.root import Application
+from ..app.validation import check_market_refs, check_token_id, check_token_ids
 from ..paper.models import BulkStateResult, OrderResult, OrderView, SessionDetail, SessionList
 from ..paper.service import PaperService
 from .annotations import CHANGE as _CHANGE, CREATE as _CREATE, READ_LOCAL as _READ
-from .context import AppContext, app_context
-from .validation import check_market_refs, check_token_id, check_token_ids
+from .context import app_context
 
 __all__ = ["register"]
 
@@ -21,11 +21,11 @@ __all__ = ["register"]
 SessionId = Annotated[str, Field(description="Paper session id from create_paper_session / list_paper_sessions.")]
 
 
-def _paper(ctx: Context[AppContext]) -> PaperService:
-    return app_context(ctx).service(PaperService)
+def _paper(ctx: Context[Application]) -> PaperService:
+    return app_context(ctx).require_paper()
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     @mcp.tool(
         title="Create a paper-trading session",
         annotations=_CREATE,
@@ -39,7 +39,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def create_paper_session(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         name: Annotated[str, Field(description="A label for the session.")],
         starting_cash: Annotated[Decimal, Field(description="Starting USDC cash, > 0 and <= 10^12.")] = Decimal(1000),
         token_ids: Annotated[list[str], Field(description="Outcome token ids to trade.")] = [],  # noqa: B006
@@ -62,7 +62,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description="Every paper session with state, cash, equity (marked to the live mid) and P&L; counts per state. "
         "Details: get_paper_session(session_id).",
     )
-    def list_paper_sessions(ctx: Context[AppContext]) -> SessionList:
+    def list_paper_sessions(ctx: Context[Application]) -> SessionList:
         return _paper(ctx).list_sessions()
 
     @mcp.tool(
@@ -75,7 +75,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "get_activity(wait_s=10)."
         ),
     )
-    async def get_paper_session(ctx: Context[AppContext], session_id: SessionId) -> SessionDetail:
+    async def get_paper_session(ctx: Context[Application], session_id: SessionId) -> SessionDetail:
         return await _paper(ctx).get_session(session_id)
 
     @mcp.tool(
@@ -86,7 +86,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "filling; SELL (reducing/closing) orders are still accepted. Error if it is not running."
         ),
     )
-    async def pause_paper_session(ctx: Context[AppContext], session_id: SessionId) -> SessionDetail:
+    async def pause_paper_session(ctx: Context[Application], session_id: SessionId) -> SessionDetail:
         return await _paper(ctx).pause(session_id)
 
     @mcp.tool(
@@ -98,7 +98,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "day ends). Error if it is running or stopped."
         ),
     )
-    async def resume_paper_session(ctx: Context[AppContext], session_id: SessionId) -> SessionDetail:
+    async def resume_paper_session(ctx: Context[Application], session_id: SessionId) -> SessionDetail:
         return await _paper(ctx).resume(session_id)
 
     @mcp.tool(
@@ -107,10 +107,10 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description="Stop a session for good: resting orders are cancelled, feeds released and its strategy agents "
         "stopped; history stays readable.",
     )
-    async def stop_paper_session(ctx: Context[AppContext], session_id: SessionId) -> SessionDetail:
+    async def stop_paper_session(ctx: Context[Application], session_id: SessionId) -> SessionDetail:
         app = app_context(ctx)
-        detail = await app.service(PaperService).stop(session_id)
-        await app.service(AgentService).stop_for_session(session_id, f"its session {session_id} was stopped")
+        detail = await app.require_paper().stop(session_id)
+        await app.require_agents().stop_for_session(session_id, f"its session {session_id} was stopped")
         return detail
 
     @mcp.tool(
@@ -118,7 +118,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         annotations=_CHANGE,
         description="Pause every running session. Returns which changed and why others were left alone.",
     )
-    async def pause_all_sessions(ctx: Context[AppContext]) -> BulkStateResult:
+    async def pause_all_sessions(ctx: Context[Application]) -> BulkStateResult:
         return await _paper(ctx).pause_all()
 
     @mcp.tool(
@@ -126,7 +126,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         annotations=_CHANGE,
         description="Resume every paused session (halted sessions need resume_paper_session one by one).",
     )
-    async def resume_all_sessions(ctx: Context[AppContext]) -> BulkStateResult:
+    async def resume_all_sessions(ctx: Context[Application]) -> BulkStateResult:
         return await _paper(ctx).resume_all()
 
     @mcp.tool(
@@ -142,7 +142,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def place_paper_order(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         session_id: SessionId,
         token_id: Annotated[str, Field(description="Outcome token id (one of the session's tokens).")],
         side: Annotated[Literal["BUY", "SELL"], Field(description="BUY to open/increase, SELL to reduce/close.")],
@@ -159,7 +159,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description="Cancel a resting (open) limit order. Error if it is filled, cancelled or unknown.",
     )
     async def cancel_paper_order(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         session_id: SessionId,
         order_id: Annotated[str, Field(description="Order id from place_paper_order or get_paper_session.")],
     ) -> OrderView:

@@ -12,16 +12,24 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
+from ..app.root import Application
+from ..app.subscription_kinds import subscribe_comments_of, subscribe_resolution
+from ..app.subscriptions import (
+    ORDERBOOK_TYPES,
+    PRICE_TYPES,
+    remove_subscription,
+    subscribe_tokens,
+)
+from ..app.validation import check_depth, check_limit, check_wait_s
 from ..errors import InvalidInputError
 from ..feed.contract import FeedBackend
 from ..feed.status import ChannelStatus
-from ..model.events import Event, MarketResolved
 from ..routing.eventlog import entry_to_dict
 from ..venues.polymarket.ratelimit import shared_limiter
 from . import tools_sports
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, REMOVE as _UNSUBSCRIBE
-from .comments import CommentsPoller
-from .context import AppContext, app_context
+from .context import app_context
+from .notify import Notifier
 from .results import (
     ConnectionStatus,
     EventEntry,
@@ -33,16 +41,6 @@ from .results import (
     SubscriptionsSummary,
     UnsubscribeResult,
 )
-from .subscriptions import (
-    COMMENT_TYPES,
-    ORDERBOOK_TYPES,
-    PRICE_TYPES,
-    RESOLUTION_TYPES,
-    create_subscription,
-    remove_subscription,
-    resolve_markets,
-)
-from .validation import check_depth, check_limit, check_market_refs, check_token_ids, check_wait_s
 
 __all__ = ["build_status", "register"]
 
@@ -81,18 +79,8 @@ def _sub_result(sub: Any, next_step: str = _FOLLOW_UP, *, feed: FeedBackend | No
     )
 
 
-async def _tokens_for(app: AppContext, token_ids: list[str], market_ids: list[str]) -> tuple[list[str], list[str]]:
-    tokens = check_token_ids(token_ids)
-    refs = check_market_refs(market_ids)
-    conditions: list[str] = []
-    if refs:
-        more, conditions = await resolve_markets(app, refs)
-        tokens = list(dict.fromkeys([*tokens, *more]))
-    return tokens, conditions
-
-
 async def _subscribe_tokens(
-    app: AppContext,
+    app: Application,
     kind: str,
     event_types: frozenset[str],
     token_ids: list[str],
@@ -102,18 +90,8 @@ async def _subscribe_tokens(
     depth: int = 0,
 ) -> SubscriptionResult:
     """A subscription on outcome tokens (given directly, or every outcome of the given markets)."""
-    tokens, conditions = await _tokens_for(app, token_ids, market_ids)
-    if not tokens:
-        raise InvalidInputError("send at least one token id or market id (use search_markets to find one)")
-    sub = await create_subscription(
-        app,
-        kind=kind,
-        token_ids=tokens,
-        event_types=event_types,
-        depth=depth,
-        callback_type=callback_type,
-        assets=tokens,
-        meta={"condition_ids": conditions},
+    sub = await subscribe_tokens(
+        app, kind, event_types, token_ids, market_ids, callback_type=callback_type, depth=depth
     )
     return _sub_result(sub, feed=app.feed)
 
@@ -135,7 +113,7 @@ def _conn(channel: ChannelStatus) -> ConnectionStatus:
     )
 
 
-def build_status(app: AppContext) -> StatusResult:
+def build_status(app: Application) -> StatusResult:
     report = app.feed.status()
     connections = {name: _conn(report.connections.get(name) or ChannelStatus()) for name in CHANNELS}
     for name, value in report.connections.items():
@@ -145,14 +123,16 @@ def build_status(app: AppContext) -> StatusResult:
     active = [SubscriptionInfo(**sub.summary(now_ns)) for sub in app.router.list()]
     stats = dict(report.statistics)
     stats.setdefault("uptime_s", round(app.clock.monotonic() - app.started_monotonic, 3))
-    notified = app.notifier.stats
-    stats["notifications"] = {
-        "resource_updates_sent": notified.resource_updates_sent,
-        "log_messages_sent": notified.log_messages_sent,
-        "dropped": notified.dropped,
-        "send_failures": notified.send_failures,
-        "legacy_sessions": app.notifier.legacy_sessions,
-    }
+    notifier = app.notifier
+    if isinstance(notifier, Notifier):  # the MCP server always builds one; the counters are MCP's own
+        notified = notifier.stats
+        stats["notifications"] = {
+            "resource_updates_sent": notified.resource_updates_sent,
+            "log_messages_sent": notified.log_messages_sent,
+            "dropped": notified.dropped,
+            "send_failures": notified.send_failures,
+            "legacy_sessions": notifier.legacy_sessions,
+        }
     return StatusResult(
         connections=connections,
         subscriptions=SubscriptionsSummary(total=len(active), active=active),
@@ -162,7 +142,7 @@ def build_status(app: AppContext) -> StatusResult:
     )
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     from . import tools_reference  # PolyBolt reference prices (subscribe_reference_prices, subscribe_crypto_prices)
 
     tools_reference.register(mcp)
@@ -178,7 +158,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_market_prices(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         token_ids: TokenIds = [],  # noqa: B006 - the MCP schema default; never mutated
         market_ids: MarketIds = [],  # noqa: B006
         callback_type: Callback = "notification",
@@ -199,7 +179,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_orderbook_updates(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         token_ids: TokenIds = [],  # noqa: B006
         market_ids: MarketIds = [],  # noqa: B006
         depth: Annotated[int, Field(description="Price levels per side in each event, 1-100.")] = 10,
@@ -227,43 +207,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_market_resolution(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         token_ids: TokenIds = [],  # noqa: B006
         market_ids: MarketIds = [],  # noqa: B006
         callback_type: Callback = "notification",
     ) -> SubscriptionResult:
         app = app_context(ctx)
-        tokens, conditions = await _tokens_for(app, token_ids, market_ids)
-        if tokens and not conditions:
-            # Token-only filters: learn the condition ids so the Gamma fallback can poll them.
-            for token in tokens:
-                market = await app.gamma.get_market(token)
-                if market.condition_id not in conditions:
-                    conditions.append(market.condition_id)
-        wide = not tokens
-        announced: set[str] = set()
-
-        def predicate(event: Event) -> bool:
-            # Once per market per subscription, whichever source (venue or Gamma fallback) came first.
-            if isinstance(event, MarketResolved):
-                if event.market in announced:
-                    return False
-                announced.add(event.market)
-                return True
-            return _market_channel_only(event) if wide else True
-
-        sub = await create_subscription(
-            app,
-            kind="resolution",
-            token_ids=tokens,
-            market_ids=conditions,
-            event_types=RESOLUTION_TYPES,
-            callback_type=callback_type,
-            assets=tokens,
-            market_events=wide,
-            predicate=predicate,
-            meta={"condition_ids": conditions},
-        )
+        sub = await subscribe_resolution(app, token_ids, market_ids, callback_type=callback_type)
         return _sub_result(sub, feed=app.feed)
 
     @mcp.tool(
@@ -277,29 +227,13 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_comments(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         event_id: Annotated[str, Field(description="Numeric Gamma event id, e.g. '18396'.")],
         callback_type: Callback = "notification",
     ) -> SubscriptionResult:
         app = app_context(ctx)
-        entity = str(event_id).strip()
-        if not entity.isdigit() or len(entity) > 12:
-            raise InvalidInputError(f"event_id {event_id!r} must be the numeric Gamma event id, e.g. '18396'")
-        poller = app.service(CommentsPoller)
-        await poller.prepare(entity)  # raises (nothing registered) for an unknown event
-
-        def predicate(event: Event) -> bool:
-            return event.type == "comment" and str(getattr(event, "entity_id", "")) == entity
-
-        sub = await create_subscription(
-            app,
-            kind="comments",
-            token_ids=(),
-            event_types=COMMENT_TYPES,
-            callback_type=callback_type,
-            predicate=predicate,
-            meta={"event_id": entity, "poll_interval_s": poller.interval_s},
-        )
+        sub = await subscribe_comments_of(app, event_id, callback_type=callback_type)
+        poller = app.comments
         result = _sub_result(
             sub,
             f"Comments are polled every {poller.interval_s:g} s (not streamed), so new ones appear with up to "
@@ -321,7 +255,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_events(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         subscription_id: Annotated[str, Field(description="From a subscribe_* result.")],
         after_seq: Annotated[
             int, Field(description="Cursor: return events with seq > after_seq. 0 = from the start.")
@@ -358,7 +292,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "last_event_age_s; feed statistics. Call it when events stop arriving."
         ),
     )
-    async def get_realtime_status(ctx: Context[AppContext]) -> StatusResult:
+    async def get_realtime_status(ctx: Context[Application]) -> StatusResult:
         app = app_context(ctx)
         # Shared-feed mode: re-read leader and stream heads now (bounded; cached values if Redis is slow).
         await app.feed.refresh_status()
@@ -373,7 +307,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def unsubscribe_realtime(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         subscription_id: Annotated[str, Field(description="The id to stop; empty with all=true.")] = "",
         all: Annotated[bool, Field(description="Stop every subscription.")] = False,
     ) -> UnsubscribeResult:
@@ -388,9 +322,3 @@ def register(mcp: MCPServer[AppContext]) -> None:
         return UnsubscribeResult(removed=removed, remaining=[s.subscription_id for s in app.router.list()])
 
     tools_sports.register(mcp)  # subscribe_sports_scores: same toolset, its own module
-
-
-def _market_channel_only(event: Event) -> bool:
-    if event.type == "feed_status":
-        return getattr(event, "channel", "") == "market"
-    return True

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
+from ..app.root import Application
+from ..app.validation import check_market_refs, check_token_ids
 from ..errors import InvalidInputError
 from ..model.numbers import NotANumber, to_decimal
 from ..recording.service import RecordingInfo, RecordingList, RecordingService
@@ -22,8 +24,7 @@ from .annotations import (
     IDEMPOTENT_ACTION as _STOP,
     READ_LOCAL as _READ_LOCAL,
 )
-from .context import AppContext, app_context
-from .validation import check_market_refs, check_token_ids
+from .context import app_context
 
 __all__ = ["BacktestSummary", "register"]
 
@@ -39,12 +40,12 @@ class BacktestSummary(BaseModel):
     recent_fills: list[dict[str, str]] = Field(description="The last 10 fills (all are in fills.csv).")
 
 
-def _service(ctx: Context[Any, Any]) -> tuple[AppContext, RecordingService]:
+def _service(ctx: Context[Any, Any]) -> tuple[Application, RecordingService]:
     app = app_context(ctx)
-    return app, app.service(RecordingService)
+    return app, app.require_recording()
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     @mcp.tool(
         title="Start recording raw market data",
         annotations=_START,

@@ -13,15 +13,14 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from ..errors import InvalidInputError
-from ..model.events import Event
+from ..app.reference import reference_keys, subscribe_reference
+from ..app.root import Application
 from ..venues.polymarket import polybolt as pb
 from .annotations import CREATE as _SUBSCRIBE
-from .context import AppContext, app_context
+from .context import app_context
 from .results import SubscriptionResult
-from .subscriptions import REFERENCE_TYPES, create_subscription
 
-__all__ = ["reference_keys", "register"]
+__all__ = ["register"]
 
 ChannelArg = Literal["crypto", "equity", "crypto_twap", "equity_twap"]
 _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
@@ -31,53 +30,16 @@ _EVENT_DOC = (
 )
 
 
-def reference_keys(symbols: list[str], channel: str, provider: str | None) -> list[str]:
-    """Feed keys for the request (validated, deduplicated); empty ``symbols`` = the channel's whole catalog.
-
-    Raises:
-        InvalidInputError: unknown channel or symbol, or a provider where the venue takes none.
-    """
-    if channel not in pb.CHANNELS:
-        raise InvalidInputError(f"channel {channel!r} is not one of {', '.join(pb.CHANNELS)}")
-    if provider is not None:
-        if provider not in pb.PROVIDERS:
-            raise InvalidInputError(f"provider {provider!r} is not one of {', '.join(pb.PROVIDERS)} (or omit it)")
-        if not channel.startswith("equity"):
-            raise InvalidInputError(
-                f"provider applies to the equity channels only; {channel} has a single producer: omit provider"
-            )
-    if not isinstance(symbols, list):
-        raise InvalidInputError("symbols must be a list of strings, e.g. ['btcusd']")
-    wanted = [pb.normalize_symbol(s, channel) for s in symbols] or list(pb.SYMBOLS[channel])
-    return list(dict.fromkeys(pb.key_of(channel, s, provider) for s in wanted))
-
-
 async def _subscribe(
-    app: AppContext, keys: list[str], channel: str, provider: str | None, callback_type: str
+    app: Application, keys: list[str], channel: str, provider: str | None, callback_type: str
 ) -> SubscriptionResult:
     from .tools_realtime import _sub_result  # the shared result builder; late import (circular)
 
-    series = frozenset((channel, key.split(":")[1]) for key in keys)
-
-    def predicate(event: Event) -> bool:
-        if event.type == "feed_status":
-            return getattr(event, "channel", "") == "polybolt"
-        return (getattr(event, "channel", ""), getattr(event, "symbol", "")) in series
-
-    sub = await create_subscription(
-        app,
-        kind="reference_prices",
-        token_ids=(),
-        event_types=REFERENCE_TYPES,
-        callback_type=callback_type,
-        predicate=predicate,
-        reference=keys,
-        meta={"channel": channel, "symbols": sorted(s for _, s in series), "provider": provider},
-    )
+    sub = await subscribe_reference(app, keys, channel, provider, callback_type=callback_type)
     return _sub_result(sub, feed=app.feed)
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     @mcp.tool(
         title="Subscribe to reference prices (PolyBolt)",
         annotations=_SUBSCRIBE,
@@ -91,7 +53,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_reference_prices(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         symbols: Annotated[list[str], Field(description="e.g. ['btcusd', 'ethusd'] or ['aapl']; empty = all.")],
         channel: Annotated[ChannelArg, Field(description="crypto | equity | crypto_twap | equity_twap")] = "crypto",
         provider: Annotated[
@@ -116,7 +78,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_crypto_prices(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         symbols: Annotated[list[str], Field(description="e.g. ['btc', 'eth']; empty = all symbols.")] = [],  # noqa: B006
         callback_type: Annotated[
             Literal["notification", "log"], Field(description="'notification' (default) or 'log'.")

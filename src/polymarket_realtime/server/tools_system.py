@@ -9,19 +9,20 @@ from pydantic import Field
 
 from ..agents.models import ActivityPage, SystemStatus, SystemSwitchResult
 from ..agents.system import MAX_ACTIVITY, SystemService
+from ..app.root import Application
+from ..app.validation import MAX_WAIT_S, check_wait_s
 from .annotations import CHANGE as _CHANGE, READ_LOCAL as _READ
-from .context import AppContext, app_context
+from .context import app_context
 from .notify import ACTIVITY_URI
-from .validation import MAX_WAIT_S, check_wait_s
 
 __all__ = ["register"]
 
 
-def _system(ctx: Context[AppContext]) -> SystemService:
-    return app_context(ctx).service(SystemService)
+def _system(ctx: Context[Application]) -> SystemService:
+    return app_context(ctx).require_system()
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     @mcp.tool(
         title="System status",
         annotations=_READ,
@@ -32,7 +33,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "remembered."
         ),
     )
-    async def get_system_status(ctx: Context[AppContext]) -> SystemStatus:
+    async def get_system_status(ctx: Context[Application]) -> SystemStatus:
         return await _system(ctx).status()
 
     @mcp.tool(
@@ -41,7 +42,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description="Master switch off: pause every running paper session and stop every running agent, remembering "
         "which; start_system restores exactly those. Error if already stopped.",
     )
-    async def stop_system(ctx: Context[AppContext]) -> SystemSwitchResult:
+    async def stop_system(ctx: Context[Application]) -> SystemSwitchResult:
         return await _system(ctx).stop_system()
 
     @mcp.tool(
@@ -50,7 +51,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         description="Master switch on: resume the sessions and restart the agents that stop_system stopped "
         "(ones changed by hand since are left alone). Error if already running.",
     )
-    async def start_system(ctx: Context[AppContext]) -> SystemSwitchResult:
+    async def start_system(ctx: Context[Application]) -> SystemSwitchResult:
         return await _system(ctx).start_system()
 
     @mcp.tool(
@@ -64,7 +65,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_activity(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         after_seq: Annotated[int, Field(description="Cursor: return entries after this seq (0 = from the start).")] = 0,
         limit: Annotated[int, Field(description=f"Maximum entries, 1-{MAX_ACTIVITY}.")] = 100,
         wait_s: Annotated[

@@ -10,30 +10,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
 
+from ..app.root import Application
+from ..app.user import UserService
+from ..app.user_subscriptions import condition_ids, subscribe_user
+from ..app.validation import check_limit
 from ..diagnostics.doctor import diagnose
-from ..model.events import Event, FeedStatus, UserTrade
 from ..model.timeunits import parse_ts_ms
-from ..routing.eventlog import LogEntry
 from ..routing.router import Subscription
-from ..venues.polymarket.protocol import is_condition_id
 from ..venues.polymarket.schemas import WireOrder, WireTrade
 from .annotations import CREATE as _SUBSCRIBE, READ_LOCAL as _READ_LOCAL, READ_VENUE as _READ_VENUE
-from .context import AppContext, app_context
-from .ext_user import UserService
-from .subscriptions import create_subscription
-from .validation import check_limit, check_market_refs
+from .context import app_context
 
 __all__ = ["register"]
 
 
-USER_ORDER_TYPES = frozenset({"user_order", "feed_status"})
-USER_TRADE_TYPES = frozenset({"user_trade", "feed_status"})
 _FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
 
 MarketIds = Annotated[
@@ -143,74 +138,11 @@ class DiagnosisResult(BaseModel):
     )
 
 
-def _service(app: AppContext) -> UserService:
-    return app.service(UserService)
+def _service(app: Application) -> UserService:
+    return app.require_user()
 
 
-async def _condition_ids(app: AppContext, market_ids: list[str]) -> list[str]:
-    found: dict[str, None] = {}
-    for ref in check_market_refs(market_ids):
-        found[ref if is_condition_id(ref) else (await app.gamma.get_market(ref)).condition_id] = None
-    return list(found)
-
-
-def _is_user_status(event: Event) -> bool:
-    return not isinstance(event, FeedStatus) or event.channel == "user"
-
-
-def _user_filter(conditions: list[str]) -> Callable[[Event], bool]:
-    """User events of ``conditions`` plus the user channel's ``feed_status`` (which names no market)."""
-    wanted = frozenset(conditions)
-
-    def predicate(event: Event) -> bool:
-        if isinstance(event, FeedStatus):
-            return event.channel == "user"
-        return getattr(event, "market", None) in wanted
-
-    return predicate
-
-
-def _auth_problem(app: AppContext) -> str | None:
-    return app.feed.user_auth_problem()
-
-
-async def _subscribe(app: AppContext, kind: str, market_ids: list[str], callback_type: CallbackType) -> Subscription:
-    service = _service(app)
-    manager, _ = service.require()
-    conditions = await _condition_ids(app, market_ids)
-    await manager.get()  # derive (or load) now, so a credential problem is this call's error
-    sub = await create_subscription(
-        app,
-        kind=kind,
-        token_ids=(),
-        event_types=USER_TRADE_TYPES if kind == "user_trades" else USER_ORDER_TYPES,
-        callback_type=callback_type,
-        # Registered unfiltered (routing by market would never deliver the user channel's feed_status, which
-        # names no market) and narrowed by the predicate; the venue side is filtered by ``user_markets``.
-        market_ids=(),
-        predicate=_user_filter(conditions) if conditions else _is_user_status,
-        user_markets=conditions,
-        meta={"condition_ids": conditions},
-    )
-    if kind == "user_trades":
-        notify = sub.on_event
-
-        def on_event(s: Subscription, entry: LogEntry) -> None:
-            if isinstance(entry.event, UserTrade):
-                service.on_trade(entry.event)
-            if notify is not None:
-                notify(s, entry)
-
-        sub.on_event = on_event
-        for entry in sub.log.read(0, sub.log.capacity).entries:  # anything routed before the hook was set
-            if isinstance(entry.event, UserTrade):
-                service.on_trade(entry.event)
-    # The answer reports the socket's first attempt (bounded wait), so refused credentials show here.
-    await app.feed.wait_user_first_attempt(app.settings.user_first_status_s)
-    return sub
-
-
-def _sub_result(app: AppContext, sub: Subscription) -> UserSubscriptionResult:
+def _sub_result(app: Application, sub: Subscription) -> UserSubscriptionResult:
     manager, _ = _service(app).require()
     status, detail = app.feed.user_channel_state()
     path = manager.file_path if manager.source in ("file", "derived") else None
@@ -265,7 +197,7 @@ def _trade(trade: WireTrade) -> RecentTrade:
     )
 
 
-def register(mcp: MCPServer[AppContext]) -> None:
+def register(mcp: MCPServer[Application]) -> None:
     @mcp.tool(
         title="Subscribe to your own orders",
         annotations=_SUBSCRIBE,
@@ -278,12 +210,12 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_user_orders(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         market_ids: MarketIds = [],  # noqa: B006  # the schema default; never mutated
         callback_type: CallbackType = "notification",
     ) -> UserSubscriptionResult:
         app = app_context(ctx)
-        return _sub_result(app, await _subscribe(app, "user_orders", market_ids, callback_type))
+        return _sub_result(app, await subscribe_user(app, "user_orders", market_ids, callback_type))
 
     @mcp.tool(
         title="Subscribe to your own trades",
@@ -296,12 +228,12 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def subscribe_user_trades(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         market_ids: MarketIds = [],  # noqa: B006  # the schema default; never mutated
         callback_type: CallbackType = "notification",
     ) -> UserSubscriptionResult:
         app = app_context(ctx)
-        return _sub_result(app, await _subscribe(app, "user_trades", market_ids, callback_type))
+        return _sub_result(app, await subscribe_user(app, "user_trades", market_ids, callback_type))
 
     @mcp.tool(
         title="One trade's status and history",
@@ -313,7 +245,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_user_trade(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         trade_id: Annotated[str, Field(description="The trade id (the `trade_id` of a user_trade event).")],
     ) -> UserTradeResult:
         record = _service(app_context(ctx)).trades.get(trade_id.strip())
@@ -328,12 +260,12 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_open_orders(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         market_id: Annotated[str, Field(description="Condition id or slug; empty = every market.")] = "",
     ) -> OpenOrdersResult:
         app = app_context(ctx)
         _, rest = _service(app).require()
-        market = (await _condition_ids(app, [market_id]))[0] if market_id.strip() else None
+        market = (await condition_ids(app, [market_id]))[0] if market_id.strip() else None
         orders = await rest.open_orders(market=market)
         return OpenOrdersResult(count=len(orders), orders=[_order(o) for o in orders])
 
@@ -346,14 +278,14 @@ def register(mcp: MCPServer[AppContext]) -> None:
         ),
     )
     async def get_recent_trades(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         market_id: Annotated[str, Field(description="Condition id or slug; empty = every market.")] = "",
         limit: Annotated[int, Field(description="Maximum trades, 1-500.")] = 50,
     ) -> RecentTradesResult:
         app = app_context(ctx)
         check_limit(limit, maximum=500)
         _, rest = _service(app).require()
-        market = (await _condition_ids(app, [market_id]))[0] if market_id.strip() else None
+        market = (await condition_ids(app, [market_id]))[0] if market_id.strip() else None
         trades = await rest.recent_trades(market=market, limit=limit)
         return RecentTradesResult(count=len(trades), trades=[_trade(t) for t in trades])
 
@@ -366,7 +298,7 @@ def register(mcp: MCPServer[AppContext]) -> None:
             "signature type / funder sanity. Each check is ok/warn/fail/skip with one sentence on what to do."
         ),
     )
-    async def diagnose_connection(ctx: Context[AppContext]) -> DiagnosisResult:
+    async def diagnose_connection(ctx: Context[Application]) -> DiagnosisResult:
         app = app_context(ctx)
         service = _service(app)
         report = await diagnose(app.settings, credentials=service.credentials, http=service.http, clock=app.clock)
@@ -376,5 +308,5 @@ def register(mcp: MCPServer[AppContext]) -> None:
             clock_skew_s=report.clock_skew_s,
             checks=[DiagnosticCheck(name=c.name, status=c.status, detail=c.detail, fix=c.fix) for c in report.checks],
             credentials=service.status(),
-            user_channel=_auth_problem(app),
+            user_channel=app.feed.user_auth_problem(),
         )

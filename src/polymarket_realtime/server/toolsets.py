@@ -28,10 +28,11 @@ from mcp.server.mcpserver import Context
 from mcp.server.subscriptions import SubscriptionBus, ToolsListChanged
 from pydantic import BaseModel, Field
 
+from ..app.root import Application
 from ..config import TOOLSETS
 from ..errors import InvalidInputError, StateError
 from .annotations import IDEMPOTENT_ACTION
-from .context import AppContext, app_context
+from .context import app_context
 
 if TYPE_CHECKING:
     from .app import PolymarketMCP
@@ -60,7 +61,7 @@ TOOLSET_SUMMARIES: dict[str, str] = {
 
 
 def extension_toolsets(ext: Extension) -> frozenset[str]:
-    return frozenset(getattr(ext, "toolsets", (ext.toolset,)))
+    return frozenset(ext.toolsets)
 
 
 @dataclass(eq=False)
@@ -77,7 +78,7 @@ class ExtensionStarter:
         self.started: set[str] = set()
         self._send: MemoryObjectSendStream[_Request] | None = None
 
-    async def run(self, app: AppContext) -> None:
+    async def run(self, app: Application) -> None:
         """Serve start requests until cancelled, then close what was started (shielded)."""
         send, receive = anyio.create_memory_object_stream[_Request](16)
         stack = contextlib.AsyncExitStack()
@@ -155,7 +156,7 @@ def register_enable_tool(
         "ignores list changes: ask the user to set POLYMARKET_MCP_TOOLSETS and restart.",
     )
     async def enable_toolsets(
-        ctx: Context[AppContext],
+        ctx: Context[Application],
         toolsets: Annotated[list[str], Field(description="Toolset names, or ['all'].")],
     ) -> ToolsetsResult:
         app_context(ctx)  # the server must be running (its services are started below)
@@ -191,7 +192,7 @@ def register_enable_tool(
         )
 
 
-async def _announce(ctx: Context[AppContext], bus: SubscriptionBus) -> None:
+async def _announce(ctx: Context[Application], bus: SubscriptionBus) -> None:
     try:
         await bus.publish(ToolsListChanged())
     except Exception:

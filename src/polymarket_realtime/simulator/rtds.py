@@ -2,7 +2,7 @@
 
 Reference prices moved to PolyBolt (:mod:`.polybolt`) and the venue retired the RTDS price topics, so
 this socket accepts a price subscription and sends nothing for it. The venue also retired the live
-comments stream (the server polls Gamma ``GET /comments`` instead, :mod:`..server.comments`) and keeps
+comments stream (the server polls Gamma ``GET /comments`` instead, :mod:`..app.comments`) and keeps
 only ``activity`` on RTDS; these comment frames remain as generic RTDS traffic for the socket, recording
 and parser tests. Message shape (docs/polymarket-protocol.md#rtds-frames):
 ``{"topic","type","timestamp": <ms number>,"payload":{...}}``; the server appends ``connection_id``.

@@ -14,8 +14,8 @@ import anyio
 
 from ..config import Settings
 from ..errors import ConfigError
+from ..http.host import ControlRoom, bind_socket, check_bind, parse_dashboard
 from ..server.app import PolymarketMCP
-from .host import ControlRoom, bind_socket, check_bind, parse_dashboard
 
 __all__ = ["serve_stdio_with_dashboard"]
 

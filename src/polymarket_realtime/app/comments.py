@@ -20,9 +20,11 @@ from typing import Any
 
 import anyio
 
+from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, PolymarketRealtimeError
 from ..model.events import Comment
-from .context import AppContext
+from ..routing.router import EventRouter
+from ..venues.polymarket.gamma import GammaClient
 
 __all__ = ["MAX_EVENTS", "MAX_PAGES", "PAGE_SIZE", "CommentsPoller"]
 
@@ -59,8 +61,13 @@ def comment_event(event_id: str, raw: Mapping[str, Any], now_ns: int) -> Comment
 
 
 class CommentsPoller:
-    def __init__(self, app: AppContext) -> None:
-        self._app = app
+    def __init__(
+        self, gamma: GammaClient, router: EventRouter, *, interval_s: float, clock: Clock = SYSTEM_CLOCK
+    ) -> None:
+        self._gamma = gamma
+        self._router = router
+        self._interval_s = interval_s
+        self._clock = clock
         self._seen: dict[str, dict[str, None]] = {}
         """event id -> comment ids already routed (or present at the baseline)."""
         self.polls = 0
@@ -68,12 +75,10 @@ class CommentsPoller:
 
     @property
     def interval_s(self) -> float:
-        return self._app.settings.comments_poll_s
+        return self._interval_s
 
     def watched(self) -> set[str]:
-        return {
-            str(s.meta["event_id"]) for s in self._app.router.list() if s.kind == "comments" and s.meta.get("event_id")
-        }
+        return {str(s.meta["event_id"]) for s in self._router.list() if s.kind == "comments" and s.meta.get("event_id")}
 
     async def prepare(self, event_id: str) -> None:
         """Check the event exists and take the baseline; raises before anything is registered."""
@@ -83,13 +88,13 @@ class CommentsPoller:
                 f"comments are already polled for {len(watched)} events (at most {MAX_EVENTS}, to stay inside "
                 "Gamma's /comments rate limit); unsubscribe one first"
             )
-        if await self._app.gamma.get_event(event_id) is None:
+        if await self._gamma.get_event(event_id) is None:
             raise NotFoundError(
                 f"no Gamma event with id {event_id!r}: pass the numeric event id (get_market shows the market's "
                 "event, or take it from the event page). Nothing was subscribed."
             )
         if event_id not in self._seen:
-            page = await self._app.gamma.comments(event_id, limit=PAGE_SIZE)
+            page = await self._gamma.comments(event_id, limit=PAGE_SIZE)
             self.requests += 1
             self._seen[event_id] = {str(c.get("id")): None for c in page}
 
@@ -106,7 +111,7 @@ class CommentsPoller:
             seen = self._seen.setdefault(event_id, {})
             fresh: list[Mapping[str, Any]] = []
             for page_no in range(MAX_PAGES):
-                page = await self._app.gamma.comments(event_id, limit=PAGE_SIZE, offset=page_no * PAGE_SIZE)
+                page = await self._gamma.comments(event_id, limit=PAGE_SIZE, offset=page_no * PAGE_SIZE)
                 self.requests += 1
                 new = [c for c in page if str(c.get("id")) not in seen]
                 fresh.extend(new)
@@ -116,13 +121,13 @@ class CommentsPoller:
                 log.warning(
                     "more than %d new comments on event %s in one poll; older ones skipped", len(fresh), event_id
                 )
-            now_ns = self._app.clock.time_ns()
+            now_ns = self._clock.time_ns()
             for raw in reversed(fresh):  # oldest first
                 comment_id = str(raw.get("id"))
                 if comment_id in seen:
                     continue
                 seen[comment_id] = None
-                self._app.router.route(comment_event(event_id, raw, now_ns))
+                self._router.route(comment_event(event_id, raw, now_ns))
                 routed += 1
             while len(seen) > _SEEN_CAP:
                 del seen[next(iter(seen))]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from polymarket_realtime.app.strict_args import check_arguments, closest_argument
 from polymarket_realtime.config import TOOLSETS, Settings
 from polymarket_realtime.errors import InvalidInputError
 from polymarket_realtime.server.app import create_server
-from polymarket_realtime.server.strict_args import check_arguments, closest_argument
 
 BOOK = {"type": "object", "properties": {"token_id": {"type": "string"}, "depth": {"type": "integer"}}}
 

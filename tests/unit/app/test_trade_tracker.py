@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from polymarket_realtime.app.user import TradeTracker
 from polymarket_realtime.errors import NotFoundError
 from polymarket_realtime.model.events import UserTrade
-from polymarket_realtime.server.ext_user import TradeTracker
 
 
 def trade(trade_id: str, status: str, update_s: int, tx: str = "") -> UserTrade:

@@ -2,7 +2,8 @@
 
 Every subscription owns an :class:`~polymarket_realtime.routing.eventlog.EventLog` (bounded by
 ``settings.event_buffer_size``) that ``get_events`` reads with a cursor, and an ``on_event`` callback
-into the :class:`~polymarket_realtime.server.notify.Notifier`. What it asked of the feed (assets, the
+into the
+application's :class:`~polymarket_realtime.app.root.Notifications` (MCP pushes). What it asked of the feed (assets, the
 market-events stream, RTDS topics) is recorded in ``sub.meta["feed"]`` so removal releases exactly that
 (the manager ref-counts, so two subscriptions on one token keep it subscribed until both are gone).
 """
@@ -21,8 +22,8 @@ from ..model.conditions import condition_key
 from ..model.events import Event
 from ..routing.eventlog import EventLog
 from ..routing.router import Subscription
-from .context import AppContext
-from .notify import STATUS_URI
+from .root import Application
+from .validation import check_market_refs, check_token_ids
 
 __all__ = [
     "COMMENT_TYPES",
@@ -34,6 +35,8 @@ __all__ = [
     "create_subscription",
     "remove_subscription",
     "resolve_markets",
+    "subscribe_tokens",
+    "tokens_for",
 ]
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,7 @@ _PREFIX["reference_prices"] = "rp"  # PolyBolt
 _PREFIX["sports_scores"] = "sp"
 
 
-async def resolve_markets(app: AppContext, market_ids: list[str]) -> tuple[list[str], list[str]]:
+async def resolve_markets(app: Application, market_ids: list[str]) -> tuple[list[str], list[str]]:
     """Token ids and condition ids of the given market refs (slugs or condition ids), via Gamma."""
     tokens: dict[str, None] = {}
     conditions: dict[str, None] = {}
@@ -70,8 +73,45 @@ async def resolve_markets(app: AppContext, market_ids: list[str]) -> tuple[list[
     return list(tokens), list(conditions)
 
 
+async def tokens_for(app: Application, token_ids: list[str], market_ids: list[str]) -> tuple[list[str], list[str]]:
+    """Checked token ids plus every outcome of the given markets; and the markets' condition ids."""
+    tokens = check_token_ids(token_ids)
+    refs = check_market_refs(market_ids)
+    conditions: list[str] = []
+    if refs:
+        more, conditions = await resolve_markets(app, refs)
+        tokens = list(dict.fromkeys([*tokens, *more]))
+    return tokens, conditions
+
+
+async def subscribe_tokens(
+    app: Application,
+    kind: str,
+    event_types: frozenset[str],
+    token_ids: list[str],
+    market_ids: list[str],
+    *,
+    callback_type: str,
+    depth: int = 0,
+) -> Subscription:
+    """A subscription on outcome tokens (given directly, or every outcome of the given markets)."""
+    tokens, conditions = await tokens_for(app, token_ids, market_ids)
+    if not tokens:
+        raise InvalidInputError("send at least one token id or market id (use search_markets to find one)")
+    return await create_subscription(
+        app,
+        kind=kind,
+        token_ids=tokens,
+        event_types=event_types,
+        depth=depth,
+        callback_type=callback_type,
+        assets=tokens,
+        meta={"condition_ids": conditions},
+    )
+
+
 async def create_subscription(
-    app: AppContext,
+    app: Application,
     *,
     kind: str,
     token_ids: Iterable[str],
@@ -146,20 +186,20 @@ async def create_subscription(
         with anyio.CancelScope(shield=True):
             await _release(app, sub, strict=False)
         raise
-    app.notifier.resource_changed(STATUS_URI)
+    app.notifier.status_changed()
     log.info("subscription %s (%s) created: %d tokens", sub_id, kind, len(sub.token_ids))
     return sub
 
 
-async def remove_subscription(app: AppContext, subscription_id: str) -> Subscription:
+async def remove_subscription(app: Application, subscription_id: str) -> Subscription:
     sub = app.router.remove(subscription_id)
     await _release(app, sub, strict=True)
-    app.notifier.resource_changed(STATUS_URI)
+    app.notifier.status_changed()
     log.info("subscription %s removed", subscription_id)
     return sub
 
 
-async def _release(app: AppContext, sub: Subscription, *, strict: bool) -> None:
+async def _release(app: Application, sub: Subscription, *, strict: bool) -> None:
     feed_meta = sub.meta.get("feed") or {}
     try:
         user_markets = feed_meta.get("user_markets")
