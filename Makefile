@@ -47,6 +47,7 @@ $(INSPECTOR_DIR)/node_modules/.bin/mcp-inspector:
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports --no-logo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

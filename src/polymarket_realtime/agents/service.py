@@ -32,6 +32,7 @@ import anyio.abc
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, StateError
+from ..model.agent_records import AgentRecord, AlertRecord
 from ..model.book import BookReader
 from ..paper.warmup import warm_up
 from ..storage import agents as agents_db, presets as presets_db
@@ -40,7 +41,6 @@ from ..storage.db import Database
 from .base import Agent
 from .models import AgentList, AgentLogLine, AgentLogs, AgentView, PresetList
 from .price_alert import PriceAlertAgent
-from .records import AgentRecord, AlertRecord
 from .scanner import BUILTIN_PRESETS, METRICS, MarketScannerAgent, validate_weights
 from .strategy import StrategyAgent
 

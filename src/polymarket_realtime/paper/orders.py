@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from ..errors import RiskLimitError
 from ..model.events import Side
+from ..model.paper_records import FillRecord, OrderRecord
 from . import risk as risk_mod
 from .engine import ZERO, FeeModel, FillPlan, OrderType
-from .records import FillRecord, OrderRecord
 from .session import Change, LiveSession
 
 __all__ = ["apply_plan", "check_buy", "reserved_cash"]

@@ -15,11 +15,11 @@ import anyio
 
 from ..clock import Clock
 from ..model.events import Event, LastTrade, MarketResolved, Side
+from ..model.paper_records import OrderRecord
 from . import engine, risk as risk_mod
 from .engine import ZERO, FeeModel
 from .models import dec
 from .orders import apply_plan
-from .records import OrderRecord
 from .session import Change, LiveSession, copy_order, roll_day
 from .states import Action, SessionState, fills_resting
 

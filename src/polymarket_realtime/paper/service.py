@@ -44,6 +44,7 @@ from ..errors import InvalidInputError, NotFoundError, StaleDataError, StateErro
 from ..model.book import BookReader
 from ..model.events import Side
 from ..model.markets import MarketInfo
+from ..model.paper_records import FillRecord, OrderRecord, PositionRecord, SessionRecord
 from ..routing.resolution import ResolutionFallback
 from ..storage import orders as orders_db, sessions as sessions_db
 from ..storage.activity import ActivityFeed, ChangeSignal
@@ -54,7 +55,6 @@ from .ledger import Ledger, Position
 from .models import BulkStateResult, OrderResult, OrderView, SessionDetail, SessionList, dec
 from .orders import apply_plan, check_buy
 from .reactions import EventReactions
-from .records import FillRecord, OrderRecord, PositionRecord, SessionRecord
 from .session import (
     Change,
     LiveSession,

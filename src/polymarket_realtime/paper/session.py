@@ -14,13 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from ..model.markets import MarketInfo
+from ..model.paper_records import FillRecord, OrderRecord, PositionRecord, SessionRecord
 from ..storage import orders as orders_db, sessions as sessions_db
 from ..storage.activity import ActivityFeed
 from . import risk as risk_mod
 from .engine import FeeSchedule
 from .ledger import Ledger
 from .models import FillView, OrderView, PositionView, SessionDetail, SessionSummary, TokenStatus, dec
-from .records import FillRecord, OrderRecord, PositionRecord, SessionRecord
 from .states import SessionState, user_actions
 
 __all__ = [

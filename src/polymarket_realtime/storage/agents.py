@@ -10,7 +10,7 @@ import json
 import sqlite3
 from decimal import Decimal
 
-from ..agents.records import AgentRecord, AlertRecord, LogRecord
+from ..model.agent_records import AgentRecord, AlertRecord, LogRecord
 from .columns import to_decimal
 
 __all__ = [

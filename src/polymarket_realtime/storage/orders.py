@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..paper.records import FillRecord, OrderRecord
+from ..model.paper_records import FillRecord, OrderRecord
 from .columns import to_decimal, to_optional_decimal
 
 __all__ = [

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from decimal import Decimal
 
-from ..paper.records import PositionRecord, SessionRecord
+from ..model.paper_records import PositionRecord, SessionRecord
 from .columns import to_decimal, to_optional_decimal
 
 __all__ = [

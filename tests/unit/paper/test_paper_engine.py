@@ -139,7 +139,7 @@ def test_fee_reserve_is_the_worst_case_of_maker_and_taker() -> None:
 
 
 def test_priority_is_best_price_then_oldest() -> None:
-    from polymarket_realtime.paper.records import OrderRecord
+    from polymarket_realtime.model.paper_records import OrderRecord
 
     def order(oid: str, side: str, price: str, ts: int) -> OrderRecord:
         z = D(0)

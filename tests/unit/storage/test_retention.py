@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from polymarket_realtime.agents.records import AgentRecord
+from polymarket_realtime.model.agent_records import AgentRecord
 from polymarket_realtime.storage import activity as activity_db, agents as agents_db
 from polymarket_realtime.storage.db import Database
 from polymarket_realtime.storage.retention import Retention, RetentionPolicy

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from polymarket_realtime.agents.records import AgentRecord
 from polymarket_realtime.errors import StorageError
-from polymarket_realtime.paper.records import PositionRecord, SessionRecord
+from polymarket_realtime.model.agent_records import AgentRecord
+from polymarket_realtime.model.paper_records import PositionRecord, SessionRecord
 from polymarket_realtime.storage import activity as activity_db, agents as agents_db, sessions as sessions_db
 from polymarket_realtime.storage.db import Database
 from polymarket_realtime.storage.schema import SCHEMA_VERSION

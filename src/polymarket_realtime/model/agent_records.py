@@ -1,6 +1,7 @@
 """Agent records as stored: agents, their log lines and alerts.
 
-The domain owns them; :mod:`polymarket_realtime.storage.agents` reads and writes them.
+:mod:`polymarket_realtime.agents` works with them and :mod:`polymarket_realtime.storage.agents` reads and writes
+them; they sit here, below both, because storage is the lower layer of the two.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Paper-trading records as stored: sessions, positions, orders and fills.
 
-The domain owns them; :mod:`polymarket_realtime.storage` reads and writes them (``sessions``, ``orders``).
+:mod:`polymarket_realtime.paper` works with them and :mod:`polymarket_realtime.storage` reads and writes them
+(``sessions``, ``orders``); they sit here, below both, because storage is the lower layer of the two.
 """
 
 from __future__ import annotations
