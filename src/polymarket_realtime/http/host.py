@@ -357,7 +357,8 @@ class ControlRoom:
         self._server = uvicorn.Server(config)
         if announce:
             # Straight to stderr, never through logging: log files must not hold the token.
-            print(f"dashboard: {login_link(self.options.host, port, self.token)}", file=sys.stderr, flush=True)
+            sys.stderr.write(f"dashboard: {login_link(self.options.host, port, self.token)}\n")
+            sys.stderr.flush()
         try:
             await self._server.serve(sockets=[sock])
         except SystemExit as exc:  # uvicorn exits the process when startup fails; we report instead
