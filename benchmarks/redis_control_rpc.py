@@ -25,7 +25,7 @@ from typing import Any
 import anyio
 
 sys.path.insert(0, str(Path(__file__).parent))
-from polymarket_realtime.redisbus.consumer import connect_redis
+from polymarket_realtime.redisbus.client import connect_redis
 from polymarket_realtime.redisbus.control_rpc import ControlRpc, NoOwnerError
 from polymarket_realtime.redisbus.control_stream import ControlStream
 from polymarket_realtime.redisbus.keys import Keys

@@ -7,7 +7,7 @@ from typing import Any
 import anyio
 import pytest
 
-from polymarket_realtime.redisbus.consumer import connect_redis
+from polymarket_realtime.redisbus.client import connect_redis
 from polymarket_realtime.redisbus.control_rpc import ControlRpc, NoOwnerError, RemoteError
 from polymarket_realtime.redisbus.keys import Keys
 from tests.redis_fixtures import RedisServer, redis_server

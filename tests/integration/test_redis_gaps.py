@@ -17,9 +17,10 @@ from polymarket_realtime.config import Settings
 from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.feed.desired import Interest
 from polymarket_realtime.model.events import FeedStatus, encode_event
-from polymarket_realtime.redisbus.consumer import NO_FEED, RedisFeedBackend
+from polymarket_realtime.redisbus.consumer import RedisFeedBackend
 from polymarket_realtime.redisbus.keys import Keys
 from polymarket_realtime.redisbus.leases import LeaseRegistry, read_union
+from polymarket_realtime.redisbus.link import NO_FEED
 from polymarket_realtime.redisbus.ownership import SessionOwnership
 from polymarket_realtime.routing.eventlog import EventLog
 from polymarket_realtime.routing.router import EventRouter, Subscription

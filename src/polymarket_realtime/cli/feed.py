@@ -19,7 +19,7 @@ import anyio
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..redisbus.consumer import connect_redis
+from ..redisbus.client import connect_redis
 from ..redisbus.feedproc import FeedProcess
 from ..redisbus.keys import DEFAULT_PREFIX
 from ..redisbus.streams import safe_url

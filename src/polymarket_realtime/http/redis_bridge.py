@@ -17,7 +17,8 @@ import anyio.abc
 
 from ..app.root import Application
 from ..errors import PolymarketRealtimeError
-from ..redisbus.consumer import RedisFeedBackend, connect_redis
+from ..redisbus.client import connect_redis
+from ..redisbus.consumer import RedisFeedBackend
 from ..redisbus.control_rpc import ControlRpc, RemoteError
 from ..redisbus.control_stream import ControlStream, is_mirrored
 from .calls import ApiError, ToolCaller, error_for

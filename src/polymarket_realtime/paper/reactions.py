@@ -1,26 +1,23 @@
-"""How a paper session reacts to routed events: resting fills, loss halts, settlement, Gamma fallback.
+"""How a paper session reacts to routed events: resting fills, loss halts and settlement.
 
-:class:`EventReactions` is mixed into :class:`~.service.PaperService`; it only declares the state and
-the transaction helpers it uses, which the service provides. Every reaction is computed on a copy and
-committed in one transaction under the service lock, like a tool call.
+Every reaction is computed on a copy and committed in one transaction under the service lock
+(:class:`~.core.PaperCore`), like a tool call.
 """
 
 from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Any
 
-import anyio
-
-from ..clock import Clock
 from ..model.events import Event, LastTrade, MarketResolved, Side
 from ..model.paper_records import OrderRecord
 from . import engine, risk as risk_mod
-from .engine import ZERO, FeeModel
+from .core import PaperCore
+from .engine import ZERO
+from .lifecycle import SessionLifecycle
 from .models import dec
 from .orders import apply_plan
-from .session import Change, LiveSession, copy_order, roll_day
+from .session import LiveSession, copy_order, roll_day
 from .states import Action, SessionState, fills_resting
 
 __all__ = ["EventReactions"]
@@ -29,53 +26,30 @@ log = logging.getLogger(__name__)
 
 
 class EventReactions:
-    # Provided by PaperService.
-    _lock: anyio.Lock
-    _sessions: dict[str, LiveSession]
-    _by_token: dict[str, set[str]]
-    _books: Any
-    _clock: Clock
-    _markets: Any
-    _resolution_poll_s: float
-    events_seen: int
-
-    def _begin(self, sess: LiveSession) -> Change:
-        raise NotImplementedError
-
-    async def _commit(self, sess: LiveSession, change: Change) -> None:
-        raise NotImplementedError
-
-    async def _set_state(self, sess: LiveSession, action: Action, reason: str, *, kind: str) -> None:
-        raise NotImplementedError
-
-    def _fee_model(self, sess: LiveSession, token_id: str) -> FeeModel:
-        raise NotImplementedError
-
-    def _mark(self, token_id: str) -> Decimal | None:
-        raise NotImplementedError
-
-    def _marks(self, sess: LiveSession) -> dict[str, Decimal | None]:
-        raise NotImplementedError
+    def __init__(self, core: PaperCore, lifecycle: SessionLifecycle) -> None:
+        self._core = core
+        self._lifecycle = lifecycle
+        """Commits a halt as a state transition."""
 
     async def handle_event(self, event: Event) -> None:
         """Fill resting orders, settle resolutions and enforce loss limits for one routed event."""
-        self.events_seen += 1
+        self._core.events_seen += 1
         if isinstance(event, MarketResolved):
-            await self._settle(event)
+            await self.settle(event)
             return
         token = getattr(event, "asset_id", None)
         if token is None:
             return
-        ids = self._by_token.get(token)
+        ids = self._core.by_token.get(token)
         if not ids:
             return
-        async with self._lock:
+        async with self._core.lock:
             for session_id in list(ids):
-                sess = self._sessions[session_id]
+                sess = self._core.sessions[session_id]
                 if fills_resting(sess.state) and any(o.token_id == token for o in sess.orders.values()):
                     await self._fill_resting(sess, token, event)
                 if sess.ledger.size(token) and sess.state in (SessionState.RUNNING, SessionState.PAUSED):
-                    await self._check_losses(sess)
+                    await self.check_losses(sess)
 
     async def _fill_resting(self, sess: LiveSession, token: str, event: Event) -> None:
         """Fill this session's resting orders on ``token`` that the event (a trade print or the book) crosses.
@@ -85,13 +59,13 @@ class EventReactions:
         then oldest). Each session is an independent simulation of one trader, so sessions do not share
         the liquidity with each other (the live book is never modified either; see engine).
         """
-        book = self._books.get(token)
+        book = self._core.books.get(token)
         is_trade = isinstance(event, LastTrade)
         if not is_trade and (book is None or book.stale):
             return
-        change = self._begin(sess)
-        now = self._clock.time_ns()
-        fees = self._fee_model(sess, token)
+        change = self._core.begin(sess)
+        now = self._core.clock.time_ns()
+        fees = self._core.fee_model(sess, token)
         touched: list[OrderRecord] = []
         trade_left = event.size if isinstance(event, LastTrade) else ZERO
         used: dict[tuple[str, Decimal], Decimal] = {}
@@ -109,6 +83,7 @@ class EventReactions:
                     trade_size=trade_left,
                 )
             else:
+                assert book is not None  # a book event without a live book returned above
                 levels = engine.less_used(engine.opposite_levels(book, side), used, side)
                 plan, consumed = engine.cross_levels(
                     levels, side=side, remaining=order.remaining, limit_price=order.limit_price
@@ -129,7 +104,7 @@ class EventReactions:
             for price, size in consumed:
                 used[(side, price)] = used.get((side, price), ZERO) + size
             o = copy_order(order)
-            apply_plan(change, o, plan, fees, now, self._mark)
+            apply_plan(change, o, plan, fees, now, self._core.mark)
             if o.remaining == 0:
                 o.status = "filled"
             touched.append(o)
@@ -138,9 +113,9 @@ class EventReactions:
             )
         if touched:
             change.updated_orders.extend(touched)
-            await self._commit(sess, change)
+            await self._core.commit(sess, change)
 
-    async def _check_losses(self, sess: LiveSession) -> None:
+    async def check_losses(self, sess: LiveSession) -> None:
         """Roll the UTC day, track peak equity, and halt on a loss/drawdown breach (all committed).
 
         A new day or a new peak is committed at once (a session row write, no activity entry): after a
@@ -148,34 +123,34 @@ class EventReactions:
         """
         if sess.state not in (SessionState.RUNNING, SessionState.PAUSED):
             return  # halted: resume rolls the day and restarts the drawdown window; stopped: read-only
-        equity = sess.ledger.equity(self._marks(sess))
-        change = self._begin(sess)
-        moved = roll_day(change.rec, equity, self._clock.time_ns())
+        equity = sess.ledger.equity(self._core.marks(sess))
+        change = self._core.begin(sess)
+        moved = roll_day(change.rec, equity, self._core.clock.time_ns())
         if equity > change.rec.peak_equity:
             change.rec.peak_equity = equity
             moved = True
         if moved:
-            await self._commit(sess, change)
+            await self._core.commit(sess, change)
         breach = risk_mod.loss_breach(
             sess.limits, equity=equity, day_start_equity=sess.rec.day_start_equity, peak_equity=sess.rec.peak_equity
         )
         if breach is None:
             return
         limit, reason = breach
-        await self._set_state(sess, Action.HALT, f"halted by risk: {reason}", kind="risk_halt")
+        await self._lifecycle.set_state(sess, Action.HALT, f"halted by risk: {reason}", kind="risk_halt")
         log.warning("paper session %s halted: %s (%s)", sess.rec.id, reason, limit)
 
-    async def _settle(self, event: MarketResolved) -> None:
-        async with self._lock:
-            for sess in self._sessions.values():
+    async def settle(self, event: MarketResolved) -> None:
+        async with self._core.lock:
+            for sess in self._core.sessions.values():
                 if sess.state is SessionState.STOPPED:
                     continue  # a stopped session's history is read-only: nothing settles into it
                 held = [t for t in event.asset_ids if sess.ledger.size(t) > 0]
                 resting = [o for o in sess.orders.values() if o.token_id in event.asset_ids]
                 if not held and not resting:
                     continue
-                change = self._begin(sess)
-                now = self._clock.time_ns()
+                change = self._core.begin(sess)
+                now = self._core.clock.time_ns()
                 for token in held:
                     payout = Decimal(1) if token == event.winning_asset_id else ZERO
                     size = change.ledger.size(token)
@@ -193,4 +168,4 @@ class EventReactions:
                     o.status, o.reason, o.updated_ns = "cancelled", "market resolved", now
                     change.updated_orders.append(o)
                 change.snapshot_equity = change.ledger.equity({})
-                await self._commit(sess, change)
+                await self._core.commit(sess, change)

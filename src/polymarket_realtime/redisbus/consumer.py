@@ -1,7 +1,7 @@
 """``RedisFeedBackend``: the MCP server's feed when ``POLYMARKET_MCP_REDIS_URL`` is set.
 
-Over 400 lines: the contract facade plus the Redis link state machine (reader, leases, ownership, wanted
-set and status are separate modules); splitting the link state from the facade is left to do.
+The ``FeedBackend`` facade; the link state and its reader and lease loops are :mod:`.link`, and the
+stream reader, leases, ownership, wanted set and status are their own modules.
 
 It stands in for the :class:`~polymarket_realtime.feed.manager.WebSocketManager` (same
 ``FeedBackend`` methods) but opens **no upstream socket**. Contract:
@@ -18,25 +18,12 @@ It stands in for the :class:`~polymarket_realtime.feed.manager.WebSocketManager`
   books but not routed again. With ``consumer_name`` set the cursors are also stored in Redis
   (``{p}cursors:{name}``); a restarted consumer of that name rebuilds its books from the newest snapshot
   but routes only entries after its stored cursor.
-* Redis outage: every book is marked stale ("Redis unreachable"), a ``feed_status`` (connection
-  ``redis``, state ``disconnected``) is routed, and the reader retries with backoff. On recovery the
-  lease is rewritten, each token stream is replayed from its newest snapshot (books fresh again, only
-  entries after the cursor routed). If Redis restarted without persistence the streams are gone: books
-  stay stale until the feed process republishes its checkpoints, which it does after every outage;
-  events the feed could not buffer during the outage are lost (the feed counts them). A token subscribed
-  while Redis is unreachable is kept and gets a ``feed_status`` (``disconnected``) saying so at once.
-* No feed process: when no feed holds the leader lock on two lease renewals in a row, every book is
-  marked stale and ``feed_status`` (``stale``, :data:`NO_FEED`) is routed; ``resynced`` follows once
-  fresh snapshots arrive. ``get_realtime_status`` calls :meth:`RedisFeedBackend.refresh_status` (bounded).
-* ``consumer_name`` is guarded by a lock (``{p}consumer:{name}``): a second live server with the same name
-  keeps in-memory cursors (``name_conflict``, warning). A stored cursor that fell off the trimmed stream
-  routes a ``feed_status`` (``resynced``, detail ``gap: ...``) for that token.
+* The link to Redis (outages, a missing feed process, the consumer-name lock) is :mod:`.link`.
 * Paper-session ownership (``ownership.py``) is suspended whenever the link drops.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -49,20 +36,19 @@ from redis.exceptions import RedisError
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
 from ..errors import ConfigError
-from ..feed.backoff import Backoff
 from ..feed.contract import FeedChannel, UserChannelState
 from ..feed.desired import DesiredSubscriptions, Interest
 from ..feed.stats import FeedStatistics
 from ..feed.status import FeedStatusReport
-from ..model.events import FeedStatus
-from ..secrets import redactor
+from .client import connect_redis
 from .consumer_status import consumer_status
 from .ha import RedisLock, new_owner_token
 from .keys import DEFAULT_PREFIX, Keys
 from .leases import LeaseRegistry
+from .link import RedisLink
 from .ownership import SessionOwnership
 from .reader import StreamReader
-from .streams import safe_url, text
+from .streams import safe_url
 
 if TYPE_CHECKING:
     from ..feed.books import BookStore
@@ -71,22 +57,11 @@ if TYPE_CHECKING:
     from ..feed.user_gap import UserRestSource
     from ..routing.router import EventRouter
 
-__all__ = ["NO_FEED", "RedisFeedBackend", "connect_redis", "redis_feed_factory"]
+__all__ = ["RedisFeedBackend", "redis_feed_factory"]
 
 log = logging.getLogger(__name__)
 
 _ALWAYS = ("status", "market_events")
-NO_FEED = "no feed process is publishing: start `polymarket-realtime-mcp feed`"
-
-
-def connect_redis(url: str, *, timeout_s: float = 5.0) -> aioredis.Redis:
-    """A client with bounded socket timeouts (a stopped Redis must fail calls, not hang them)."""
-    return aioredis.Redis.from_url(
-        url,
-        socket_connect_timeout=min(timeout_s, 2.0),
-        socket_timeout=timeout_s,
-        health_check_interval=0,
-    )
 
 
 class RedisFeedBackend:
@@ -141,7 +116,6 @@ class RedisFeedBackend:
         self._books = books
         self._router = router
         self._clock = clock
-        self._retry_s = retry_s
         self.stats = FeedStatistics(clock)
         self.lease = LeaseRegistry(client, self.keys, self.server_id, ttl_s=lease_ttl_s)
         self.sessions = SessionOwnership(client, self.keys, self.server_id, ttl_s=lease_ttl_s)
@@ -162,31 +136,28 @@ class RedisFeedBackend:
             block_ms=block_ms,
             read_count=read_count,
         )
-        self.reader.on_recovered = self._recovered
-        self.reader.on_gap = self._gap
-        self.name_lock = (
+        name_lock = (
             RedisLock(client, self.keys.consumer_lock(consumer_name), self.server_id, ttl_s=lease_ttl_s)
             if consumer_name
             else None
         )
-        self.name_conflict: str | None = None
-        """The other live server using ``consumer_name`` (this one then keeps its cursors in memory)."""
         for channel in _ALWAYS:
             self.reader.add(self.keys.channel_stream(channel))
-        self._link_changed = anyio.Event()
-        # Link state.
-        self.link_up = False
-        self._ever_up = False
-        self.connected_since: float | None = None
-        self.down_since: float | None = None
-        self.last_error: str | None = None
-        self.reconnects = 0
-        self.run_id: str | None = None
-        self.feed_leader: str | None = None
-        self.leaderless = False
-        """True while no feed process holds the leader lock (books stale, ``feed_status: stale`` routed)."""
-        self._leaderless_checks = 0
-        self.measured_monotonic: float | None = None
+        self.link = RedisLink(
+            client,
+            self.keys,
+            self.url,
+            books=books,
+            router=router,
+            reader=self.reader,
+            lease=self.lease,
+            sessions=self.sessions,
+            wants=self.wants,
+            name_lock=name_lock,
+            consumer_name=consumer_name,
+            retry_s=retry_s,
+            clock=clock,
+        )
         self._tg: anyio.abc.TaskGroup | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------
@@ -194,8 +165,8 @@ class RedisFeedBackend:
     async def __aenter__(self) -> RedisFeedBackend:
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
-        self._tg.start_soon(self._reader, name="redis-feed-reader")
-        self._tg.start_soon(self._housekeeper, name="redis-feed-lease")
+        self._tg.start_soon(self.link.run_reader, name="redis-feed-reader")
+        self._tg.start_soon(self.link.run_housekeeper, name="redis-feed-lease")
         self._tg.start_soon(self.sessions.run, name="redis-session-ownership")
         return self
 
@@ -205,15 +176,7 @@ class RedisFeedBackend:
             tg.cancel_scope.cancel()
             await tg.__aexit__(None, None, None)
         with anyio.CancelScope(shield=True), anyio.move_on_after(2.0):
-            if self.link_up:
-                with contextlib.suppress(RedisError, OSError):
-                    await self.lease.delete()
-                await self.sessions.release()
-            if self.name_lock is not None:
-                await self.name_lock.release()
-            if self._owns_client:
-                with contextlib.suppress(RedisError, OSError):
-                    await self.client.aclose()
+            await self.link.release(close_client=self._owns_client)
 
     # --- FeedBackend: subscriptions -----------------------------------------------------------------
 
@@ -229,7 +192,7 @@ class RedisFeedBackend:
                 detail = (
                     f"{self.last_error}; the subscription is kept and its data starts when Redis is reachable again"
                 )
-                self._route_status("disconnected", detail, tuple(new))
+                self.link.route_status("disconnected", detail, tuple(new))
         return new
 
     async def unsubscribe_assets(self, asset_ids: Iterable[str]) -> list[str]:
@@ -340,7 +303,7 @@ class RedisFeedBackend:
 
     async def force_reconnect(self, channel: FeedChannel = "market") -> int:
         """Drop and re-establish the Redis link (the upstream sockets belong to the feed process)."""
-        self._link_down(ConnectionError(f"reconnect requested ({channel})"))
+        self.link.down(ConnectionError(f"reconnect requested ({channel})"))
         return 1
 
     def interest(self) -> Interest:
@@ -348,11 +311,7 @@ class RedisFeedBackend:
 
     async def wait_joined(self) -> None:
         """Return once Redis is reachable and every stream subscribed so far is being read."""
-        while True:
-            await self.reader.wait_joined()
-            if self.link_up:
-                return
-            await self.wait_link(up=True)
+        await self.link.wait_joined()
 
     def _join_channel(self, channel: str) -> None:
         self.reader.add(self.keys.channel_stream(channel))
@@ -366,131 +325,11 @@ class RedisFeedBackend:
         try:
             await self.lease.write(self.interest())
         except (RedisError, OSError) as exc:
-            self._link_down(exc)
+            self.link.down(exc)
 
     # --- reading ----------------------------------------------------------------------------------
 
-    async def _reader(self) -> None:
-        backoff = Backoff(self._retry_s, max(self._retry_s, min(5.0, self._retry_s * 8)))
-        while True:
-            try:
-                if not self.link_up:
-                    await self._connect()
-                if self.reader.pending:
-                    await self.reader.join_pending()
-                await self.reader.read_once()
-                backoff.reset()
-            except (RedisError, OSError) as exc:
-                self._link_down(exc)
-                await anyio.sleep(backoff.next_delay())
-
-    async def _connect(self) -> None:
-        await self.client.ping()
-        info = await self.client.info("server")
-        run_id = str(info.get("run_id", ""))
-        restarted = self.run_id is not None and run_id != self.run_id
-        self.run_id = run_id
-        if not self._ever_up:
-            await self._claim_name()
-            await self.reader.load_saved()
-        await self.lease.write(self.interest())
-        # Replay every token stream from its newest snapshot: fresh books, nothing routed twice.
-        for stream in [*self.reader.cursors, *(self.keys.asset_stream(a) for a in self._assets)]:
-            self.reader.rejoin(stream)
-        self.link_up = True
-        self._signal_link()
-        self.sessions.poke()
-        self.connected_since = self._clock.time_ns() / 1e9
-        if self._ever_up:
-            self.reconnects += 1
-            detail = "Redis reachable again"
-            if restarted:
-                detail += " (Redis restarted: books stay stale until the feed process republishes them)"
-            log.info("shared feed: %s", detail)
-            self._route_status("connected", detail, tuple(self._assets))
-        self._ever_up = True
-        self.down_since = None
-
-    def _link_down(self, exc: BaseException) -> None:
-        self.last_error = redactor.scrub(f"Redis unreachable at {self.url}: {type(exc).__name__}: {exc}")
-        if not self.link_up:
-            return
-        self.link_up = False
-        self._signal_link()
-        self.reader.unjoined()
-        self.sessions.suspect(type(exc).__name__)  # cannot renew: stop acting as owner (ownership.py)
-        self.connected_since = None
-        self.down_since = self._clock.time_ns() / 1e9
-        log.warning("shared feed: %s", self.last_error)
-        assets = tuple(self._assets)
-        self._books.mark_stale(assets, f"shared feed interrupted: Redis unreachable at {self.url}")
-        self.reader.recovering.update(a for a in assets if a in self._books)
-        self._route_status("disconnected", self.last_error, assets)
-
-    async def _claim_name(self) -> None:
-        """Consumer names must be unique among live servers: two would overwrite each other's cursors."""
-        if self.name_lock is None or await self.name_lock.acquire():
-            return
-        self.name_conflict = await self.name_lock.holder() or "another server"
-        log.warning(
-            "POLYMARKET_MCP_REDIS_CONSUMER=%s is already used by the live server %s: this server keeps its "
-            "cursors in memory only (no restart guarantee); give each server its own consumer name",
-            self.consumer_name,
-            self.name_conflict,
-        )
-        self.reader.consumer_name = None
-
-    def _gap(self, asset: str, cursor: str, first_id: str) -> None:
-        detail = (
-            f"gap: this consumer's cursor {cursor} fell behind the stream's first entry {first_id} (the feed trims "
-            "each stream to its MAXLEN); events in between were lost here, the book is rebuilt from the newest snapshot"
-        )
-        log.warning("shared feed: token %s: %s", asset, detail)
-        self._route_status("resynced", detail, (asset,))
-
-    def _signal_link(self) -> None:
-        changed, self._link_changed = self._link_changed, anyio.Event()
-        changed.set()
-
-    async def wait_link(self, up: bool = True) -> None:
-        """Return once the Redis link is up (or down, with ``up=False``)."""
-        while self.link_up != up:
-            await self._link_changed.wait()
-
-    def _recovered(self) -> None:
-        if self.link_up:
-            # Fresh snapshots arrived, so a feed process is publishing again.
-            self.leaderless = False
-            self._leaderless_checks = 0
-            detail = "books rebuilt from the shared feed after the outage"
-            self._route_status("resynced", detail, tuple(self._assets))
-
-    def _route_status(self, state: str, detail: str, assets: tuple[str, ...]) -> None:
-        event = FeedStatus(
-            ts_event_ms=0,
-            ts_recv_ns=self._clock.time_ns(),
-            channel="market",
-            connection_id="redis",
-            state=state,  # type: ignore[arg-type]  # "connected" / "disconnected"
-            detail=detail,
-            asset_ids=assets,
-        )
-        self._router.route(event)
-
     # --- lease renewal, leader and lag ----------------------------------------------------------------
-
-    async def _housekeeper(self) -> None:
-        while True:
-            await anyio.sleep(self.lease.renew_interval_s)
-            if not self.link_up:
-                continue
-            try:
-                await self.lease.write(self.interest())
-                if self.name_lock is not None and self.name_conflict is None:
-                    await self.name_lock.acquire()
-                await self._measure()
-            except (RedisError, OSError) as exc:
-                self._link_down(exc)
 
     def lag(self) -> dict[str, Any]:
         """How far this consumer is behind the stream heads (as of the last lease renewal)."""
@@ -502,46 +341,38 @@ class RedisFeedBackend:
         return self.reader.duplicates
 
     async def refresh_status(self, timeout_s: float = 0.5) -> bool:
-        """Update leader and lag now, bounded by ``timeout_s``; False (cached values kept) when Redis is slow/down.
+        """Update leader and lag now, bounded by ``timeout_s``; False (cached values kept) when Redis is slow/down."""
+        return await self.link.refresh_status(timeout_s)
 
-        ``status()`` reports when the values were measured (``measured_age_s``).
-        """
-        if not self.link_up:
-            return False
-        with anyio.move_on_after(timeout_s):
-            try:
-                await self._measure()
-            except (RedisError, OSError) as exc:
-                self._link_down(exc)
-                return False
-            return True
-        return False
+    # --- the link (state in :mod:`.link`) ------------------------------------------------------------
 
-    async def _measure(self) -> None:
-        holder = await self.client.get(self.keys.leader)
-        self.feed_leader = text(holder) if holder is not None else None
-        await self.reader.measure_heads()
-        self.measured_monotonic = self._clock.monotonic()
-        self._check_leader()
+    @property
+    def link_up(self) -> bool:
+        return self.link.link_up
 
-    def _check_leader(self) -> None:
-        """No feed process holds the leader lock: books go stale and subscribers are told what to do."""
-        if self.feed_leader is not None:
-            self._leaderless_checks = 0
-            if self.leaderless:
-                self.leaderless = False
-                log.info("shared feed: feed process %s is publishing again", self.feed_leader)
-            return
-        self._leaderless_checks += 1
-        # Two checks in a row (one renew interval apart): a standby taking over is not an outage.
-        if self.leaderless or self._leaderless_checks < 2:
-            return
-        self.leaderless = True
-        assets = tuple(self._assets)
-        log.warning("shared feed: %s", NO_FEED)
-        self._books.mark_stale(assets, f"shared feed: {NO_FEED}")
-        self.reader.recovering.update(a for a in assets if a in self._books)
-        self._route_status("stale", NO_FEED, assets)
+    @property
+    def last_error(self) -> str | None:
+        return self.link.last_error
+
+    @property
+    def reconnects(self) -> int:
+        return self.link.reconnects
+
+    @property
+    def connected_since(self) -> float | None:
+        return self.link.connected_since
+
+    @property
+    def leaderless(self) -> bool:
+        return self.link.leaderless
+
+    @property
+    def name_conflict(self) -> str | None:
+        return self.link.name_conflict
+
+    async def wait_link(self, up: bool = True) -> None:
+        """Return once the Redis link is up (or down, with ``up=False``)."""
+        await self.link.wait_link(up)
 
     # --- status -------------------------------------------------------------------------------------
 

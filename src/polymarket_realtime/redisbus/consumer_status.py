@@ -1,6 +1,7 @@
 """Status of the shared-feed consumer: its Redis link shown per channel, statistics, and ``shared_feed``.
 
-A friend of :class:`~.consumer.RedisFeedBackend` (reads its link state), kept apart from the backend facade.
+A friend of :class:`~.consumer.RedisFeedBackend` (reads its link state from
+:class:`~.link.RedisLink`), kept apart from the backend facade.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ __all__ = ["consumer_status"]
 
 def consumer_status(backend: RedisFeedBackend) -> FeedStatusReport:
     """The backend's typed status: every channel is the one Redis link, plus ``shared_feed`` details."""
+    link = backend.link
     now = backend._clock.monotonic()
     last = backend.reader.last_event_monotonic
     age = round(now - last, 3) if last is not None else None
-    state = "connected" if backend.link_up else ("connecting" if not backend._ever_up else "disconnected")
-    error = None if backend.link_up else backend.last_error
+    state = "connected" if link.link_up else ("connecting" if not link.ever_up else "disconnected")
+    error = None if link.link_up else link.last_error
 
     def conn(assets: int, wanted: object = True) -> ChannelStatus:
         if not wanted:
@@ -30,8 +32,8 @@ def consumer_status(backend: RedisFeedBackend) -> FeedStatusReport:
             shards=None,
             state=state,
             url=f"shared feed via {backend.url}",
-            connected_since=backend.connected_since,
-            reconnects=backend.reconnects,
+            connected_since=link.connected_since,
+            reconnects=link.reconnects,
             last_error=error,
             last_message_age_s=age,
             assets=assets,
@@ -47,7 +49,7 @@ def consumer_status(backend: RedisFeedBackend) -> FeedStatusReport:
         "redis": conn(len(backend.reader.cursors)),
     }
     statistics = backend.stats.snapshot(
-        reconnect_count=backend.reconnects,
+        reconnect_count=link.reconnects,
         dropped_events=backend._router.sink_dropped,
         connections={"redis": state},
     )
@@ -58,20 +60,20 @@ def consumer_status(backend: RedisFeedBackend) -> FeedStatusReport:
         statistics=statistics,
         shared_feed={
             "redis": backend.url,
-            "link": "up" if backend.link_up else "down",
-            "down_since": backend.down_since,
+            "link": "up" if link.link_up else "down",
+            "down_since": link.down_since,
             "last_error": error,
-            "redis_run_id": backend.run_id,
+            "redis_run_id": link.run_id,
             "server_id": backend.server_id,
-            "feed_leader": backend.feed_leader,
-            "feed_publishing": backend.feed_leader is not None,
+            "feed_leader": link.feed_leader,
+            "feed_publishing": link.feed_leader is not None,
             "measured_age_s": (
-                round(now - backend.measured_monotonic, 3) if backend.measured_monotonic is not None else None
+                round(now - link.measured_monotonic, 3) if link.measured_monotonic is not None else None
             ),
             "lag": backend.lag(),
             "duplicates_dropped": backend.duplicates,
             "consumer_name": backend.consumer_name,
-            "consumer_name_conflict": backend.name_conflict,
+            "consumer_name_conflict": link.name_conflict,
             "cursor_gaps": backend.reader.gaps,
             "sessions": backend.sessions.status(),
             "lease": {"ttl_s": backend.lease.ttl_s, **backend.wants.summary()},

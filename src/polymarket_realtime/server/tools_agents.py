@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
+from ..agents.journal import MAX_LOG_LINES
 from ..agents.models import AgentList, AgentLogs, AgentView, PresetList
-from ..agents.service import MAX_LOG_LINES, AgentService
+from ..agents.service import AgentService
 from ..app.root import Application
 from .annotations import CHANGE as _CHANGE, CREATE as _CREATE, READ_LOCAL as _READ
 from .context import app_context

@@ -14,7 +14,7 @@ import pytest
 from polymarket_realtime.errors import InvalidInputError, NotFoundError, RiskLimitError, StateError
 from polymarket_realtime.model.events import MarketResolved
 from polymarket_realtime.model.markets import MarketInfo
-from polymarket_realtime.paper import service as service_mod
+from polymarket_realtime.paper import lifecycle as service_mod
 from polymarket_realtime.venues.polymarket.gamma import parse_market
 from tests.integration._paper_kit import MARKET, NO, YES, Kit, ManualClock, change, kit, snapshot, trade
 
