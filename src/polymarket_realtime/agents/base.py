@@ -79,6 +79,9 @@ class Agent(ABC):
     async def on_start(self) -> None:  # noqa: B027  # optional hook
         """Called once when the agent starts or is restored."""
 
+    def on_warm(self) -> None:  # noqa: B027  # optional hook
+        """Called once by ``start_agent`` after its bounded wait for live books (synchronous: no await)."""
+
     @abstractmethod
     async def on_event(self, event: Event) -> None: ...
 
