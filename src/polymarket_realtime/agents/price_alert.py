@@ -24,7 +24,7 @@ from typing import Any
 
 from ..model.events import Event, LastTrade
 from .alert_rules import AlertRule, parse_rule_config
-from .base import Agent, AgentContext, config_bool, config_str, config_token, mid_of
+from .base import Agent, AgentContext, check_keys, config_bool, config_str, config_token, mid_of
 
 __all__ = ["PriceAlertAgent"]
 
@@ -36,8 +36,11 @@ class PriceAlertAgent(Agent):
         "from where it started; one-shot or repeating."
     )
 
+    config_keys = ("token_id", "condition", "price", "move", "move_mode", "direction", "repeat", "source")
+
     @classmethod
     def parse_config(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+        check_keys(raw, cls.config_keys)
         return {
             "token_id": config_token(raw),
             **parse_rule_config(raw),
