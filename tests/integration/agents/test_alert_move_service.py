@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 
+from polymarket_realtime.agents.models import AgentView
 from polymarket_realtime.model.events import Event
 from tests.integration._paper_kit import YES, Kit, kit, snapshot
 
@@ -79,3 +81,36 @@ async def test_a_snapshot_arriving_while_the_agent_subscribes_is_the_move_refere
         alerts = await k.agents.alerts(aid)
         assert [str(a.price) for a in alerts] == ["0.52"]
         assert "moved up 0.02 (threshold 0.02) from 0.50" in alerts[0].message
+
+
+class _BookDuringWarmup(_SnapshotOnSubscribe):
+    """The first book arrives only after subscribe_assets returned, while start_agent waits for it."""
+
+    def __init__(self, k: Kit, event: Event) -> None:
+        super().__init__(k, event)
+        self.subscribed = anyio.Event()
+
+    async def subscribe_assets(self, asset_ids: list[str]) -> None:
+        self.subscribed.set()
+
+
+async def test_start_agent_answers_with_the_reference_from_a_book_that_arrived_during_warm_up(tmp_path: Path) -> None:
+    async with kit(tmp_path) as k:
+        feed = _BookDuringWarmup(k, snapshot(YES, *_mid(50)))
+        k.agents.feed = k.agents.markets = feed  # type: ignore[assignment]
+        k.agents.book_warmup_s = 5.0
+        views: list[AgentView] = []
+        async with anyio.create_task_group() as tg:
+
+            async def start() -> None:
+                views.append(await k.agents.start_agent("price_alert", {"token_id": YES, "move": "0.02"}))
+
+            tg.start_soon(start)
+            with anyio.fail_after(10):
+                await feed.subscribed.wait()
+            await anyio.wait_all_tasks_blocked()  # the agent has started; start_agent awaits the warm-up
+            assert k.books.get(YES) is None
+            await k.push(feed.event)
+        (view,) = views
+        assert view.warmup is not None and view.warmup.tokens == {YES: "ready"}
+        assert view.stats["reference"] == "0.50"  # the answer is taken after the warm-up, not before it
