@@ -90,3 +90,23 @@ async def test_system_status_reports_database_size_and_startup_prune(tmp_path: P
         assert storage["retention"]["policy"]["activity_rows"] == 20_000
         page = await h.call("get_activity", {"after_seq": 0, "limit": 10})
         assert [e["message"] for e in page["entries"]] == ["recent"]
+
+
+async def test_start_agent_refuses_a_misspelt_config_key_and_creates_nothing(tmp_path: Path) -> None:
+    async with running(tmp_path, extensions=[PaperExtension()]) as h:
+        yes = h.market(0).tokens[0].token_id
+        bad = {"token_id": yes, "move": 0.02, "directon": "up", "repeats": True}
+        err = await h.call_error("start_agent", {"kind": "price_alert", "config": bad})
+        assert "config.directon (did you mean 'direction'?)" in err
+        assert "config.repeats (did you mean 'repeat'?)" in err
+        assert "Valid config keys: token_id, condition, price, move, move_mode, direction, repeat, source" in err
+        err = await h.call_error("start_agent", {"kind": "market_scanner", "config": {"top": 3}})
+        assert "config.top (did you mean 'top_n'?)" in err
+        err = await h.call_error(
+            "start_agent", {"kind": "strategy", "config": {"token_id": yes, "param": {}}, "session_id": "ps-x"}
+        )
+        assert "config.param (did you mean 'params'?)" in err
+        listed = await h.call("list_agents", {})
+        assert listed["agents"] == []
+        page = await h.call("get_activity", {"after_seq": 0, "limit": 500})
+        assert not [e for e in page["entries"] if e["kind"] == "agent_started"]

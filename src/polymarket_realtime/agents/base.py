@@ -19,6 +19,7 @@ from ..clock import Clock
 from ..errors import InvalidInputError
 from ..model.book import BookReader
 from ..model.events import BestBidAsk, BookSnapshot, Event, PriceChange
+from ..model.names import closest_argument
 from ..model.numbers import NotANumber, to_decimal
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Agent",
     "AgentContext",
+    "check_keys",
     "config_bool",
     "config_decimal",
     "config_int",
@@ -79,6 +81,9 @@ class Agent(ABC):
     async def on_start(self) -> None:  # noqa: B027  # optional hook
         """Called once when the agent starts or is restored."""
 
+    def on_warm(self) -> None:  # noqa: B027  # optional hook
+        """Called once by ``start_agent`` after its bounded wait for live books (synchronous: no await)."""
+
     @abstractmethod
     async def on_event(self, event: Event) -> None: ...
 
@@ -107,6 +112,17 @@ def top_of_book(event: Event, books: BookReader) -> tuple[Decimal | None, Decima
 def mid_of(event: Event, books: BookReader) -> Decimal | None:
     bid, ask = top_of_book(event, books)
     return None if bid is None or ask is None else (bid + ask) / 2
+
+
+def check_keys(raw: Mapping[str, Any], valid: tuple[str, ...], where: str = "config", noun: str = "") -> None:
+    """Refuse a key ``valid`` does not name, pointing at the closest valid one (a typo never passes silently)."""
+    unknown = [str(k) for k in raw if k not in valid]
+    if not unknown:
+        return
+    unused = [v for v in valid if v not in raw] or list(valid)
+    parts = [f"{where}.{name} (did you mean {closest_argument(name, unused)!r}?)" for name in unknown]
+    noun = noun or ("key" if len(unknown) == 1 else "keys")
+    raise InvalidInputError(f"unknown {noun} {', '.join(parts)}. Valid {where} keys: {', '.join(valid)}.")
 
 
 def config_str(

@@ -9,7 +9,8 @@ Config: ``token_id``; ``condition`` ``above`` | ``below`` | ``cross`` with ``pri
 ``above``/``below`` are edge-triggered (they fire when the condition becomes true, including on the
 first observation), so a repeating alert does not fire on every tick while the price stays on the far
 side; ``cross`` fires whenever consecutive observations straddle the level. ``move`` measures from the
-price when the alert started (the live book's mid or last trade then, else its first observation) and,
+price when the alert started (the live book's mid or last trade when its task starts or, failing that,
+after ``start_agent``'s warm-up; else its first observation) and,
 when it repeats, from the price at its last firing. The decisions live in :mod:`.alert_rules` (no I/O).
 Each firing goes to the alert log, the agent log, the activity feed and (through the activity
 resource) MCP notifications.
@@ -23,7 +24,7 @@ from typing import Any
 
 from ..model.events import Event, LastTrade
 from .alert_rules import AlertRule, parse_rule_config
-from .base import Agent, AgentContext, config_bool, config_str, config_token, mid_of
+from .base import Agent, AgentContext, check_keys, config_bool, config_str, config_token, mid_of
 
 __all__ = ["PriceAlertAgent"]
 
@@ -35,8 +36,11 @@ class PriceAlertAgent(Agent):
         "from where it started; one-shot or repeating."
     )
 
+    config_keys = ("token_id", "condition", "price", "move", "move_mode", "direction", "repeat", "source")
+
     @classmethod
     def parse_config(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+        check_keys(raw, cls.config_keys)
         return {
             "token_id": config_token(raw),
             **parse_rule_config(raw),
@@ -47,10 +51,20 @@ class PriceAlertAgent(Agent):
     def __init__(self, config: Mapping[str, Any], ctx: AgentContext, memory: dict[str, Any]) -> None:
         super().__init__(config, ctx, memory)
         self.rule = AlertRule(self.config, self.memory)
+
+    async def on_start(self) -> None:
+        # Here, not at construction: the agent's sink exists by now, so a snapshot that lands between the
+        # two is either in the book already (read now) or queued for on_event (its first observation).
+        self._take_reference()
+
+    def on_warm(self) -> None:
+        # A just-subscribed token often has no book at on_start; after start_agent's warm-up it may.
+        self._take_reference()
+
+    def _take_reference(self) -> None:
         if self.rule.is_move and self.memory.get("reference") is None:
-            # Taken here, before start_agent returns, so a move right after the call is measured from now.
             self.rule.start(self._current())
-            self.dirty = True
+            self.dirty = self.dirty or self.memory.get("reference") is not None
 
     def token_ids(self) -> list[str]:
         return [self.config["token_id"]]

@@ -27,7 +27,7 @@ from typing import Any, Final
 
 from ..errors import InvalidInputError
 from ..model.events import Event
-from .base import Agent, config_int, config_str, mid_of
+from .base import Agent, check_keys, config_int, config_str, mid_of
 
 __all__ = ["BUILTIN_PRESETS", "METRICS", "MarketScannerAgent", "score_tokens", "validate_weights"]
 
@@ -106,6 +106,7 @@ class MarketScannerAgent(Agent):
 
     @classmethod
     def parse_config(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+        check_keys(raw, ("token_ids", "window", "depth_levels", "top_n", "weights", "preset"))
         tokens = raw.get("token_ids", [])
         if not isinstance(tokens, list) or not all(isinstance(t, str) and t.isdigit() for t in tokens):
             raise InvalidInputError("config.token_ids must be a list of token ids (decimal strings), or omitted.")

@@ -126,15 +126,17 @@ class AgentService:
         agent = cls(entry.rec.config, ctx, dict(entry.rec.memory))
         entry.agent = agent
         entry.done = anyio.Event()
+        # The sink exists before the subscription is asked for: a snapshot that arrives while
+        # subscribe_assets is awaited is queued for the agent instead of being routed to nobody.
+        sink = None
+        if self.router is not None:
+            sink = self.router.add_sink(f"agent:{entry.rec.id}", 2000, event_types=cls.event_types)
+        entry.sink = sink
         if self.feed is not None and agent.token_ids():
             try:
                 await self.feed.subscribe_assets(agent.token_ids())
             except Exception:
                 log.warning("agent %s: could not subscribe its tokens", entry.rec.id, exc_info=True)
-        sink = None
-        if self.router is not None:
-            sink = self.router.add_sink(f"agent:{entry.rec.id}", 2000, event_types=cls.event_types)
-        entry.sink = sink
         started = anyio.Event()
         self._tg.start_soon(self._run, entry, agent, sink, started)
         await started.wait()
@@ -144,9 +146,11 @@ class AgentService:
         try:
             with anyio.CancelScope() as scope:
                 entry.scope = scope
-                started.set()
                 try:
-                    await agent.on_start()
+                    try:
+                        await agent.on_start()  # before start_agent answers: its view shows a started agent
+                    finally:
+                        started.set()
                     if sink is None:
                         await anyio.sleep_forever()
                     async for event in sink:
@@ -266,9 +270,13 @@ class AgentService:
         entry = AgentEntry(rec)
         self._entries[rec.id] = entry
         await self._launch(entry)
-        view = self.view(rec.id)
+        warmup = None
         if tokens:
-            view.warmup = await warm_up(self.books, self.feed, tokens, self.book_warmup_s, self.clock)
+            warmup = await warm_up(self.books, self.feed, tokens, self.book_warmup_s, self.clock)
+            if entry.agent is not None:
+                entry.agent.on_warm()
+        view = self.view(rec.id)  # after the warm-up: its stats show what the agent saw meanwhile
+        view.warmup = warmup
         return view
 
     async def stop_agent(self, agent_id: str, reason: str = "stopped by user") -> AgentView:

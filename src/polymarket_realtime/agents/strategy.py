@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Final
 
 from ..errors import InvalidInputError, PolymarketRealtimeError
 from ..model.events import Event
-from .base import Agent, config_decimal, config_int, config_str, config_token, top_of_book
+from .base import Agent, check_keys, config_decimal, config_int, config_str, config_token, top_of_book
 
 __all__ = ["STRATEGIES", "Intent", "MeanReversion", "Observation", "Strategy", "StrategyAgent"]
 
@@ -54,9 +54,7 @@ class Strategy(ABC):
 
     @classmethod
     def parse_params(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = set(raw) - set(cls.defaults)
-        if unknown:
-            raise InvalidInputError(f"unknown {cls.name} params {sorted(unknown)}; known: {sorted(cls.defaults)}.")
+        check_keys(raw, tuple(cls.defaults), where="params", noun=f"{cls.name} params")
         return {**cls.defaults, **raw}
 
     @abstractmethod
@@ -123,6 +121,7 @@ class StrategyAgent(Agent):
 
     @classmethod
     def parse_config(cls, raw: Mapping[str, Any]) -> dict[str, Any]:
+        check_keys(raw, ("strategy", "token_id", "params"))
         name = config_str(raw, "strategy", choices=tuple(STRATEGIES), default="mean_reversion")
         params = raw.get("params", {})
         if not isinstance(params, Mapping):

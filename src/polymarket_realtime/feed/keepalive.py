@@ -1,6 +1,11 @@
 """Keepalive and liveness timing of one socket: when to ping, when it is dead, when it is silent.
 
-Every channel uses the same scheduler, so a channel added later only states its policy:
+Every :class:`~.connection.FeedConnection` channel (market, user, RTDS, sports) uses this scheduler, so a
+channel added later only states its policy. PolyBolt does not: its socket is the websockets library's,
+which answers the venue's protocol pings (every 25 s) and sends its own protocol pings on real time
+(``ping_interval=POLYMARKET_PING_INTERVAL_S``, ``ping_timeout=POLYMARKET_PONG_TIMEOUT_S``); the JSON
+``{"op": "ping"}`` of the PolyBolt codec is sent only by ``doctor``. See WEBSOCKET_INTEGRATION.md,
+"Liveness, reconnect and resync". The policy:
 
 * ``ping_interval_s``: the client sends ``ping_frame`` every so often (``None``: the client never pings,
   e.g. channels where the *server* pings and the reader answers).

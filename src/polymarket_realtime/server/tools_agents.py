@@ -37,19 +37,15 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Start an agent",
         annotations=_CREATE,
         description=(
-            "Start a long-running agent fed by live events; returns its agent_id. Kinds and config:\n"
-            "- price_alert: {token_id, condition: above|below|cross, price: 0..1, repeat: false, "
-            "source: mid|last_trade}"
-            " - fires into the alert log, the activity feed and notifications. "
-            "Or a move: {token_id, move: 0.02} fires when the price moves 2 cents from where it started "
-            "(move_mode: absolute|relative (0.1 = 10%), direction: either|up|down; repeat measures from the last "
-            "firing).\n"
-            "- market_scanner: {token_ids: [] (default: all subscribed), preset: balanced|liquidity|momentum|quiet|"
-            "<saved> or weights: {spread, depth, momentum, volatility}, window, depth_levels, top_n} - ranks markets; "
-            "read the ranking with get_agent.\n"
+            "Start a long-running agent on live events; returns agent_id. config by kind:\n"
+            "- price_alert: {token_id, condition: above|below|cross, price} or {token_id, move: 0.02} (2 cents from "
+            "the start; move_mode relative: 0.1 = 10%; direction: either|up|down); repeat (false), source "
+            "(mid|last_trade). Fires to alerts, activity, notifications.\n"
+            "- market_scanner: {token_ids (default: subscribed), preset: balanced|liquidity|momentum|quiet|<saved> "
+            "or weights: {spread, depth, momentum, volatility}, window, depth_levels, top_n}; ranking: get_agent.\n"
             "- strategy: {token_id, strategy: mean_reversion, params: {window, threshold, order_size, max_position, "
-            "cooldown}} with session_id - trades that paper session on its own (risk limits apply).\n"
-            "Agents survive restarts; read their logs with get_agent_logs."
+            "cooldown}} + session_id: trades that paper session.\n"
+            "Survives restarts; logs: get_agent_logs."
         ),
     )
     async def start_agent(

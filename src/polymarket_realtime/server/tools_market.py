@@ -20,11 +20,9 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Search Polymarket markets",
         annotations=_READ_VENUE,
         description=(
-            "Search Polymarket markets by free text (words from the question, e.g. 'bitcoin 150k', 'fed rate'). "
-            "Returns up to `limit` markets with question, slug, condition_id, end_date, volume and liquidity (USDC), "
-            "and `outcomes: [{name, token_id, price}]` where price is the 0..1 implied probability. "
-            "Use an outcome's token_id with get_order_book or subscribe_market_prices / "
-            "subscribe_orderbook_updates; use the slug or condition_id with get_market or in market_ids."
+            "Search markets by words from the question ('bitcoin 150k'): question, slug, condition_id, end_date, "
+            "volume, liquidity (USDC), outcomes [{name, token_id, price (0..1 probability)}]. Next: a token_id with "
+            "get_order_book or subscribe_orderbook_updates; a slug or condition_id with get_market or in market_ids."
         ),
     )
     async def search_markets(
@@ -55,11 +53,10 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Get an order book",
         annotations=_READ_VENUE,
         description=(
-            "Current order book of one outcome token: `bids` (best/highest first) and `asks` (best/lowest first) as "
-            "{price, size} decimal strings (price in USDC per share, 0..1; size in shares), plus best_bid, best_ask, "
-            "mid, spread, tick_size, last_trade_price. `source` is 'ws' when the book is streamed live (after a "
-            "subscription) or 'rest' for a one-off snapshot; `age_s` is seconds since the last update and `stale` is "
-            "true while the live feed is reconnecting. For continuous updates use subscribe_orderbook_updates."
+            "One outcome token's order book: bids and asks best-first as {price, size} decimal strings (price USDC "
+            "per share, 0..1; size in shares), best_bid, best_ask, mid, spread, tick_size, last_trade_price. source: "
+            "'ws' (live, subscribed) or 'rest' (one-off); age_s since the last update; stale while the feed "
+            "reconnects. For updates: subscribe_orderbook_updates."
         ),
     )
     async def get_order_book(

@@ -30,12 +30,10 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Create a paper-trading session",
         annotations=_CREATE,
         description=(
-            "Start a paper (simulated, no real money) trading session with `starting_cash` USDC on the given outcome "
-            "token ids and/or markets (condition id or slug: all its outcomes). Orders fill against the live "
-            "Polymarket order book. Optional `risk` limits: max_order_usd, max_position_usd, max_total_exposure_usd "
-            "(orders breaking them are rejected), max_daily_loss_usd, max_drawdown_pct (breaching them halts the "
-            "session). `fee_bps` is used when the market's fee schedule is unknown (default 0). Returns the session "
-            "after waiting up to 5 s for live books (warmup: which tokens are ready or still warming)."
+            "Start a paper (no real money) session on token ids and/or markets; orders fill against the live book. "
+            "risk: max_order_usd, max_position_usd, max_total_exposure_usd reject an order; max_daily_loss_usd, "
+            "max_drawdown_pct halt the session. fee_bps: used when the market's fees are unknown. Waits up to 5 s "
+            "for live books (warmup: ready/warming per token); then place_paper_order."
         ),
     )
     async def create_paper_session(
@@ -133,12 +131,10 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Place a paper order",
         annotations=_CHANGE,
         description=(
-            "Place a paper order on one of the session's tokens. `market` orders walk the live book level by level "
-            "(partial fill when depth runs out; the rest is cancelled; average price reported). `limit` orders take "
-            "what crosses now and rest the remainder, filling later when the live book or a trade crosses the limit. "
-            "BUY increases exposure (refused while paused/halted, checked against risk limits and free cash); SELL "
-            "reduces a held position (no short selling: buy the other outcome instead). Size is in shares; "
-            "limit_price in (0, 1) on the market's tick. Waits up to 3 s for a book not live yet, then refuses."
+            "Paper order on a session token. market: walks the live book (partial fill if depth runs out, rest "
+            "cancelled). limit: takes what crosses, rests the remainder until the book or a trade crosses it. BUY "
+            "is checked against risk limits and cash (refused while paused/halted); SELL only reduces a position "
+            "(no shorts: buy the other outcome). Waits up to 3 s for a book still warming, then refuses."
         ),
     )
     async def place_paper_order(
@@ -148,7 +144,9 @@ def register(mcp: MCPServer[Application]) -> None:
         side: Annotated[Literal["BUY", "SELL"], Field(description="BUY to open/increase, SELL to reduce/close.")],
         size: Annotated[Decimal, Field(description="Shares, > 0 and >= the market's minimum order size.")],
         order_type: Annotated[Literal["market", "limit"], Field(description="market or limit.")] = "market",
-        limit_price: Annotated[Decimal | None, Field(description="Limit orders only: price in (0, 1).")] = None,
+        limit_price: Annotated[
+            Decimal | None, Field(description="Limit orders only: price in (0, 1) on the market's tick.")
+        ] = None,
     ) -> OrderResult:
         token = check_token_id(token_id)
         return await _paper(ctx).place_order(session_id, token, side, size, order_type, limit_price)

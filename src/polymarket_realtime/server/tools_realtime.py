@@ -48,7 +48,7 @@ CallbackType = Literal["notification", "log"]
 CHANNELS = ("market", "user", "rtds", "polybolt", "sports")
 
 
-_FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
+_FOLLOW_UP = "Then get_events(subscription_id, after_seq=0, wait_s=10), passing after_seq=next_seq each time."
 _CALLBACK_DOC = "'log': no MCP notifications, events go to the server log. Read events with get_events either way."
 
 TokenIds = Annotated[list[str], Field(description="Outcome token ids (decimal strings) from get_market.")]
@@ -151,10 +151,9 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Subscribe to market prices",
         annotations=_SUBSCRIBE,
         description=(
-            "Start streaming price events for outcome tokens: `price_change` (book level changes with best bid/ask), "
-            "`last_trade_price` (trades: price, size in shares, side), `best_bid_ask`, `tick_size_change`, and "
-            "`feed_status` when the live connection drops or recovers. Prices are USDC per share (0..1) as decimal "
-            "strings. Pass token_ids and/or market_ids (slugs or condition ids: all outcomes). " + _FOLLOW_UP
+            "Stream price events for token_ids and/or market_ids (slug or condition id: all outcomes): price_change "
+            "(level changes, best bid/ask), last_trade_price (price, size, side), best_bid_ask, tick_size_change, "
+            "feed_status (connection lost/back). Prices: USDC per share (0..1), decimal strings. " + _FOLLOW_UP
         ),
     )
     async def subscribe_market_prices(
@@ -171,11 +170,10 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Subscribe to order-book updates",
         annotations=_SUBSCRIBE,
         description=(
-            "Start streaming order-book events for outcome tokens. Each event's `data.book` holds the top `depth` "
-            "levels per side best-first ({price, size} decimal strings; price USDC per share, size shares), "
-            "best_bid, best_ask, mid, spread, tick_size, last_trade_price, `age_s` and `stale` (true while the feed "
-            "reconnects). Types: book (full snapshot), price_change, last_trade_price, best_bid_ask, "
-            "tick_size_change, feed_status. " + _FOLLOW_UP
+            "Stream order-book events for outcome tokens; each event's data.book holds the top depth levels per side "
+            "best-first ({price, size} decimal strings), best_bid, best_ask, mid, spread, tick_size, "
+            "last_trade_price, age_s, stale (true while the feed reconnects). Types: book, price_change, "
+            "last_trade_price, best_bid_ask, tick_size_change, feed_status. " + _FOLLOW_UP
         ),
     )
     async def subscribe_orderbook_updates(
@@ -200,10 +198,9 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Subscribe to market resolutions",
         annotations=_SUBSCRIBE,
         description=(
-            "Watch markets resolve: `market_resolved` events carry the condition id (`market`), "
-            "`winning_outcome`, `winning_asset_id` and `source` ('ws' from the live feed, 'gamma' from the "
-            "periodic REST check that backs up the live event); `new_market` events announce new markets. "
-            "Leave both token_ids and market_ids empty to watch ALL markets. " + _FOLLOW_UP
+            "Watch markets resolve: market_resolved {market (condition id), winning_outcome, winning_asset_id, "
+            "source: 'ws' live or 'gamma' (periodic REST backup)}; new_market announces markets. Both token_ids and "
+            "market_ids empty = ALL markets. " + _FOLLOW_UP
         ),
     )
     async def subscribe_market_resolution(
@@ -220,10 +217,9 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Subscribe to comments (polled)",
         annotations=_SUBSCRIBE,
         description=(
-            "Watch new comments on one event. POLLED, not streamed (the live stream is retired): Gamma's comments "
-            "API every poll_interval_s (POLYMARKET_COMMENTS_POLL_S, default 10 s); each new comment once as a "
-            "`comment` event {comment_id, body, user_address, entity_id}; earlier ones are not replayed. event_id: "
-            "numeric Gamma event id (unknown = error). At most 10 events. " + _FOLLOW_UP
+            "Watch new comments on one event (numeric Gamma event_id), POLLED every poll_interval_s (default 10 s): "
+            "each new one once as comment {comment_id, body, user_address, entity_id}; no replay of older ones. "
+            "At most 10 events. " + _FOLLOW_UP
         ),
     )
     async def subscribe_comments(
@@ -246,12 +242,10 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Read subscription events",
         annotations=_READ_LOCAL,
         description=(
-            "Read events of one subscription after a cursor. Returns {events: [{seq, type, token_id, ts_event "
-            "(venue time, Unix ms), ts_recv (our receive time, Unix ns), data}], next_seq, dropped, has_more}. "
-            "Sequence numbers are dense per subscription: pass after_seq=next_seq on the next call to get every "
-            "event exactly once. `dropped` > 0 means that many events were evicted from the bounded buffer before "
-            "you read them (read more often or with a larger limit). wait_s > 0 long-polls: the call returns as soon "
-            "as one new event exists, or after wait_s seconds (max 25) with no events."
+            "Read a subscription's events after a cursor: {events: [{seq, type, token_id, ts_event (venue, Unix ms), "
+            "ts_recv (ours, Unix ns), data}], next_seq, dropped, has_more}. Pass after_seq=next_seq next time to get "
+            "each event once; dropped > 0: that many were evicted unread (read more often). wait_s > 0 long-polls "
+            "until an event arrives (max 25 s)."
         ),
     )
     async def get_events(

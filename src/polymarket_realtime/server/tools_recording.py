@@ -96,12 +96,11 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Backtest a strategy on a recording",
         annotations=_BACKTEST,
         description=(
-            "Replay a recording as fast as possible through the parser, order books and a paper session run by a "
-            "strategy agent (strategy 'mean_reversion' built in). Deterministic: same inputs, same fills. config "
-            'holds the strategy params (e.g. {"window": 20, "threshold": "0.02", "order_size": "10"}) and '
-            "optionally token_ids (default: every recorded token), risk, fee_bps, equity_interval_s. Sends progress "
-            "notifications. Writes fills.csv, equity.csv and summary.json; returns the summary (return, max drawdown, "
-            "trades, win rate, fees)."
+            "Replay a recording at full speed through order books and a paper session traded by a strategy "
+            '(\'mean_reversion\'); deterministic. config: strategy params (e.g. {"window": 20, "threshold": '
+            '"0.02"}), optional token_ids (default: all recorded), risk, fee_bps, equity_interval_s. Reports '
+            "progress; writes fills.csv, equity.csv, summary.json; returns the summary (return, drawdown, trades, "
+            "fees)."
         ),
     )
     async def run_backtest(

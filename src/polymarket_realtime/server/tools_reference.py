@@ -23,10 +23,10 @@ from .results import SubscriptionResult
 __all__ = ["register"]
 
 ChannelArg = Literal["crypto", "equity", "crypto_twap", "equity_twap"]
-_FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
+_FOLLOW_UP = "Then get_events(subscription_id, after_seq=0, wait_s=10), passing after_seq=next_seq each time."
 _EVENT_DOC = (
-    "Events: `reference_price` {symbol, channel, value (exact decimal string), source, snapshot (history sent "
-    "first), window_seconds}; `feed_status` `lossy` (frames lost) or `auth_failed`. Needs CLOB API credentials."
+    "Events: reference_price {symbol, channel, value (decimal string), source, snapshot (history first), "
+    "window_seconds}; feed_status lossy|auth_failed. Needs CLOB API credentials."
 )
 
 
@@ -44,9 +44,8 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Subscribe to reference prices (PolyBolt)",
         annotations=_SUBSCRIBE,
         description=(
-            "Stream PolyBolt reference prices. channel: crypto (spot, e.g. btcusd), equity (stocks, ETFs, forex, "
-            "metals, e.g. aapl, xauusd), crypto_twap / equity_twap (60 s TWAPs). Symbols like 'btcusd' ('BTC', "
-            "'btc/usd' accepted); empty = whole catalog. provider pins the equity producer. "
+            "Stream PolyBolt reference prices: crypto spot (btcusd), equity (stocks, ETFs, forex, metals: aapl, "
+            "xauusd), crypto_twap / equity_twap (60 s TWAPs); 'BTC', 'btc/usd' accepted. "
             + _EVENT_DOC
             + " "
             + _FOLLOW_UP

@@ -25,7 +25,7 @@ DELAY_NOTE = (
     "Sports data is provided for informational purposes only: it may be delayed, contain errors, or omit "
     "recent events. Do not treat a score as final before `ended` is true."
 )
-_FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
+_FOLLOW_UP = "Then get_events(subscription_id, after_seq=0, wait_s=10), passing after_seq=next_seq each time."
 
 
 class SportsSubscriptionResult(SubscriptionResult):

@@ -29,7 +29,7 @@ from .context import app_context
 __all__ = ["register"]
 
 
-_FOLLOW_UP = "Then call get_events(subscription_id, after_seq=0, wait_s=10) and keep passing after_seq=next_seq."
+_FOLLOW_UP = "Then get_events(subscription_id, after_seq=0, wait_s=10), passing after_seq=next_seq each time."
 
 MarketIds = Annotated[
     list[str],
@@ -202,11 +202,9 @@ def register(mcp: MCPServer[Application]) -> None:
         title="Subscribe to your own orders",
         annotations=_SUBSCRIBE,
         description=(
-            "Stream YOUR account's order events from the authenticated user channel (read-only: nothing is placed "
-            "or cancelled). Needs POLYGON_PRIVATE_KEY (API credentials are derived and saved) or the "
-            "POLYMARKET_API_KEY/SECRET/PASSPHRASE trio. Events have type user_order with action PLACEMENT, UPDATE "
-            "(partial fill: size_matched grows) or CANCELLATION, plus side, price, original_size, size_matched, "
-            "status. " + _FOLLOW_UP
+            "Stream YOUR account's order events (authenticated user channel, read-only). Needs POLYGON_PRIVATE_KEY "
+            "or POLYMARKET_API_KEY/SECRET/PASSPHRASE. Events: user_order, action PLACEMENT, UPDATE (size_matched "
+            "grows) or CANCELLATION, with side, price, original_size, size_matched, status. " + _FOLLOW_UP
         ),
     )
     async def subscribe_user_orders(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Any, Final
@@ -73,10 +73,19 @@ class PruneResult:
 
 
 class Retention:
-    def __init__(self, db: Database, policy: RetentionPolicy, *, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        db: Database,
+        policy: RetentionPolicy,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
         self.db = db
         self.policy = policy
         self.clock = clock
+        self.sleep = sleep
+        """Between passes: ``anyio.sleep`` in production, a virtual clock's sleep in tests."""
         self.last: PruneResult | None = None
         self.runs = 0
         self.changed = ChangeSignal()
@@ -132,7 +141,7 @@ class Retention:
         """Prune now and then every ``interval_s`` until cancelled."""
         while True:
             await self.prune()
-            await anyio.sleep(self.policy.interval_s)
+            await self.sleep(self.policy.interval_s)
 
     def status(self) -> dict[str, Any]:
         return {

@@ -1,4 +1,7 @@
-"""Ping cadence of every channel's real socket (market, user, RTDS) on a virtual clock, against the simulator.
+"""Keepalive timing of every channel's real socket on a virtual clock, against the simulator.
+
+Market, user and RTDS: the client pings. Sports: the server pings, the client answers and only watches
+for silence. (PolyBolt is the exception: see WEBSOCKET_INTEGRATION.md, "Keepalive".)
 
 Issue 11: with a 5 s interval the first PING went out after 7.3 s (the loop slept in fixed steps). Now each
 socket sleeps until its next deadline on the injected clock, so pings go out at exactly 5, 10, 15 s."""
@@ -20,6 +23,7 @@ from polymarket_realtime.feed.manager import WebSocketManager
 from polymarket_realtime.routing.router import EventRouter
 from polymarket_realtime.secrets import Secret
 from polymarket_realtime.simulator import Simulator, SimulatorConfig
+from polymarket_realtime.simulator.wire import OutFrame
 from polymarket_realtime.venues.polymarket.rest import ClobRestClient
 from tests.sim_settings import fast_settings
 from tests.virtual_clock import VirtualClock
@@ -137,3 +141,35 @@ async def test_pings_exactly_on_the_interval(
                 await sim.wait_until(lambda k=k: len(observed.pings) == on_open + k)  # and on the wire
                 await pongs.wait(channel, on_open + k)
             assert conn.state == "connected" and sim.observed.opened[path] == 1
+
+
+async def test_sports_answers_server_pings_and_drops_on_silence_at_the_exact_deadline(tmp_path: Path) -> None:
+    silence = 30.0
+    # The simulator's own heartbeat (real time) is pushed out of the test; the test sends each ping itself.
+    config = SimulatorConfig(
+        seed=5, markets=1, rate_per_s=0, rtds_rate_per_s=0, sports_rate_per_s=0, sports_ping_interval_s=3600
+    )
+    clock = VirtualClock()
+    async with Simulator(config) as sim:
+        settings = fast_settings(sim, tmp_path, sports_silence_timeout_s=silence)
+        async with feed(settings, clock) as manager:
+            await manager.subscribe_sports()
+            await clock.wait_sleepers(1)  # connected: its keepalive sleeps until the silence deadline
+            (conn,) = [c for c in manager.connections() if c.spec.channel == "sports"]
+            assert isinstance(conn, FeedConnection) and conn.state == "connected"
+            opened = conn.opened_at_monotonic
+            assert opened == clock.now and clock.next_deadline() == opened + silence
+
+            await clock.advance_to(opened + 10)
+            sim.sports.dispatch([OutFrame(channel="sports", text="ping")])  # the server's heartbeat
+            await sim.wait_until(lambda: sim.sports.pongs_received == 1)  # answered by the reader
+            assert conn.answered == 1 and conn.pings_sent == 0 and sim.sports.unexpected_frames == 0
+
+            await clock.advance_to(opened + silence)  # the old deadline: the ping at +10 moved it to +40
+            assert conn.state == "connected" and conn.pings_sent == 0
+            await clock.advance_to(opened + 10 + silence - 0.001)
+            assert conn.state == "connected" and conn.last_error is None
+            await clock.advance_to(opened + 10 + silence)  # silent for exactly sports_silence_timeout_s
+            await sim.wait_until(lambda: conn.last_error is not None)
+            assert conn.last_error == f"no PONG or data for {silence:g}s: socket presumed dead"
+            assert sim.sports.unexpected_frames == 0  # the client never sent anything but pongs

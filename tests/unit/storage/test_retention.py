@@ -7,12 +7,14 @@ import sqlite3
 from decimal import Decimal as D
 from pathlib import Path
 
+import anyio
 import pytest
 
 from polymarket_realtime.model.agent_records import AgentRecord
 from polymarket_realtime.storage import activity as activity_db, agents as agents_db
 from polymarket_realtime.storage.db import Database
 from polymarket_realtime.storage.retention import Retention, RetentionPolicy
+from tests.virtual_clock import VirtualClock
 
 pytestmark = pytest.mark.anyio
 
@@ -118,3 +120,20 @@ async def test_database_size_counts_file_and_wal(tmp_path: Path) -> None:
         await Retention(db, RetentionPolicy(agent_log_rows=1), clock=FixedClock(NOW_NS)).prune()
         db.read_sync(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
         assert (await db.size())["free_bytes"] > 0  # deleted rows leave pages for reuse
+
+
+async def test_run_prunes_then_sleeps_the_interval_through_the_injected_sleep(tmp_path: Path) -> None:
+    clock = VirtualClock()
+    with _db(tmp_path) as db:
+        policy = RetentionPolicy(max_age_days=30, interval_s=3600.0)
+        retention = Retention(db, policy, clock=FixedClock(NOW_NS), sleep=clock.sleep)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(retention.run)
+            await clock.wait_sleepers(1)  # the first pass ran at once, then it sleeps on the virtual clock
+            assert retention.runs == 1 and clock.next_deadline() == clock.now + 3600.0
+            await clock.advance_to(clock.now + 3599.0)
+            assert retention.runs == 1
+            await clock.advance_to(clock.now + 1.0)  # exactly one interval later: the second pass
+            await retention.changed.wait_for(lambda: retention.runs == 2, 10)
+            assert retention.runs == 2
+            tg.cancel_scope.cancel()
