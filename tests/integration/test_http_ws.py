@@ -187,3 +187,42 @@ async def test_a_slow_client_is_dropped_and_counted(tmp_path: Path) -> None:
         assert hub.drops == 1 and hub.subscribers("market:123") == 0
         metrics = (await h.get("/api/metrics")).text
         assert "pmrt_ws_dropped_clients_total 1" in metrics
+
+
+async def test_a_reconnect_replay_that_would_overflow_the_queue_becomes_gap_and_snapshot(tmp_path: Path) -> None:
+    """Two busy channels with 600 missed each (and a quiet one): 1,205 replayed texts would overflow a
+    1,000-slot queue (1013, and the page would reconnect with the same since forever). Each channel is
+    replayed densely or told ``gap`` and re-snapshotted instead."""
+    async with serving(tmp_path, hub=Hub(buffer_size=1000, client_queue=1000)) as h:
+        hub = h.room.hub
+        channels = ["market:123", "market:456", "market:789"]
+        async with h.ws() as ws:
+            await send(ws, {"type": "subscribe", "channels": channels})
+            snaps = [await recv(ws) for _ in channels]
+            assert {m["type"] for m in snaps} == {"snapshot"}
+        since = {m["channel"]: m["seq"] for m in snaps}
+        with anyio.fail_after(10):
+            await hub.changed.wait_for(lambda: all(hub.subscribers(c) == 0 for c in channels), 10)
+        for n in range(600):
+            for channel in channels[:2]:
+                hub.publish(channel, {"n": n})
+        for n in range(5):  # a quiet channel: its few missed events still fit and are replayed
+            hub.publish(channels[2], {"n": n})
+        async with h.ws() as ws:
+            await send(ws, {"type": "subscribe", "channels": channels, "since": since})
+            await send(ws, {"type": "ping"})
+            got = await recv_until(ws, lambda m: m["type"] == "pong")
+            assert hub.drops == 0
+            outcomes: dict[str, str] = {}
+            for channel in channels:
+                mine = [m for m in got if m.get("channel") == channel]
+                events = [m["seq"] for m in mine if m["type"] == "event"]
+                if mine and mine[0]["type"] == "gap":
+                    assert mine[0]["from_seq"] == since[channel] + 1
+                    assert mine[1]["type"] == "snapshot" and mine[1]["seq"] == hub.channel(channel).seq
+                    outcomes[channel] = "gap"
+                else:
+                    assert events == list(range(since[channel] + 1, hub.channel(channel).seq + 1))
+                    outcomes[channel] = "replayed"
+            # The budget is half the free queue (500): neither 600-event replay fits, the quiet one does.
+            assert outcomes == {"market:123": "gap", "market:456": "gap", "market:789": "replayed"}

@@ -65,6 +65,11 @@ class Client:
             return False
         return True
 
+    def free(self) -> int:
+        """Room left in the queue right now (texts ``offer`` can still add without dropping the client)."""
+        stats = self._send.statistics()
+        return max(0, int(stats.max_buffer_size) - stats.current_buffer_used)
+
     def close(self) -> None:
         self._send.close()
 

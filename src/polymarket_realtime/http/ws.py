@@ -151,6 +151,9 @@ class WsEndpoint:
                         }
                     )
                     return
+                # Replays of one message share half the queue's free room: a reconnect with ``since`` for
+                # many busy channels must not overflow it (1013, and the page would retry the same since).
+                budget = [sock.client.free() // 2]
                 for raw in channels:
                     try:
                         name = channel_ok(self.sources, raw)
@@ -167,22 +170,25 @@ class WsEndpoint:
                         sock.send({"type": "error", "error": "too_many", "detail": f"at most {MAX_CHANNELS} channels"})
                         continue
                     last = since.get(raw, since.get(name))
-                    await self._subscribe(sock, name, last if isinstance(last, int) and last >= 0 else None)
+                    await self._subscribe(sock, name, last if isinstance(last, int) and last >= 0 else None, budget)
                     subscribed.add(name)
             else:
                 sock.send({"type": "error", "error": "bad_message", "detail": f"unknown message type {kind[:40]!r}"})
 
         await sock.run(handle)
 
-    async def _subscribe(self, sock: _Socket, name: str, since: int | None) -> None:
+    async def _subscribe(self, sock: _Socket, name: str, since: int | None, budget: list[int]) -> None:
+        """Join ``name``: replay what was missed since ``since`` if it fits in ``budget`` (texts, shared by
+        the channels of one message and decremented here), else ``gap`` and a fresh snapshot."""
         if since is not None:
             attach = self.hub.attach(name, sock.client, since)
-            if not attach.needs_snapshot:
+            if not attach.needs_snapshot and len(attach.replay) <= budget[0]:
+                budget[0] -= len(attach.replay)
                 for text in attach.replay:
                     sock.client.offer(text)
                 return
-            assert attach.gap is not None
-            sock.send({"type": "gap", "channel": name, "from_seq": attach.gap[0], "to_seq": attach.gap[1]})
+            gap = attach.gap if attach.gap is not None else (since + 1, attach.seq)
+            sock.send({"type": "gap", "channel": name, "from_seq": gap[0], "to_seq": gap[1]})
             self.hub.detach(name, sock.client)
         with self.hub.joining(name):
             await self._snapshot(sock, name)
