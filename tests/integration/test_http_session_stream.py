@@ -68,6 +68,15 @@ async def test_broadcast_in_order_to_several_clients(tmp_path: Path) -> None:
         async with h.ws(f"/ws/sessions/{sid}?since={len(expected) - 2}") as late:
             replayed = await _commands(late, 2)
             assert [m["seq"] for m in replayed] == [len(expected) - 1, len(expected)]
+            epoch = replayed[0]["epoch"]
+            assert epoch == h.room.hub.epoch
+
+        # The same since from another server process (epoch): a gap, then the whole buffer again.
+        async with h.ws(f"/ws/sessions/{sid}?since={len(expected) - 2}&epoch=0ld3p0ch") as restarted:
+            gap = await recv(restarted)
+            assert gap == {"type": "gap", "session_id": sid, "from_seq": 1, "to_seq": 0, "epoch": epoch}
+            again = await _commands(restarted, len(expected))
+            assert [m["seq"] for m in again] == list(range(1, len(expected) + 1))
 
 
 async def test_ping_status_malformed_and_dead_clients(tmp_path: Path) -> None:

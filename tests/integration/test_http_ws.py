@@ -99,7 +99,13 @@ async def test_gap_when_since_is_older_than_the_buffer(tmp_path: Path) -> None:
             await send(ws, {"type": "subscribe", "channels": ["activity"], "since": {"activity": 1}})
             gap = await recv(ws)
             channel = h.room.hub.channel("activity")
-            assert gap == {"type": "gap", "channel": "activity", "from_seq": 2, "to_seq": channel.oldest() - 1}
+            assert gap == {
+                "type": "gap",
+                "channel": "activity",
+                "from_seq": 2,
+                "to_seq": channel.oldest() - 1,
+                "epoch": h.room.hub.epoch,
+            }
             snapshot = await recv(ws)
             assert snapshot["type"] == "snapshot" and snapshot["seq"] == channel.seq
             assert [e["kind"] for e in snapshot["data"]][-1] == "session_resumed"
@@ -226,3 +232,30 @@ async def test_a_reconnect_replay_that_would_overflow_the_queue_becomes_gap_and_
                     outcomes[channel] = "replayed"
             # The budget is half the free queue (500): neither 600-event replay fits, the quiet one does.
             assert outcomes == {"market:123": "gap", "market:456": "gap", "market:789": "replayed"}
+
+
+async def test_a_since_from_another_server_process_is_a_gap_then_a_snapshot(tmp_path: Path) -> None:
+    """Seqs restart with the server: a since below the new seq would replay the wrong events without the epoch."""
+    async with serving(tmp_path) as h:
+        hub = h.room.hub
+        async with h.ws() as ws:
+            await send(ws, {"type": "subscribe", "channels": ["market:123"]})
+            snapshot = await recv(ws)
+            assert snapshot["type"] == "snapshot" and snapshot["epoch"] == hub.epoch
+            for n in range(5):
+                hub.publish("market:123", {"n": n})
+            events = [await recv(ws) for _ in range(5)]
+            assert {m["epoch"] for m in events} == {hub.epoch}
+        stale = {"type": "subscribe", "channels": ["market:123"], "since": {"market:123": 2}, "epoch": "0ld3p0ch"}
+        async with h.ws() as ws:
+            await send(ws, stale)
+            gap = await recv(ws)
+            assert gap == {"type": "gap", "channel": "market:123", "from_seq": 1, "to_seq": 5, "epoch": hub.epoch}
+            again = await recv(ws)
+            assert again["type"] == "snapshot" and again["seq"] == 5 and again["epoch"] == hub.epoch
+            # The same since in this epoch replays; an epoch that is not a string is refused.
+            await send(ws, {"type": "subscribe", "channels": ["market:456"], "since": {"market:456": 0}, "epoch": 7})
+            assert (await recv(ws))["error"] == "bad_message"
+        async with h.ws() as ws:
+            await send(ws, {**stale, "epoch": hub.epoch})
+            assert [(await recv(ws))["seq"] for _ in range(3)] == [3, 4, 5]
