@@ -14,7 +14,7 @@ from websockets.typing import Origin
 
 from polymarket_realtime.cli import main
 from polymarket_realtime.errors import ConfigError
-from polymarket_realtime.http.auth import Guard, load_or_create_token
+from polymarket_realtime.http.auth import Guard, cookie_value, load_or_create_token
 from polymarket_realtime.http.host import HttpOptions, check_bind, parse_dashboard
 from polymarket_realtime.secrets import Secret
 from tests.integration._http_harness import serving
@@ -125,10 +125,19 @@ async def test_cookie_login_and_cookie_posts_need_same_origin(tmp_path: Path) ->
         login = await h.http.get(h.base + f"/?token={h.token}")
         assert login.status_code == 303 and login.headers["location"] == "/"
         cookie = login.headers["set-cookie"]
-        assert cookie.startswith(f"pmrt_token={h.token}") and "HttpOnly" in cookie
+        # Named per port (browsers share cookies across ports) and holding HMAC(token), not the token.
+        value = cookie_value(h.token)
+        h.http.cookies.clear()  # this test sends the cookie by hand
+        assert cookie.startswith(f"pmrt_token_{h.port}={value};") and "HttpOnly" in cookie
+        assert h.token not in cookie and value != h.token
         assert "SameSite=strict" in cookie and "Path=/" in cookie
         assert f"Max-Age={30 * 24 * 3600}" in cookie  # a month, then the login link again
-        jar = {"Cookie": f"pmrt_token={h.token}"}
+        for wrong in (f"pmrt_token={value}", f"pmrt_token_{h.port + 1}={value}", f"pmrt_token_{h.port}={h.token}"):
+            assert (await h.http.get(h.base + "/api/system", headers={"Cookie": wrong})).status_code == 401, wrong
+        # The cookie value is a cookie only: never a Bearer token (a leaked cookie does not open the API/MCP).
+        as_bearer = await h.http.get(h.base + "/api/system", headers={"Authorization": f"Bearer {value}"})
+        assert as_bearer.status_code == 401
+        jar = {"Cookie": f"pmrt_token_{h.port}={value}"}
         page = await h.http.get(h.base + "/", headers=jar)
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert h.token not in page.text

@@ -35,7 +35,6 @@ from ..config import Settings
 from ..errors import ConfigError
 from .api import api_routes
 from .auth import (
-    COOKIE,
     COOKIE_MAX_AGE,
     Guard,
     is_loopback,
@@ -163,7 +162,12 @@ class GuardMiddleware:
             # and drop it from the address bar (and from any later Referer).
             response = Response(status_code=303, headers={"location": "/"})
             response.set_cookie(
-                COOKIE, self.guard.token, max_age=COOKIE_MAX_AGE, httponly=True, samesite="strict", path="/"
+                self.guard.cookie_name,
+                self.guard.cookie_value,
+                max_age=COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="strict",
+                path="/",
             )
             await response(scope, receive, self._with_headers(send))
             return
