@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -205,3 +207,28 @@ async def test_secrets_never_reach_answers_or_pushes(tmp_path: Path) -> None:
             assert h.token not in text
             for value in secrets.values():
                 assert value not in text
+
+
+async def test_refused_upgrades_log_no_error_and_the_bound_port_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with serving(tmp_path) as h:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"ws://127.0.0.1:{h.port}/ws"):  # no token
+                pass
+        assert refused.value.response.status_code == 401
+        assert f"dashboard listening on 127.0.0.1 port {h.port}" in caplog.text  # --port 0 says which
+    assert "without completing handshake" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_a_refused_host_under_allow_remote_names_the_flag() -> None:
+    token = "t" * 43
+    local = Guard(token, 8787)
+    remote = Guard(token, 8787, extra_hosts=["10.0.0.2"], remote=True)
+    headers = {"host": "dash.example:8787", "authorization": "Bearer " + token}
+    args: dict[str, Any] = {"method": "GET", "path": "/api/system", "cookies": {}, "query_token": None}
+    said = remote.check(headers=headers, websocket=False, **args)
+    assert said.status == 403 and "--allowed-host" in said.detail
+    assert "--allowed-host" not in local.check(headers=headers, websocket=False, **args).detail

@@ -259,3 +259,24 @@ async def test_a_since_from_another_server_process_is_a_gap_then_a_snapshot(tmp_
         async with h.ws() as ws:
             await send(ws, {**stale, "epoch": hub.epoch})
             assert [(await recv(ws))["seq"] for _ in range(3)] == [3, 4, 5]
+
+
+async def test_binary_frames_bad_since_and_a_fresh_resubscribe(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h, h.ws() as ws:
+        await ws.send(b"\x00\x01")  # a binary frame: an error, and the socket stays open
+        assert (await recv(ws))["error"] == "bad_message"
+        await send(ws, {"type": "subscribe", "channels": ["market:123"], "since": {"market:123": True}})
+        refused = await recv(ws)
+        assert refused["error"] == "bad_message" and "since" in refused["detail"]
+        first = await recv(ws)
+        assert first["type"] == "snapshot" and first["channel"] == "market:123"
+        # A repeat subscribe is a no-op, but the page's resync (fresh) gets the snapshot again.
+        await send(ws, {"type": "subscribe", "channels": ["market:123"]})
+        await send(ws, {"type": "subscribe", "channels": ["market:123"], "fresh": True})
+        again = await recv(ws)
+        assert again["type"] == "snapshot" and again["channel"] == "market:123"
+        assert h.room.hub.subscribers("market:123") == 1
+        h.room.hub.publish("market:123", {"n": 1})
+        assert (await recv(ws))["type"] == "event"  # still subscribed once: exactly one copy follows
+        await send(ws, {"type": "ping"})
+        assert (await recv(ws))["type"] == "pong"

@@ -112,6 +112,8 @@ class Guard:
     token: str
     port: int
     extra_hosts: Iterable[str] = ()
+    remote: bool = False
+    """Bound with ``--allow-remote``: a refused Host may just be a name to add with ``--allowed-host``."""
     _hosts: frozenset[str] = field(init=False)
     _origins: frozenset[str] = field(init=False)
     cookie_name: str = field(init=False)
@@ -155,7 +157,10 @@ class Guard:
         host = headers.get("host", "")
         if host not in self._hosts:
             # DNS rebinding: a foreign name resolving to us still carries its own Host header.
-            return Decision(403, "forbidden", f"Host {host[:100]!r} is not this server; use the login link's address.")
+            detail = f"Host {host[:100]!r} is not this server; use the login link's address."
+            if self.remote:
+                detail += " If clients reach this server by that name, start it with --allowed-host NAME."
+            return Decision(403, "forbidden", detail)
         origin = headers.get("origin")
         if origin is not None and origin not in self._origins:
             return Decision(403, "forbidden", "cross-site requests are refused (Origin is not this server).")

@@ -106,9 +106,15 @@ class _Socket:
     async def _receive(self, handle: Any) -> None:
         while True:
             try:
-                raw = await self.ws.receive_text()
-            except (WebSocketDisconnect, RuntimeError, KeyError):
-                return  # peer gone, or a binary frame (treated as leaving)
+                frame = await self.ws.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return  # peer gone
+            if frame["type"] == "websocket.disconnect":
+                return
+            raw = frame.get("text")
+            if raw is None:  # a binary frame
+                self.send({"type": "error", "error": "bad_message", "detail": "messages are JSON text frames"})
+                continue
             try:
                 message = json.loads(raw)
             except ValueError:
@@ -166,12 +172,26 @@ class WsEndpoint:
                         subscribed.discard(name)
                         continue
                     if name in subscribed:
-                        continue
+                        if message.get("fresh") is not True:
+                            continue
+                        # The page's resync after a hole: start this channel over with a new snapshot.
+                        self.hub.detach(name, sock.client)
+                        subscribed.discard(name)
                     if len(subscribed) >= MAX_CHANNELS:
                         sock.send({"type": "error", "error": "too_many", "detail": f"at most {MAX_CHANNELS} channels"})
                         continue
                     last = since.get(raw, since.get(name))
-                    since_seq = last if isinstance(last, int) and last >= 0 else None
+                    if message.get("fresh") is True:
+                        last = None
+                    if last is not None and not (type(last) is int and last >= 0):
+                        sock.send(
+                            {
+                                "type": "error",
+                                "error": "bad_message",
+                                "detail": f"since[{name[:80]!r}] must be a seq (an integer >= 0); sending a snapshot",
+                            }
+                        )
+                    since_seq = last if type(last) is int and last >= 0 else None
                     await self._subscribe(sock, name, since_seq, budget, epoch)
                     subscribed.add(name)
             else:
@@ -252,7 +272,11 @@ class SessionStream:
         name = commands_channel(self.hub, session_id)
         sock = _Socket(ws, self.hub)
         raw_since = ws.query_params.get("since")
-        since = int(raw_since) if raw_since is not None and raw_since.isdigit() else None
+        since_ok = raw_since is not None and raw_since.isascii() and raw_since.isdigit()
+        since = int(raw_since) if raw_since is not None and since_ok else None
+        if raw_since is not None and not since_ok:
+            detail = "since must be a seq (an integer >= 0); the stream starts now"
+            sock.send({"type": "error", "error": "bad_since", "detail": detail})
         gap: tuple[int, int] | None = None
         epoch = ws.query_params.get("epoch")
         if since is not None and epoch is not None and epoch != self.hub.epoch:

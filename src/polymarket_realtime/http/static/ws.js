@@ -1,6 +1,6 @@
 // The /ws connection: subscribe, per-channel seq tracking, heartbeat, reconnect with backoff.
 //
-// Protocol (docs/control-room.md): the client subscribes to channels, optionally with `since` = the last
+// Protocol (docs/http-api.md): the client subscribes to channels, optionally with `since` = the last
 // seq it saw per channel; the server answers with a snapshot per channel and/or replays missed events,
 // says `gap` when its buffer no longer holds what was missed, and then pushes `event`s with a dense seq.
 // A server restart resets every channel's seq: each frame carries the server process's `epoch`, which the
@@ -147,6 +147,7 @@ export class Live {
       this.sent.add(c);
     }
     const msg = { type: "subscribe", channels };
+    if (fresh) msg.fresh = true; // already subscribed: the server sends the snapshot again
     if (Object.keys(since).length) {
       msg.since = since;
       if (this.epoch) msg.epoch = this.epoch;
