@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
@@ -14,7 +16,7 @@ from websockets.typing import Origin
 
 from polymarket_realtime.cli import main
 from polymarket_realtime.errors import ConfigError
-from polymarket_realtime.http.auth import Guard, load_or_create_token
+from polymarket_realtime.http.auth import Guard, cookie_value, load_or_create_token
 from polymarket_realtime.http.host import HttpOptions, check_bind, parse_dashboard
 from polymarket_realtime.secrets import Secret
 from tests.integration._http_harness import serving
@@ -125,10 +127,19 @@ async def test_cookie_login_and_cookie_posts_need_same_origin(tmp_path: Path) ->
         login = await h.http.get(h.base + f"/?token={h.token}")
         assert login.status_code == 303 and login.headers["location"] == "/"
         cookie = login.headers["set-cookie"]
-        assert cookie.startswith(f"pmrt_token={h.token}") and "HttpOnly" in cookie
+        # Named per port (browsers share cookies across ports) and holding HMAC(token), not the token.
+        value = cookie_value(h.token)
+        h.http.cookies.clear()  # this test sends the cookie by hand
+        assert cookie.startswith(f"pmrt_token_{h.port}={value};") and "HttpOnly" in cookie
+        assert h.token not in cookie and value != h.token
         assert "SameSite=strict" in cookie and "Path=/" in cookie
         assert f"Max-Age={30 * 24 * 3600}" in cookie  # a month, then the login link again
-        jar = {"Cookie": f"pmrt_token={h.token}"}
+        for wrong in (f"pmrt_token={value}", f"pmrt_token_{h.port + 1}={value}", f"pmrt_token_{h.port}={h.token}"):
+            assert (await h.http.get(h.base + "/api/system", headers={"Cookie": wrong})).status_code == 401, wrong
+        # The cookie value is a cookie only: never a Bearer token (a leaked cookie does not open the API/MCP).
+        as_bearer = await h.http.get(h.base + "/api/system", headers={"Authorization": f"Bearer {value}"})
+        assert as_bearer.status_code == 401
+        jar = {"Cookie": f"pmrt_token_{h.port}={value}"}
         page = await h.http.get(h.base + "/", headers=jar)
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert h.token not in page.text
@@ -196,3 +207,28 @@ async def test_secrets_never_reach_answers_or_pushes(tmp_path: Path) -> None:
             assert h.token not in text
             for value in secrets.values():
                 assert value not in text
+
+
+async def test_refused_upgrades_log_no_error_and_the_bound_port_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with serving(tmp_path) as h:
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(f"ws://127.0.0.1:{h.port}/ws"):  # no token
+                pass
+        assert refused.value.response.status_code == 401
+        assert f"dashboard listening on 127.0.0.1 port {h.port}" in caplog.text  # --port 0 says which
+    assert "without completing handshake" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def test_a_refused_host_under_allow_remote_names_the_flag() -> None:
+    token = "t" * 43
+    local = Guard(token, 8787)
+    remote = Guard(token, 8787, extra_hosts=["10.0.0.2"], remote=True)
+    headers = {"host": "dash.example:8787", "authorization": "Bearer " + token}
+    args: dict[str, Any] = {"method": "GET", "path": "/api/system", "cookies": {}, "query_token": None}
+    said = remote.check(headers=headers, websocket=False, **args)
+    assert said.status == 403 and "--allowed-host" in said.detail
+    assert "--allowed-host" not in local.check(headers=headers, websocket=False, **args).detail

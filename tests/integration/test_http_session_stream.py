@@ -68,6 +68,15 @@ async def test_broadcast_in_order_to_several_clients(tmp_path: Path) -> None:
         async with h.ws(f"/ws/sessions/{sid}?since={len(expected) - 2}") as late:
             replayed = await _commands(late, 2)
             assert [m["seq"] for m in replayed] == [len(expected) - 1, len(expected)]
+            epoch = replayed[0]["epoch"]
+            assert epoch == h.room.hub.epoch
+
+        # The same since from another server process (epoch): a gap, then the whole buffer again.
+        async with h.ws(f"/ws/sessions/{sid}?since={len(expected) - 2}&epoch=0ld3p0ch") as restarted:
+            gap = await recv(restarted)
+            assert gap == {"type": "gap", "session_id": sid, "from_seq": 1, "to_seq": 0, "epoch": epoch}
+            again = await _commands(restarted, len(expected))
+            assert [m["seq"] for m in again] == list(range(1, len(expected) + 1))
 
 
 async def test_ping_status_malformed_and_dead_clients(tmp_path: Path) -> None:
@@ -163,3 +172,14 @@ async def test_an_agents_order_intent_precedes_its_order(tmp_path: Path) -> None
             assert [m["kind"] for m in stream] == ["order_intent", "order_placed"]
             assert stream[0]["data"] == {"agent_id": agent.agent_id, "token_id": token, "side": "BUY", "size": "3"}
             assert stream[1]["data"]["size"] == "3" and stream[1]["seq"] == stream[0]["seq"] + 1
+
+
+async def test_a_since_that_is_not_a_seq_gets_an_error_not_a_crash(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h:
+        sid, _token = await _session(h)
+        for bad in ("%C2%B2", "-1", "x"):  # "\u00b2" passes str.isdigit() but not int()
+            async with h.ws(f"/ws/sessions/{sid}?since={bad}") as ws:
+                error = await recv(ws)
+                assert error["error"] == "bad_since" and "since" in error["detail"], bad
+                await send(ws, {"type": "ping"})
+                assert (await recv(ws))["type"] == "pong"

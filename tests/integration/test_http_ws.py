@@ -99,7 +99,13 @@ async def test_gap_when_since_is_older_than_the_buffer(tmp_path: Path) -> None:
             await send(ws, {"type": "subscribe", "channels": ["activity"], "since": {"activity": 1}})
             gap = await recv(ws)
             channel = h.room.hub.channel("activity")
-            assert gap == {"type": "gap", "channel": "activity", "from_seq": 2, "to_seq": channel.oldest() - 1}
+            assert gap == {
+                "type": "gap",
+                "channel": "activity",
+                "from_seq": 2,
+                "to_seq": channel.oldest() - 1,
+                "epoch": h.room.hub.epoch,
+            }
             snapshot = await recv(ws)
             assert snapshot["type"] == "snapshot" and snapshot["seq"] == channel.seq
             assert [e["kind"] for e in snapshot["data"]][-1] == "session_resumed"
@@ -187,3 +193,90 @@ async def test_a_slow_client_is_dropped_and_counted(tmp_path: Path) -> None:
         assert hub.drops == 1 and hub.subscribers("market:123") == 0
         metrics = (await h.get("/api/metrics")).text
         assert "pmrt_ws_dropped_clients_total 1" in metrics
+
+
+async def test_a_reconnect_replay_that_would_overflow_the_queue_becomes_gap_and_snapshot(tmp_path: Path) -> None:
+    """Two busy channels with 600 missed each (and a quiet one): 1,205 replayed texts would overflow a
+    1,000-slot queue (1013, and the page would reconnect with the same since forever). Each channel is
+    replayed densely or told ``gap`` and re-snapshotted instead."""
+    async with serving(tmp_path, hub=Hub(buffer_size=1000, client_queue=1000)) as h:
+        hub = h.room.hub
+        channels = ["market:123", "market:456", "market:789"]
+        async with h.ws() as ws:
+            await send(ws, {"type": "subscribe", "channels": channels})
+            snaps = [await recv(ws) for _ in channels]
+            assert {m["type"] for m in snaps} == {"snapshot"}
+        since = {m["channel"]: m["seq"] for m in snaps}
+        with anyio.fail_after(10):
+            await hub.changed.wait_for(lambda: all(hub.subscribers(c) == 0 for c in channels), 10)
+        for n in range(600):
+            for channel in channels[:2]:
+                hub.publish(channel, {"n": n})
+        for n in range(5):  # a quiet channel: its few missed events still fit and are replayed
+            hub.publish(channels[2], {"n": n})
+        async with h.ws() as ws:
+            await send(ws, {"type": "subscribe", "channels": channels, "since": since})
+            await send(ws, {"type": "ping"})
+            got = await recv_until(ws, lambda m: m["type"] == "pong")
+            assert hub.drops == 0
+            outcomes: dict[str, str] = {}
+            for channel in channels:
+                mine = [m for m in got if m.get("channel") == channel]
+                events = [m["seq"] for m in mine if m["type"] == "event"]
+                if mine and mine[0]["type"] == "gap":
+                    assert mine[0]["from_seq"] == since[channel] + 1
+                    assert mine[1]["type"] == "snapshot" and mine[1]["seq"] == hub.channel(channel).seq
+                    outcomes[channel] = "gap"
+                else:
+                    assert events == list(range(since[channel] + 1, hub.channel(channel).seq + 1))
+                    outcomes[channel] = "replayed"
+            # The budget is half the free queue (500): neither 600-event replay fits, the quiet one does.
+            assert outcomes == {"market:123": "gap", "market:456": "gap", "market:789": "replayed"}
+
+
+async def test_a_since_from_another_server_process_is_a_gap_then_a_snapshot(tmp_path: Path) -> None:
+    """Seqs restart with the server: a since below the new seq would replay the wrong events without the epoch."""
+    async with serving(tmp_path) as h:
+        hub = h.room.hub
+        async with h.ws() as ws:
+            await send(ws, {"type": "subscribe", "channels": ["market:123"]})
+            snapshot = await recv(ws)
+            assert snapshot["type"] == "snapshot" and snapshot["epoch"] == hub.epoch
+            for n in range(5):
+                hub.publish("market:123", {"n": n})
+            events = [await recv(ws) for _ in range(5)]
+            assert {m["epoch"] for m in events} == {hub.epoch}
+        stale = {"type": "subscribe", "channels": ["market:123"], "since": {"market:123": 2}, "epoch": "0ld3p0ch"}
+        async with h.ws() as ws:
+            await send(ws, stale)
+            gap = await recv(ws)
+            assert gap == {"type": "gap", "channel": "market:123", "from_seq": 1, "to_seq": 5, "epoch": hub.epoch}
+            again = await recv(ws)
+            assert again["type"] == "snapshot" and again["seq"] == 5 and again["epoch"] == hub.epoch
+            # The same since in this epoch replays; an epoch that is not a string is refused.
+            await send(ws, {"type": "subscribe", "channels": ["market:456"], "since": {"market:456": 0}, "epoch": 7})
+            assert (await recv(ws))["error"] == "bad_message"
+        async with h.ws() as ws:
+            await send(ws, {**stale, "epoch": hub.epoch})
+            assert [(await recv(ws))["seq"] for _ in range(3)] == [3, 4, 5]
+
+
+async def test_binary_frames_bad_since_and_a_fresh_resubscribe(tmp_path: Path) -> None:
+    async with serving(tmp_path) as h, h.ws() as ws:
+        await ws.send(b"\x00\x01")  # a binary frame: an error, and the socket stays open
+        assert (await recv(ws))["error"] == "bad_message"
+        await send(ws, {"type": "subscribe", "channels": ["market:123"], "since": {"market:123": True}})
+        refused = await recv(ws)
+        assert refused["error"] == "bad_message" and "since" in refused["detail"]
+        first = await recv(ws)
+        assert first["type"] == "snapshot" and first["channel"] == "market:123"
+        # A repeat subscribe is a no-op, but the page's resync (fresh) gets the snapshot again.
+        await send(ws, {"type": "subscribe", "channels": ["market:123"]})
+        await send(ws, {"type": "subscribe", "channels": ["market:123"], "fresh": True})
+        again = await recv(ws)
+        assert again["type"] == "snapshot" and again["channel"] == "market:123"
+        assert h.room.hub.subscribers("market:123") == 1
+        h.room.hub.publish("market:123", {"n": 1})
+        assert (await recv(ws))["type"] == "event"  # still subscribed once: exactly one copy follows
+        await send(ws, {"type": "ping"})
+        assert (await recv(ws))["type"] == "pong"

@@ -112,3 +112,18 @@ def test_changes_skipped_while_nobody_listened_make_an_older_since_a_gap() -> No
     hub.publish("sessions", 2)
     fresh = hub.attach("sessions", client, 2)  # after the skip: an ordinary replay
     assert not fresh.needs_snapshot and fresh.replay == []
+
+
+def test_a_since_from_another_epoch_is_a_gap_even_when_it_is_below_the_seq() -> None:
+    old = Hub(buffer_size=10, client_queue=10)
+    hub = Hub(buffer_size=10, client_queue=10)  # the restarted server
+    assert old.epoch != hub.epoch and isinstance(hub.epoch, str)
+    for n in range(5):
+        hub.publish("x", n)
+    assert json.loads(hub.channel("x").buffer[0][1])["epoch"] == hub.epoch
+    client = hub.new_client(lambda _c: None)
+    stale = hub.attach("x", client, 2, epoch=old.epoch)
+    assert stale.needs_snapshot and stale.gap == (1, 5) and stale.replay == []
+    hub.detach("x", client)
+    same = hub.attach("x", client, 2, epoch=hub.epoch)
+    assert not same.needs_snapshot and [json.loads(t)["seq"] for t in same.replay] == [3, 4, 5]

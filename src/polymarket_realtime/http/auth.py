@@ -3,13 +3,19 @@
 The token is created once at ``<data_dir>/http-token`` (mode 0600) and registered with the redactor,
 so no log record can carry it. A request is allowed when its ``Host`` names this server, its
 ``Origin`` (if any) is this server, and it carries the token: ``Authorization: Bearer`` (API, MCP),
-the ``pmrt_token`` cookie (browser; on POST only with a same-origin ``Origin``), or ``?token=``
+the ``pmrt_token_<port>`` cookie (browser; on POST only with a same-origin ``Origin``), or ``?token=``
 (WebSockets, MCP clients that cannot set headers on ``/mcp``, and the login link ``GET /?token=`` that
 sets the cookie).
+
+The cookie is named per port because browsers send cookies to every port of a host: two servers on one
+machine must not overwrite (or receive) each other's. It holds ``HMAC(token, "cookie")``, not the token,
+and that value is accepted only as the cookie: a cookie leaked from a browser profile is not a Bearer
+token for the API or ``/mcp``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
 import os
@@ -26,6 +32,8 @@ __all__ = [
     "TOKEN_FILE",
     "Decision",
     "Guard",
+    "cookie_name",
+    "cookie_value",
     "is_loopback",
     "load_or_create_token",
     "login_link",
@@ -35,6 +43,7 @@ __all__ = [
 
 TOKEN_FILE = "http-token"
 COOKIE = "pmrt_token"
+"""The cookie name's prefix; the name is ``pmrt_token_<port>`` (:func:`cookie_name`)."""
 COOKIE_MAX_AGE = 30 * 24 * 3600
 """The login cookie lasts 30 days (then open the login link again); the token itself never expires."""
 
@@ -56,6 +65,15 @@ def load_or_create_token(data_dir: Path) -> str:
     os.chmod(path, 0o600)  # an existing file loosened by hand is tightened again
     redactor.add(token)
     return token
+
+
+def cookie_name(port: int) -> str:
+    return f"{COOKIE}_{port}"
+
+
+def cookie_value(token: str) -> str:
+    """What the login cookie holds: derived from the token, useless as a Bearer token."""
+    return hmac.new(token.encode(), b"cookie", hashlib.sha256).hexdigest()
 
 
 def is_loopback(host: str) -> bool:
@@ -94,10 +112,17 @@ class Guard:
     token: str
     port: int
     extra_hosts: Iterable[str] = ()
+    remote: bool = False
+    """Bound with ``--allow-remote``: a refused Host may just be a name to add with ``--allowed-host``."""
     _hosts: frozenset[str] = field(init=False)
     _origins: frozenset[str] = field(init=False)
+    cookie_name: str = field(init=False)
+    cookie_value: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.cookie_name = cookie_name(self.port)
+        self.cookie_value = cookie_value(self.token)
+        redactor.add(self.cookie_value)
         names = ["127.0.0.1", "localhost", "[::1]", *(_url_host(h) for h in self.extra_hosts)]
         hosts = {f"{n}:{self.port}" for n in names}
         if self.port == 80:
@@ -116,6 +141,9 @@ class Guard:
     def token_ok(self, candidate: str | None) -> bool:
         return candidate is not None and hmac.compare_digest(candidate.encode(), self.token.encode())
 
+    def cookie_ok(self, candidate: str | None) -> bool:
+        return candidate is not None and hmac.compare_digest(candidate.encode(), self.cookie_value.encode())
+
     def check(
         self,
         *,
@@ -129,7 +157,10 @@ class Guard:
         host = headers.get("host", "")
         if host not in self._hosts:
             # DNS rebinding: a foreign name resolving to us still carries its own Host header.
-            return Decision(403, "forbidden", f"Host {host[:100]!r} is not this server; use the login link's address.")
+            detail = f"Host {host[:100]!r} is not this server; use the login link's address."
+            if self.remote:
+                detail += " If clients reach this server by that name, start it with --allowed-host NAME."
+            return Decision(403, "forbidden", detail)
         origin = headers.get("origin")
         if origin is not None and origin not in self._origins:
             return Decision(403, "forbidden", "cross-site requests are refused (Origin is not this server).")
@@ -138,7 +169,7 @@ class Guard:
         auth = headers.get("authorization", "")
         if auth[:7].lower() == "bearer " and self.token_ok(auth[7:].strip()):
             return ALLOW
-        if self.token_ok(cookies.get(COOKIE)):
+        if self.cookie_ok(cookies.get(self.cookie_name)):
             if method in ("GET", "HEAD") or websocket or origin is not None:
                 return ALLOW
             return Decision(403, "forbidden", "a cookie-authenticated POST needs this server's Origin header.")

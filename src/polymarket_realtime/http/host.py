@@ -35,7 +35,6 @@ from ..config import Settings
 from ..errors import ConfigError
 from .api import api_routes
 from .auth import (
-    COOKIE,
     COOKIE_MAX_AGE,
     Guard,
     is_loopback,
@@ -115,6 +114,20 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _RefusedUpgradeFilter(logging.Filter):
+    """Uvicorn logs an ERROR for every WebSocket upgrade answered with an HTTP status instead of an accept;
+    that is how :class:`GuardMiddleware` refuses one (401/403), which is not a server error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("ASGI callable returned without completing handshake")
+
+
+def quiet_refused_upgrades() -> None:
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _RefusedUpgradeFilter) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(_RefusedUpgradeFilter())
+
+
 class GuardMiddleware:
     """Host/Origin/token checks for every HTTP and WebSocket request, and the cookie login."""
 
@@ -163,7 +176,12 @@ class GuardMiddleware:
             # and drop it from the address bar (and from any later Referer).
             response = Response(status_code=303, headers={"location": "/"})
             response.set_cookie(
-                COOKIE, self.guard.token, max_age=COOKIE_MAX_AGE, httponly=True, samesite="strict", path="/"
+                self.guard.cookie_name,
+                self.guard.cookie_value,
+                max_age=COOKIE_MAX_AGE,
+                httponly=True,
+                samesite="strict",
+                path="/",
             )
             await response(scope, receive, self._with_headers(send))
             return
@@ -264,7 +282,9 @@ class ControlRoom:
 
     def asgi(self, port: int) -> ASGIApp:
         extra = [] if self.options.host in ("0.0.0.0", "::", "") else [self.options.host]
-        guard = Guard(self.token, port, extra_hosts=[*extra, *self.options.extra_hosts])
+        guard = Guard(
+            self.token, port, extra_hosts=[*extra, *self.options.extra_hosts], remote=self.options.allow_remote
+        )
         self._guard = guard
         security = TransportSecuritySettings(
             enable_dns_rebinding_protection=True,
@@ -341,6 +361,9 @@ class ControlRoom:
         check_bind(self.options)
         sock = sock or bind_socket(self.options.host, self.options.port)
         port = int(sock.getsockname()[1])
+        # With --port 0 this is the only place the chosen port shows up in the log (the link is not logged).
+        log.info("dashboard listening on %s port %d", self.options.host, port)
+        quiet_refused_upgrades()
         config = uvicorn.Config(
             self.asgi(port),
             log_config=None,  # our root handlers (with the redacting filter) get uvicorn's records

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -65,6 +66,11 @@ class Client:
             return False
         return True
 
+    def free(self) -> int:
+        """Room left in the queue right now (texts ``offer`` can still add without dropping the client)."""
+        stats = self._send.statistics()
+        return max(0, int(stats.max_buffer_size) - stats.current_buffer_used)
+
     def close(self) -> None:
         self._send.close()
 
@@ -102,6 +108,8 @@ class Hub:
         self.buffer_size = buffer_size
         self.client_queue = client_queue
         self._channels: dict[str, Channel] = {}
+        self.epoch = secrets.token_hex(8)
+        """Names this process's seqs (they restart at 0 with it): a ``since`` from another epoch is a gap."""
         self.published = 0
         self.sent = 0
         self.drops = 0
@@ -131,7 +139,7 @@ class Hub:
     def publish(self, channel: str, data: Any) -> int:
         ch = self.channel(channel)
         ch.seq += 1
-        text = encode(ch.frame(channel, ch.seq, data))
+        text = encode({**ch.frame(channel, ch.seq, data), "epoch": self.epoch})
         ch.buffer.append((ch.seq, text))
         if len(ch.buffer) > ch.buffer_size:
             ch.buffer.popleft()
@@ -177,11 +185,15 @@ class Hub:
         self.clients.add(client)
         return client
 
-    def attach(self, name: str, client: Client, since: int | None, *, snapshot_taken: bool = False) -> Attach:
+    def attach(
+        self, name: str, client: Client, since: int | None, *, snapshot_taken: bool = False, epoch: str | None = None
+    ) -> Attach:
         """Subscribe ``client`` to ``name`` and say what it missed; atomic (no await), so nothing slips between.
 
         ``snapshot_taken``: the client holds a snapshot read (while :meth:`joining`) after ``since`` was the
         channel's seq, so earlier skipped changes are in it; only the buffer must still reach back to ``since``.
+        ``epoch``: the hub epoch ``since`` was seen in, if the client knows it; another one (a restarted
+        server) makes ``since`` meaningless here, so everything this process numbered is a gap.
         """
         ch = self.channel(name)
         first = not ch.subscribers
@@ -191,6 +203,8 @@ class Hub:
             self._watch(name, True)
         if since is None:
             return Attach(ch.seq, [], needs_snapshot=True)
+        if epoch is not None and epoch != self.epoch:
+            return Attach(ch.seq, [], needs_snapshot=True, gap=(1, ch.seq))
         if since > ch.seq:  # the server restarted since the client's last seq: start over
             return Attach(ch.seq, [], needs_snapshot=True, gap=(ch.seq + 1, since))
         if since + 1 < ch.oldest():

@@ -106,9 +106,15 @@ class _Socket:
     async def _receive(self, handle: Any) -> None:
         while True:
             try:
-                raw = await self.ws.receive_text()
-            except (WebSocketDisconnect, RuntimeError, KeyError):
-                return  # peer gone, or a binary frame (treated as leaving)
+                frame = await self.ws.receive()
+            except (WebSocketDisconnect, RuntimeError):
+                return  # peer gone
+            if frame["type"] == "websocket.disconnect":
+                return
+            raw = frame.get("text")
+            if raw is None:  # a binary frame
+                self.send({"type": "error", "error": "bad_message", "detail": "messages are JSON text frames"})
+                continue
             try:
                 message = json.loads(raw)
             except ValueError:
@@ -142,15 +148,19 @@ class WsEndpoint:
             elif kind in ("subscribe", "unsubscribe"):
                 channels = message.get("channels")
                 since = message.get("since") or {}
-                if not isinstance(channels, list) or not isinstance(since, dict):
+                epoch = message.get("epoch")
+                if not isinstance(channels, list) or not isinstance(since, dict) or not isinstance(epoch, str | None):
                     sock.send(
                         {
                             "type": "error",
                             "error": "bad_message",
-                            "detail": '"channels" must be a list and "since" an object',
+                            "detail": '"channels" must be a list, "since" an object and "epoch" a string',
                         }
                     )
                     return
+                # Replays of one message share half the queue's free room: a reconnect with ``since`` for
+                # many busy channels must not overflow it (1013, and the page would retry the same since).
+                budget = [sock.client.free() // 2]
                 for raw in channels:
                     try:
                         name = channel_ok(self.sources, raw)
@@ -162,27 +172,47 @@ class WsEndpoint:
                         subscribed.discard(name)
                         continue
                     if name in subscribed:
-                        continue
+                        if message.get("fresh") is not True:
+                            continue
+                        # The page's resync after a hole: start this channel over with a new snapshot.
+                        self.hub.detach(name, sock.client)
+                        subscribed.discard(name)
                     if len(subscribed) >= MAX_CHANNELS:
                         sock.send({"type": "error", "error": "too_many", "detail": f"at most {MAX_CHANNELS} channels"})
                         continue
                     last = since.get(raw, since.get(name))
-                    await self._subscribe(sock, name, last if isinstance(last, int) and last >= 0 else None)
+                    if message.get("fresh") is True:
+                        last = None
+                    if last is not None and not (type(last) is int and last >= 0):
+                        sock.send(
+                            {
+                                "type": "error",
+                                "error": "bad_message",
+                                "detail": f"since[{name[:80]!r}] must be a seq (an integer >= 0); sending a snapshot",
+                            }
+                        )
+                    since_seq = last if type(last) is int and last >= 0 else None
+                    await self._subscribe(sock, name, since_seq, budget, epoch)
                     subscribed.add(name)
             else:
                 sock.send({"type": "error", "error": "bad_message", "detail": f"unknown message type {kind[:40]!r}"})
 
         await sock.run(handle)
 
-    async def _subscribe(self, sock: _Socket, name: str, since: int | None) -> None:
+    async def _subscribe(
+        self, sock: _Socket, name: str, since: int | None, budget: list[int], epoch: str | None = None
+    ) -> None:
+        """Join ``name``: replay what was missed since ``since`` if it fits in ``budget`` (texts, shared by
+        the channels of one message and decremented here), else ``gap`` and a fresh snapshot."""
         if since is not None:
-            attach = self.hub.attach(name, sock.client, since)
-            if not attach.needs_snapshot:
+            attach = self.hub.attach(name, sock.client, since, epoch=epoch)
+            if not attach.needs_snapshot and len(attach.replay) <= budget[0]:
+                budget[0] -= len(attach.replay)
                 for text in attach.replay:
                     sock.client.offer(text)
                 return
-            assert attach.gap is not None
-            sock.send({"type": "gap", "channel": name, "from_seq": attach.gap[0], "to_seq": attach.gap[1]})
+            gap = attach.gap if attach.gap is not None else (since + 1, attach.seq)
+            sock.send({"type": "gap", "channel": name, "from_seq": gap[0], "to_seq": gap[1], "epoch": self.hub.epoch})
             self.hub.detach(name, sock.client)
         with self.hub.joining(name):
             await self._snapshot(sock, name)
@@ -203,7 +233,7 @@ class WsEndpoint:
             if attach.needs_snapshot:  # the buffer rolled past seq0 while reading; read again
                 self.hub.detach(name, sock.client)
                 continue
-            sock.send({"type": "snapshot", "channel": name, "seq": seq0, "data": data})
+            sock.send({"type": "snapshot", "channel": name, "seq": seq0, "epoch": self.hub.epoch, "data": data})
             for text in attach.replay:
                 sock.client.offer(text)
             return
@@ -242,10 +272,23 @@ class SessionStream:
         name = commands_channel(self.hub, session_id)
         sock = _Socket(ws, self.hub)
         raw_since = ws.query_params.get("since")
-        since = int(raw_since) if raw_since is not None and raw_since.isdigit() else None
+        since_ok = raw_since is not None and raw_since.isascii() and raw_since.isdigit()
+        since = int(raw_since) if raw_since is not None and since_ok else None
+        if raw_since is not None and not since_ok:
+            detail = "since must be a seq (an integer >= 0); the stream starts now"
+            sock.send({"type": "error", "error": "bad_since", "detail": detail})
+        gap: tuple[int, int] | None = None
+        epoch = ws.query_params.get("epoch")
+        if since is not None and epoch is not None and epoch != self.hub.epoch:
+            # Seqs of another process (the server restarted): replay all that is buffered, after a gap.
+            oldest = self.hub.channel(name).oldest()
+            since, gap = oldest - 1, (1, oldest - 1)
         attach = self.hub.attach(name, sock.client, since if since is not None else self.hub.channel(name).seq)
-        if attach.gap is not None:
-            sock.send({"type": "gap", "session_id": session_id, "from_seq": attach.gap[0], "to_seq": attach.gap[1]})
+        gap = gap or attach.gap
+        if gap is not None:
+            sock.send(
+                {"type": "gap", "session_id": session_id, "from_seq": gap[0], "to_seq": gap[1], "epoch": self.hub.epoch}
+            )
         for text in attach.replay:
             sock.client.offer(text)
 

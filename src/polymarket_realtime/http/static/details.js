@@ -64,18 +64,20 @@ export class SessionDetails {
     if (this.dialog.open) this.dialog.close();
   }
 
-  openStream(id, since = null, attempt = 0) {
+  openStream(id, since = null, attempt = 0, epoch = null) {
     this.closeStream();
     const url = new URL(`ws/sessions/${encodeURIComponent(id)}`, location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     const token = new URLSearchParams(location.search).get("token");
     if (token) url.searchParams.set("token", token);
     if (since !== null) url.searchParams.set("since", String(since)); // replay what is still buffered
+    if (since !== null && epoch) url.searchParams.set("epoch", epoch); // another server process: gap + replay
     const ws = new WebSocket(url);
     this.stream = ws;
     // The seq to resume from next time. No de-duplication against it: after a server restart seqs start
     // over, and the server only replays what follows `since` anyway.
     let lastSeq = since;
+    let lastEpoch = epoch;
     const list = document.getElementById("sd-commands");
     ws.onopen = () => { attempt = 0; };
     ws.onclose = (ev) => {
@@ -85,11 +87,13 @@ export class SessionDetails {
       list.append(h("li", { class: "empty" }, `Command stream closed${ev.reason ? `: ${ev.reason}` : ""}${gone ? "." : "; reconnecting…"}`));
       if (gone || this.id !== id) return;
       const delay = Math.min(8000, 500 * 2 ** attempt);
-      this.retry = setTimeout(() => { if (this.id === id && this.dialog.open) this.openStream(id, lastSeq, attempt + 1); }, delay);
+      this.retry = setTimeout(() => { if (this.id === id && this.dialog.open) this.openStream(id, lastSeq, attempt + 1, lastEpoch); }, delay);
     };
     ws.onmessage = (ev) => {
       let msg;
       try { msg = JSON.parse(ev.data); } catch { return; }
+      if (typeof msg.epoch === "string") lastEpoch = msg.epoch;
+      if (msg.type === "gap") lastSeq = msg.to_seq; // the replay that follows starts after it
       if (msg.type !== "command") return;
       lastSeq = msg.seq;
       list.querySelector(":scope > .empty")?.remove();

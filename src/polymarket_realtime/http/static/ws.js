@@ -1,9 +1,10 @@
 // The /ws connection: subscribe, per-channel seq tracking, heartbeat, reconnect with backoff.
 //
-// Protocol (docs/control-room.md): the client subscribes to channels, optionally with `since` = the last
+// Protocol (docs/http-api.md): the client subscribes to channels, optionally with `since` = the last
 // seq it saw per channel; the server answers with a snapshot per channel and/or replays missed events,
 // says `gap` when its buffer no longer holds what was missed, and then pushes `event`s with a dense seq.
-// A server restart resets every channel's seq: a snapshot always wins, so the client just starts over.
+// A server restart resets every channel's seq: each frame carries the server process's `epoch`, which the
+// client sends back with `since`; another epoch gets a gap and a snapshot, and a snapshot always wins.
 
 const BACKOFF_MS = [250, 500, 1000, 2000, 4000, 8000];
 const OFFLINE_AFTER = 6; // consecutive failed attempts before the badge says "offline" (it keeps trying)
@@ -19,6 +20,7 @@ export class Live {
     this.h = handlers;
     this.ws = null;
     this.seq = new Map(); // channel -> last seq applied
+    this.epoch = null; // the server process the seqs belong to (sent back with `since`)
     this.wanted = new Set(); // channels the page wants
     this.sent = new Set(); // channels subscribed on the current socket
     this.attempt = 0;
@@ -145,7 +147,11 @@ export class Live {
       this.sent.add(c);
     }
     const msg = { type: "subscribe", channels };
-    if (Object.keys(since).length) msg.since = since;
+    if (fresh) msg.fresh = true; // already subscribed: the server sends the snapshot again
+    if (Object.keys(since).length) {
+      msg.since = since;
+      if (this.epoch) msg.epoch = this.epoch;
+    }
     this.send(msg);
   }
 
@@ -158,6 +164,7 @@ export class Live {
       return;
     }
     const ch = msg.channel;
+    if (typeof msg.epoch === "string") this.epoch = msg.epoch;
     switch (msg.type) {
       case "snapshot":
         this.seq.set(ch, msg.seq);
