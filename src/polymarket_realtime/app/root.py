@@ -183,7 +183,7 @@ async def open_application(
         else:
             built = _BuiltFeed(feed_factory(settings, books, router, clob))
         feed = built.feed
-        await stack.enter_async_context(feed)  # type: ignore[arg-type]  # FeedBackend is an async CM
+        await stack.enter_async_context(feed)
         task_group = await stack.enter_async_context(anyio.create_task_group())
         stack.callback(task_group.cancel_scope.cancel)
         resolution = ResolutionFallback(
