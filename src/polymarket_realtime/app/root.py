@@ -156,7 +156,7 @@ def _default_feed(
         # Shared-feed mode (POLYMARKET_MCP_REDIS_URL): no upstream sockets, events come from Redis.
         from ..redisbus.consumer import redis_feed_factory
 
-        redis_feed = redis_feed_factory(settings, books, router, clob)
+        redis_feed = redis_feed_factory(settings, books, router, clob, clock=clock)
         context = RedisContext(client=redis_feed.client, keys=redis_feed.keys, server_id=redis_feed.server_id)
         return _BuiltFeed(redis_feed, ownership=redis_feed.sessions, redis=context)
     from ..feed.manager import WebSocketManager
