@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import anyio
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..errors import InvalidInputError, NotFoundError, PolymarketRealtimeError
-from ..model.events import Comment
 from ..routing.router import EventRouter
 from ..venues.polymarket.gamma import GammaClient
+from ..venues.polymarket.gamma_parse import parse_comment
 
 __all__ = ["MAX_EVENTS", "MAX_PAGES", "PAGE_SIZE", "CommentsPoller"]
 
@@ -36,28 +35,6 @@ PAGE_SIZE = 50
 MAX_PAGES = 2
 """Pages read per event per poll; more new comments than this in one interval are partly skipped (logged)."""
 _SEEN_CAP = 5_000
-
-
-def _ts_ms(raw: Any) -> int:
-    if not isinstance(raw, str) or not raw:
-        return 0
-    try:
-        return int(datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
-        return 0
-
-
-def comment_event(event_id: str, raw: Mapping[str, Any], now_ns: int) -> Comment:
-    return Comment(
-        kind="comment_created",
-        entity_type="Event",
-        entity_id=event_id,
-        comment_id=str(raw.get("id") or ""),
-        body=str(raw.get("body") or ""),
-        user_address=str(raw.get("userAddress") or ""),
-        ts_event_ms=_ts_ms(raw.get("createdAt")),
-        ts_recv_ns=now_ns,
-    )
 
 
 class CommentsPoller:
@@ -127,7 +104,7 @@ class CommentsPoller:
                 if comment_id in seen:
                     continue
                 seen[comment_id] = None
-                self._router.route(comment_event(event_id, raw, now_ns))
+                self._router.route(parse_comment(event_id, raw, now_ns))
                 routed += 1
             while len(seen) > _SEEN_CAP:
                 del seen[next(iter(seen))]

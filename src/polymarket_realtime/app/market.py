@@ -72,6 +72,6 @@ class MarketData:
             if book is None or not book.updated_recv_ns:
                 raise
             return book_result(token, book.view(depth, now_ns))
-        rest_book = OrderBook(token, snapshot.market)
+        rest_book = OrderBook(token, snapshot.market, clock=self._clock)
         rest_book.apply_snapshot(snapshot)
         return book_result(token, rest_book.view(depth, self._clock.time_ns()))

@@ -32,10 +32,13 @@ from .market import MarketData
 from .polybolt_credentials import install_polybolt_credentials
 
 if TYPE_CHECKING:
+    import redis.asyncio as aioredis
+
     from ..agents.service import AgentService
     from ..agents.system import SystemService
     from ..paper.service import PaperService
     from ..recording.service import RecordingService
+    from ..redisbus.keys import Keys
     from ..routing.eventlog import LogEntry
     from ..routing.router import Subscription
     from ..storage.activity import ActivityFeed
@@ -43,7 +46,7 @@ if TYPE_CHECKING:
     from .ownership import Ownership
     from .user import UserService
 
-__all__ = ["Application", "FeedFactory", "Notifications", "SessionServices", "open_application"]
+__all__ = ["Application", "FeedFactory", "Notifications", "RedisContext", "SessionServices", "open_application"]
 
 FeedFactory = Callable[[Settings, BookStore, EventRouter, ClobRestClient], FeedBackend]
 
@@ -68,6 +71,15 @@ class SessionServices:
     system: SystemService
 
 
+@dataclass(frozen=True, eq=False)
+class RedisContext:
+    """Shared-feed mode: the Redis the feed consumer uses, its key namespace and this server's id."""
+
+    client: aioredis.Redis
+    keys: Keys
+    server_id: str
+
+
 @dataclass(eq=False)
 class Application:
     settings: Settings
@@ -87,6 +99,8 @@ class Application:
     market: MarketData
     ownership: Ownership | None = None
     """Shared-feed (Redis) mode: the lock that says whether sessions/agents run in this process."""
+    redis: RedisContext | None = None
+    """Shared-feed (Redis) mode: where the control room mirrors and forwards (None in embedded mode)."""
     user: UserService | None = None
     recording: RecordingService | None = None
     sessions: SessionServices | None = None
@@ -127,26 +141,27 @@ class Application:
         return self._require_sessions("SystemService").system
 
 
-def default_feed(
-    settings: Settings, books: BookStore, router: EventRouter, clob: ClobRestClient, *, clock: Clock = SYSTEM_CLOCK
-) -> FeedBackend:
+@dataclass(frozen=True, eq=False)
+class _BuiltFeed:
+    feed: FeedBackend
+    ownership: Ownership | None = None
+    redis: RedisContext | None = None
+
+
+def _default_feed(
+    settings: Settings, books: BookStore, router: EventRouter, clob: ClobRestClient, *, clock: Clock
+) -> _BuiltFeed:
+    """The one place that knows the Redis backend: it also holds the session-ownership lock (one client)."""
     if settings.redis_url is not None:
         # Shared-feed mode (POLYMARKET_MCP_REDIS_URL): no upstream sockets, events come from Redis.
         from ..redisbus.consumer import redis_feed_factory
 
-        return redis_feed_factory(settings, books, router, clob)
+        redis_feed = redis_feed_factory(settings, books, router, clob, clock=clock)
+        context = RedisContext(client=redis_feed.client, keys=redis_feed.keys, server_id=redis_feed.server_id)
+        return _BuiltFeed(redis_feed, ownership=redis_feed.sessions, redis=context)
     from ..feed.manager import WebSocketManager
 
-    return WebSocketManager(settings, books=books, router=router, clob_rest=clob, clock=clock)
-
-
-def _ownership_of(settings: Settings, feed: FeedBackend) -> Ownership | None:
-    if settings.redis_url is None:
-        return None  # embedded mode: checked before importing redisbus, which pulls in redis
-    from ..redisbus.consumer import RedisFeedBackend
-
-    # The Redis consumer holds the session-ownership lock beside its feed lease (one Redis client).
-    return feed.sessions if isinstance(feed, RedisFeedBackend) else None
+    return _BuiltFeed(WebSocketManager(settings, books=books, router=router, clob_rest=clob, clock=clock))
 
 
 @contextlib.asynccontextmanager
@@ -164,10 +179,11 @@ async def open_application(
         clob = await stack.enter_async_context(ClobRestClient(settings, clock=clock))
         gamma = await stack.enter_async_context(GammaClient(settings, clock=clock))
         if feed_factory is None:
-            feed = default_feed(settings, books, router, clob, clock=clock)
+            built = _default_feed(settings, books, router, clob, clock=clock)
         else:
-            feed = feed_factory(settings, books, router, clob)
-        await stack.enter_async_context(feed)  # type: ignore[arg-type]  # FeedBackend is an async CM
+            built = _BuiltFeed(feed_factory(settings, books, router, clob))
+        feed = built.feed
+        await stack.enter_async_context(feed)
         task_group = await stack.enter_async_context(anyio.create_task_group())
         stack.callback(task_group.cancel_scope.cancel)
         resolution = ResolutionFallback(
@@ -188,7 +204,8 @@ async def open_application(
             resolution=resolution,
             comments=comments,
             market=MarketData(gamma, clob, books, clock),
-            ownership=_ownership_of(settings, feed),
+            ownership=built.ownership,
+            redis=built.redis,
         )
         resolution_sink = router.add_sink("resolution-fallback", 1024, event_types=["market_resolved"])
         stack.callback(resolution_sink.close)

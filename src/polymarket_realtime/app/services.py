@@ -63,6 +63,7 @@ async def start_recording(app: Application, stack: contextlib.AsyncExitStack) ->
         app.books,
         markets=app.gamma,
         source=app.settings.market_ws_url.split("?", 1)[0],
+        clock=app.clock,
     )
     await service.start(app.task_group)
     app.recording = service

@@ -34,13 +34,9 @@ class _Command(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
-def _load(name: str) -> _Command | None:
-    try:
-        return cast(_Command, importlib.import_module(SUBCOMMANDS[name][0]))
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("polymarket_realtime"):
-            return None
-        raise
+def _load(name: str) -> _Command:
+    # Every module in SUBCOMMANDS is ours: a missing one is a packaging bug, so it raises.
+    return cast(_Command, importlib.import_module(SUBCOMMANDS[name][0]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,8 +54,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             sub.add_parser(name, help=help_text)
             continue
         command = _load(name)
-        if command is None:
-            continue
         sub_parser = sub.add_parser(name, help=help_text)
         command.add_arguments(sub_parser)
         sub_parser.set_defaults(_run=command.run)

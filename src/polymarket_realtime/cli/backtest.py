@@ -13,13 +13,13 @@ import argparse
 import json
 import sys
 import time
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from ..backtest.engine import BacktestResult, run_backtest
+from ..app.backtest import backtest_recording, default_output_dir, parse_starting_cash
+from ..backtest.engine import BacktestResult
 from ..config import Settings
 from ..errors import InvalidInputError, PolymarketRealtimeError
 from ..recording.progress import ProgressBar
@@ -91,12 +91,7 @@ def render_png(result: BacktestResult, path: Path, title: str = "") -> Path:
 def run(args: argparse.Namespace) -> int:
     try:
         config = _load_config(args.config)
-        try:
-            cash = Decimal(args.cash)
-        except InvalidOperation:
-            raise InvalidInputError(f"--cash must be a number, not {args.cash!r}") from None
-        if not cash.is_finite() or cash <= 0:
-            raise InvalidInputError("--cash must be positive")
+        cash = parse_starting_cash(args.cash, name="--cash")
         bar = None if args.quiet else ProgressBar("backtest")
         started = time.perf_counter()
 
@@ -104,19 +99,17 @@ def run(args: argparse.Namespace) -> int:
             if bar is not None:
                 bar.update(done, total)
 
-        result = anyio.run(
-            lambda: run_backtest(
-                args.recording, args.strategy, config, cash, progress=progress, allow_damaged=args.allow_damaged
+        out = args.out
+        if out is None:
+            out = default_output_dir(Settings.from_env().data_dir, args.recording, args.strategy)
+        result, paths = anyio.run(
+            lambda: backtest_recording(
+                args.recording, args.strategy, config, cash, out, progress=progress, allow_damaged=args.allow_damaged
             )
         )
         elapsed = time.perf_counter() - started
         if bar is not None:
             bar.close(f"({result.summary['frames']} frames, {result.summary['frames'] / max(elapsed, 1e-9):,.0f}/s)")
-        out = args.out
-        if out is None:
-            stem = args.recording.name.removesuffix(".jsonl.gz")
-            out = Settings.from_env().data_dir / "backtests" / f"{stem}-{args.strategy}"
-        paths = result.write(out)
         if args.png is not None:
             png = Path(args.png) if args.png else out / "equity.png"
             paths["png"] = render_png(result, png, f"{args.strategy} on {args.recording.name}")

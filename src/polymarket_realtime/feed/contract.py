@@ -9,6 +9,7 @@ stream instead of from sockets. Every method is implemented by both: callers nev
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from ..secrets import Secret
@@ -46,6 +47,12 @@ class FeedBackend(Protocol):
     stats: FeedStatistics
     receives_raw_frames: bool
     """False when venue frames never reach this process (Redis mode): recording must run by the feed."""
+
+    # --- lifecycle: entered once by the composition root, which closes it on exit ---
+    async def __aenter__(self) -> FeedBackend: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None, /
+    ) -> bool | None: ...
 
     @property
     def link_up(self) -> bool:

@@ -26,13 +26,14 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final, Protocol
 
 import msgspec
 
 from ..model.events import Event, UserOrder, UserTrade
-from ..venues.polymarket.parsing import parse_user_frame
+from ..venues.polymarket.parsing import user_event
+from ..venues.polymarket.schemas import WireOrder, WireTrade
 
 __all__ = ["UserGapReconciler", "UserRestSource"]
 
@@ -56,13 +57,13 @@ _AFTER_MARGIN_S: Final = 120
 class UserRestSource(Protocol):
     """The account reads the reconciliation needs (:class:`~..venues.polymarket.user_rest.UserRestClient`)."""
 
-    async def get_open_orders(self, *, market: str | None = None) -> list[dict[str, Any]]: ...
+    async def open_orders(self, *, market: str | None = None) -> list[WireOrder]: ...
 
-    async def get_trades(
+    async def recent_trades(
         self, *, market: str | None = None, limit: int = 50, after: int | None = None
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[WireTrade]: ...
 
-    async def get_order(self, order_id: str) -> dict[str, Any] | None: ...
+    async def order(self, order_id: str) -> WireOrder | None: ...
 
 
 class UserGapReconciler:
@@ -124,12 +125,10 @@ class UserGapReconciler:
         out: list[Event] = []
         listed: set[str] = set()
         for market in scope:
-            for row in await self.source.get_open_orders(market=market):
-                order = _order(row, "PLACEMENT", ts_recv_ns)
-                if order is None:
-                    continue
-                listed.add(order.order_id)
-                self._diff_order(order, out)
+            for wire in await self.source.open_orders(market=market):
+                listed_order = _order(wire, "PLACEMENT", ts_recv_ns)
+                listed.add(listed_order.order_id)
+                self._diff_order(listed_order, out)
         vanished = [
             o
             for o in self._orders.values()
@@ -140,16 +139,15 @@ class UserGapReconciler:
             and (wanted is None or o.market in wanted)
         ]
         for seen in vanished[-_MAX_LOOKUPS:]:
-            found = await self.source.get_order(seen.order_id)
-            order = _order(found, "UPDATE", ts_recv_ns) if found is not None else None
-            if order is not None:
-                self._diff_order(order, out)
+            found = await self.source.order(seen.order_id)
+            if found is not None:
+                self._diff_order(_order(found, "UPDATE", ts_recv_ns), out)
         after = self._after_s()
         new_trades: list[UserTrade] = []
         for market in scope:
-            for row in await self.source.get_trades(market=market, limit=self._trade_limit, after=after):
-                trade = _trade(row, ts_recv_ns)
-                if trade is not None and (wanted is None or trade.market in wanted) and self._diff_trade(trade, out):
+            for wire_trade in await self.source.recent_trades(market=market, limit=self._trade_limit, after=after):
+                trade = _trade(wire_trade, ts_recv_ns)
+                if (wanted is None or trade.market in wanted) and self._diff_trade(trade, out):
                     new_trades.append(trade)
         # Orders placed and closed inside the gap are in no open-orders page: find ours through the trades.
         unknown = {
@@ -159,10 +157,9 @@ class UserGapReconciler:
             if oid and oid not in self._orders and oid not in listed
         }
         for order_id in list(unknown)[:_MAX_LOOKUPS]:
-            found = await self.source.get_order(order_id)
-            order = _order(found, "PLACEMENT", ts_recv_ns) if found is not None else None
-            if order is not None:
-                self._diff_order(order, out)
+            found = await self.source.order(order_id)
+            if found is not None:
+                self._diff_order(_order(found, "PLACEMENT", ts_recv_ns), out)
         self._down_since_s = None
         self.recovered += len(out)
         for event in out:
@@ -234,37 +231,15 @@ def _norm(value: Decimal) -> str:
     return format(value.normalize(), "f") if value else "0"
 
 
-def _parse(row: dict[str, Any], ts_recv_ns: int) -> Event | None:
-    try:
-        parsed = parse_user_frame(msgspec.json.encode(row), ts_recv_ns)
-    except (msgspec.EncodeError, TypeError):
-        return None
-    return parsed.events[0] if len(parsed.events) == 1 else None
+def _order(wire: WireOrder, action: str, ts_recv_ns: int) -> UserOrder:
+    event = user_event(wire, ts_recv_ns)
+    return msgspec.structs.replace(event, action=action, source="rest_reconcile")
 
 
-def _order(row: dict[str, Any], action: str, ts_recv_ns: int) -> UserOrder | None:
-    frame = {k: v for k, v in row.items() if v is not None}
-    # Spelled like the socket's statuses (LIVE, CANCELED, ...) whichever form the REST answer uses.
-    frame.update(event_type="order", type=action, status=str(frame.get("status", "")).removeprefix("ORDER_STATUS_"))
-    frame.setdefault("size_matched", "0")
-    if "id" not in frame and "order_id" in frame:
-        frame["id"] = frame["order_id"]
-    for key in ("price", "original_size", "size_matched"):
-        try:
-            frame[key] = str(Decimal(str(frame[key])))
-        except (KeyError, InvalidOperation):
-            return None
-    event = _parse(frame, ts_recv_ns)
-    if not isinstance(event, UserOrder):
-        return None
-    return msgspec.structs.replace(event, source="rest_reconcile")
-
-
-def _trade(row: dict[str, Any], ts_recv_ns: int) -> UserTrade | None:
-    frame = {k: v for k, v in row.items() if v is not None}
-    frame.update(event_type="trade", type="TRADE", status=_trade_status(str(frame.get("status", ""))))
-    event = _parse(frame, ts_recv_ns)
-    if not isinstance(event, UserTrade):
-        return None
+def _trade(wire: WireTrade, ts_recv_ns: int) -> UserTrade:
+    event = user_event(wire, ts_recv_ns)
     stamp = event.ts_event_ms or event.last_update_ms or event.match_time_ms
-    return msgspec.structs.replace(event, source="rest_reconcile", ts_event_ms=stamp)
+    # Ranked and de-duplicated in the socket's spelling (CONFIRMED, not TRADE_STATUS_CONFIRMED).
+    return msgspec.structs.replace(
+        event, source="rest_reconcile", status=_trade_status(event.status), ts_event_ms=stamp
+    )

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ..app.root import Application
+from ..app.sessions import stop_paper_session
 from ..app.validation import check_market_refs, check_token_id, check_token_ids, check_wait_s
 
 __all__ = ["OPERATIONS", "Operation"]
@@ -109,9 +110,7 @@ async def _create_session(app: Application, a: _CreateSession) -> BaseModel:
 
 
 async def _stop_session(app: Application, a: _Session) -> BaseModel:
-    detail = await app.require_paper().stop(a.session_id)
-    await app.require_agents().stop_for_session(a.session_id, f"its session {a.session_id} was stopped")
-    return detail
+    return await stop_paper_session(app, a.session_id)
 
 
 async def _place_order(app: Application, a: _PlaceOrder) -> BaseModel:

@@ -18,7 +18,6 @@ import anyio.abc
 from ..app.root import Application
 from ..errors import PolymarketRealtimeError
 from ..redisbus.client import connect_redis
-from ..redisbus.consumer import RedisFeedBackend
 from ..redisbus.control_rpc import ControlRpc, RemoteError
 from ..redisbus.control_stream import ControlStream, is_mirrored
 from .calls import ApiError, ToolCaller, error_for
@@ -56,27 +55,25 @@ class ForwardingCaller(ToolCaller):
 
 class ControlBridge:
     def __init__(self, app: Application, hub: Hub, sources: Sources, local: ToolCaller) -> None:
-        feed = app.feed
-        assert isinstance(feed, RedisFeedBackend)  # applies() said so
+        redis, ownership = app.redis, app.ownership
+        assert redis is not None and ownership is not None  # applies() said so
         self.app = app
         self.hub = hub
         self.sources = sources
         self.local = local
-        self.ownership = feed.sessions
+        self.ownership = ownership
         settings = app.settings
         assert settings.redis_url is not None
         # Its own client: the blocking reads must not share the feed consumer's bounded socket timeout.
         self.client = connect_redis(settings.redis_url.reveal(), timeout_s=10.0)
-        self.stream = ControlStream(self.client, feed.keys, feed.server_id, self.is_owner)
-        self.rpc = ControlRpc(self.client, feed.keys, feed.server_id)
+        self.stream = ControlStream(self.client, redis.keys, redis.server_id, self.is_owner)
+        self.rpc = ControlRpc(self.client, redis.keys, redis.server_id)
         self.caller = ForwardingCaller(local, self)
 
     @staticmethod
     def applies(app: Application) -> bool:
         """Redis mode with the ownership rule (a shared-feed backend that competes for sessions)."""
-        return (
-            app.settings.redis_url is not None and app.ownership is not None and isinstance(app.feed, RedisFeedBackend)
-        )
+        return app.settings.redis_url is not None and app.redis is not None and app.ownership is not None
 
     def is_owner(self) -> bool:
         return bool(self.ownership.held and self.ownership.services_up)

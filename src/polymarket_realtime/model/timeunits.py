@@ -11,9 +11,10 @@ today but would read seconds after the year 2286 as milliseconds; 1e11 leaves bo
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
-__all__ = ["SECONDS_LIMIT", "parse_ts_ms"]
+__all__ = ["SECONDS_LIMIT", "iso_to_ms", "parse_ts_ms"]
 
 SECONDS_LIMIT = 100_000_000_000
 """Magnitudes below this are seconds, at or above it milliseconds (see the module docstring)."""
@@ -48,4 +49,16 @@ def _parse_slow(value: object) -> int:
             return 0
         return int(exact * 1000) if abs(exact) < SECONDS_LIMIT else int(exact)
     except (ArithmeticError, ValueError, TypeError):
+        return 0
+
+
+def iso_to_ms(value: str) -> int:
+    """Unix milliseconds from an ISO-8601 date (``2025-02-03T20:15:30.123Z``, as Gamma and the sports
+    socket send them); 0 when empty or unparsable."""
+    text = value.strip()
+    if not text:
+        return 0
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
         return 0

@@ -381,7 +381,9 @@ class RedisFeedBackend:
         return consumer_status(self)
 
 
-def redis_feed_factory(settings: Settings, books: BookStore, router: EventRouter, clob: object) -> RedisFeedBackend:
+def redis_feed_factory(
+    settings: Settings, books: BookStore, router: EventRouter, clob: object, *, clock: Clock = SYSTEM_CLOCK
+) -> RedisFeedBackend:
     """The ``serve`` feed when ``settings.redis_url`` is set (``server/app.py`` calls this).
 
     ``POLYMARKET_MCP_REDIS_PREFIX``, ``_LEASE_TTL_S`` and ``_CONSUMER`` tune it; ``settings.extra``
@@ -395,4 +397,5 @@ def redis_feed_factory(settings: Settings, books: BookStore, router: EventRouter
         lease_ttl_s=settings.redis_lease_ttl_s,
         block_ms=int(settings.extra.get("redis_block_ms", "250")),
         consumer_name=settings.redis_consumer,
+        clock=clock,
     )

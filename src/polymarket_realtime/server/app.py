@@ -149,7 +149,8 @@ def create_server(
     extensions: list[Extension] | None = None,
     clock: Clock = SYSTEM_CLOCK,
 ) -> PolymarketMCP:
-    """Build the server. ``feed_factory`` swaps the feed backend (e.g. the Redis consumer)."""
+    """Build the server. ``feed_factory`` swaps the feed backend (a test double: no session ownership and no
+    control-room Redis then)."""
     bus = InMemorySubscriptionBus()
     exts = default_extensions() if extensions is None else extensions
     starter = ExtensionStarter()

@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from ..app.root import Application
+from ..app.sessions import stop_paper_session as stop_session_and_agents
 from ..app.validation import check_market_refs, check_token_id, check_token_ids
 from ..paper.models import BulkStateResult, OrderResult, OrderView, SessionDetail, SessionList
 from ..paper.service import PaperService
@@ -106,10 +107,7 @@ def register(mcp: MCPServer[Application]) -> None:
         "stopped; history stays readable.",
     )
     async def stop_paper_session(ctx: Context[Application], session_id: SessionId) -> SessionDetail:
-        app = app_context(ctx)
-        detail = await app.require_paper().stop(session_id)
-        await app.require_agents().stop_for_session(session_id, f"its session {session_id} was stopped")
-        return detail
+        return await stop_session_and_agents(app_context(ctx), session_id)
 
     @mcp.tool(
         title="Pause all paper sessions",

@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from ..app.root import Application
 from ..app.validation import check_market_refs, check_token_ids
 from ..errors import InvalidInputError
-from ..model.numbers import NotANumber, to_decimal
 from ..recording.service import RecordingInfo, RecordingList, RecordingService
 from .annotations import (
     CREATE as _START,
@@ -113,23 +112,20 @@ def register(mcp: MCPServer[Application]) -> None:
             bool, Field(description="Backtest the valid prefix of a corrupt or truncated recording.")
         ] = False,
     ) -> BacktestSummary:
-        from ..backtest import run_backtest as backtest
+        from ..app.backtest import backtest_recording, default_output_dir, parse_starting_cash
 
         app, service = _service(ctx)
         path = service.path_of(recording_id)
-        try:
-            cash = to_decimal(starting_cash)
-        except NotANumber:
-            raise InvalidInputError(f"starting_cash must be a number, not {starting_cash!r}") from None
-        if not cash.is_finite() or cash <= 0:
-            raise InvalidInputError("starting_cash must be a positive USD amount")
+        cash = parse_starting_cash(starting_cash)
 
         async def progress(done: int, total: int) -> None:
             await ctx.report_progress(done, total, "replaying recording")
 
-        result = await backtest(path, strategy, config, cash, progress=progress, allow_damaged=allow_damaged)
+        out_dir = default_output_dir(app.settings.data_dir, path, strategy)
+        result, files = await backtest_recording(
+            path, strategy, config, cash, out_dir, progress=progress, allow_damaged=allow_damaged
+        )
         stem = path.name.removesuffix(".jsonl.gz")
-        files = result.write(app.settings.data_dir / "backtests" / f"{stem}-{strategy}")
         return BacktestSummary(
             recording_id=stem,
             strategy=strategy,

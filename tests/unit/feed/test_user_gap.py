@@ -13,6 +13,8 @@ import pytest
 
 from polymarket_realtime.feed.user_gap import UserGapReconciler
 from polymarket_realtime.model.events import UserOrder, UserTrade
+from polymarket_realtime.venues.polymarket.schemas import WireOrder, WireTrade
+from polymarket_realtime.venues.polymarket.user_rest import order_from_row, trade_from_row
 
 pytestmark = pytest.mark.anyio
 
@@ -27,17 +29,19 @@ class Rows:
         self.trades: list[dict[str, Any]] = []
         self.trade_queries: list[int | None] = []
 
-    async def get_open_orders(self, *, market: str | None = None) -> list[dict[str, Any]]:
-        return [r for r in self.orders if market in (None, r["market"])]
+    # Parsed like UserRestClient.open_orders / recent_trades / order do.
+    async def open_orders(self, *, market: str | None = None) -> list[WireOrder]:
+        return [order_from_row(r) for r in self.orders if market in (None, r["market"])]
 
-    async def get_trades(
+    async def recent_trades(
         self, *, market: str | None = None, limit: int = 50, after: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[WireTrade]:
         self.trade_queries.append(after)
-        return [r for r in self.trades if market in (None, r["market"])][:limit]
+        return [trade_from_row(r) for r in self.trades if market in (None, r["market"])][:limit]
 
-    async def get_order(self, order_id: str) -> dict[str, Any] | None:
-        return self.closed.get(order_id)
+    async def order(self, order_id: str) -> WireOrder | None:
+        row = self.closed.get(order_id)
+        return None if row is None else order_from_row(row)
 
 
 def order_row(oid: str, matched: str, status: str = "LIVE") -> dict[str, Any]:

@@ -73,3 +73,14 @@ def test_a_trade_row_is_the_socket_trade_struct() -> None:
 def test_a_row_missing_a_required_field_is_refused() -> None:
     with pytest.raises(msgspec.ValidationError):
         order_from_row({k: v for k, v in ORDER_ROW.items() if k != "price"})
+
+
+def test_an_order_status_with_the_rest_prefix_is_spelled_like_the_socket() -> None:
+    assert order_from_row({**ORDER_ROW, "status": "ORDER_STATUS_LIVE"}).status == "LIVE"
+
+
+def test_a_lowercase_side_and_a_null_market_are_tolerated_not_dropped() -> None:
+    order = order_from_row({**ORDER_ROW, "side": "buy", "market": None})
+    assert (order.side, order.market) == ("BUY", "")
+    trade = trade_from_row({**TRADE_ROW, "side": "sell", "market": None})
+    assert (trade.side, trade.market) == ("SELL", "")

@@ -21,10 +21,12 @@ import msgspec
 
 from ...errors import InvalidInputError
 from ...model.conditions import condition_key, is_condition_id, looks_like_condition_id, normalize_condition_id
+from ...model.events import Comment
 from ...model.markets import SUPPORTED_VERSIONS, MarketInfo, Outcome, settled_winner
 from ...model.numbers import opt_decimal
+from ...model.timeunits import iso_to_ms
 
-__all__ = ["SLUG", "classify_market_ref", "parse_market"]
+__all__ = ["SLUG", "classify_market_ref", "parse_comment", "parse_market"]
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # Gamma's numeric ids are small; outcome ids are 75-digit (V2 position) to 78-digit (V1 token) values.
@@ -170,3 +172,18 @@ def parse_market(raw: Mapping[str, Any], *, event: Mapping[str, Any] | None = No
     if winner is None:
         return market
     return msgspec.structs.replace(market, winning_outcome=winner.name, winning_token_id=winner.token_id)
+
+
+def parse_comment(event_id: str, raw: Mapping[str, Any], now_ns: int) -> Comment:
+    """One ``GET /comments`` row of an event as a ``comment`` event (``createdAt`` is ISO-8601)."""
+    created = raw.get("createdAt")
+    return Comment(
+        kind="comment_created",
+        entity_type="Event",
+        entity_id=event_id,
+        comment_id=str(raw.get("id") or ""),
+        body=str(raw.get("body") or ""),
+        user_address=str(raw.get("userAddress") or ""),
+        ts_event_ms=iso_to_ms(created) if isinstance(created, str) else 0,
+        ts_recv_ns=now_ns,
+    )

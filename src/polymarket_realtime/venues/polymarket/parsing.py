@@ -26,6 +26,7 @@ from __future__ import annotations
 from decimal import Decimal
 from operator import attrgetter
 from sys import intern
+from typing import overload
 
 import msgspec
 
@@ -69,6 +70,7 @@ __all__ = [
     "parse_market_frame",
     "parse_rtds_frame",
     "parse_user_frame",
+    "user_event",
 ]
 
 MarketFrame = ParsedFrame
@@ -257,6 +259,19 @@ def _market(m: w.WireMarketMessage, ts: int, out: list[Event]) -> None:
 
 
 # --- user channel ---------------------------------------------------------------------------
+
+
+@overload
+def user_event(m: w.WireOrder, ts_recv_ns: int) -> UserOrder: ...
+@overload
+def user_event(m: w.WireTrade, ts_recv_ns: int) -> UserTrade: ...
+def user_event(m: w.WireUserMessage, ts_recv_ns: int) -> UserOrder | UserTrade:
+    """One user-channel struct (from the socket or a REST row, ``user_rest.py``) as its event."""
+    out: list[Event] = []
+    _user(m, ts_recv_ns, out)
+    event = out[0]
+    assert isinstance(event, (UserOrder, UserTrade))  # _user appends exactly one
+    return event
 
 
 def _user(m: w.WireUserMessage, ts: int, out: list[Event]) -> None:

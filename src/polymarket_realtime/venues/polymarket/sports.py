@@ -17,13 +17,11 @@ Contract (the protocol in our words: WEBSOCKET_INTEGRATION.md, "Sports socket")
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 
 from polymarket_realtime.model.events import Event, SportsScore
 
-from ...model.timeunits import parse_ts_ms
+from ...model.timeunits import iso_to_ms, parse_ts_ms
 from .frames import CONVERT_ERRORS, BadValue, ParsedFrame, control_frame, split_raw
 
 __all__ = ["PING", "PONG", "parse_sports_frame", "split_score"]
@@ -75,10 +73,7 @@ def _ts_ms(value: _Text) -> int:
     if value is None or value == "":
         return 0
     if isinstance(value, str) and not value.strip().lstrip("-").replace(".", "", 1).isdigit():
-        try:
-            return int(datetime.fromisoformat(value.strip()).timestamp() * 1000)
-        except ValueError:
-            return 0
+        return iso_to_ms(value)
     return parse_ts_ms(value)
 
 

@@ -66,9 +66,16 @@ class UserRestClient:
         """:meth:`get_open_orders` parsed into the user socket's order struct (unreadable rows skipped, logged)."""
         return _parsed(await self.get_open_orders(market=market), order_from_row, ORDERS_PATH)
 
-    async def recent_trades(self, *, market: str | None = None, limit: int = 50) -> list[WireTrade]:
+    async def recent_trades(
+        self, *, market: str | None = None, limit: int = 50, after: int | None = None
+    ) -> list[WireTrade]:
         """:meth:`get_trades` parsed into the user socket's trade struct (unreadable rows skipped, logged)."""
-        return _parsed(await self.get_trades(market=market, limit=limit), trade_from_row, TRADES_PATH)
+        return _parsed(await self.get_trades(market=market, limit=limit, after=after), trade_from_row, TRADES_PATH)
+
+    async def order(self, order_id: str) -> WireOrder | None:
+        """:meth:`get_order` parsed into the user socket's order struct (None if unknown or unreadable)."""
+        row = await self.get_order(order_id)
+        return None if row is None else next(iter(_parsed([row], order_from_row, ORDERS_PATH)), None)
 
     async def get_order(self, order_id: str) -> dict[str, Any] | None:
         """One order by id whatever its status (canceled and fully matched ones included); None if unknown."""
@@ -133,16 +140,24 @@ def _match_time(trade: dict[str, Any]) -> int:
 
 def _present(row: Mapping[str, Any]) -> dict[str, Any]:
     # REST rows carry explicit nulls where the socket omits a key; drop them so the struct defaults apply.
-    return {k: v for k, v in row.items() if v is not None and k != "event_type"}
+    fields = {k: v for k, v in row.items() if v is not None and k != "event_type"}
+    # Tolerated rather than dropped: a row without its market (null) and a lowercase side ("buy").
+    fields["market"] = str(row.get("market") or "")
+    if isinstance(fields.get("side"), str):
+        fields["side"] = fields["side"].upper()
+    return fields
 
 
 def order_from_row(row: Mapping[str, Any]) -> WireOrder:
     """A ``/data/orders`` row as the socket's :class:`WireOrder` (the id may be under ``order_id``; a
-    missing ``size_matched`` is 0). Raises ``msgspec.ValidationError`` for a row missing a required field."""
+    missing ``size_matched`` is 0; ``ORDER_STATUS_LIVE`` is spelled ``LIVE`` like the socket's statuses).
+    Raises ``msgspec.ValidationError`` for a row missing a required field."""
     fields = _present(row)
     fields["id"] = str(row.get("id") or row.get("order_id") or "")
     if fields.get("size_matched") in (None, ""):
         fields["size_matched"] = "0"
+    if "status" in fields:
+        fields["status"] = str(fields["status"]).removeprefix("ORDER_STATUS_")
     return msgspec.convert({**fields, "event_type": "order"}, WireOrder, strict=False)
 
 
