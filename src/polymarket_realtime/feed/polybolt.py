@@ -434,6 +434,9 @@ class PolyBoltConnection:
         elif code == "auth_required":
             # We subscribe only after `authed`; the venue forgot it (or a verifier reset): authenticate again.
             logger.warning("%s: PolyBolt says auth_required; authenticating again", self.connection_id)
+            # The refused subscription was not taken: forget it was sent so the sync after `authed` resends it.
+            refused = [k for k in self._pending.get(msg.rid, []) if msg.channel and k.startswith(msg.channel + ":")]
+            self._sent.difference_update(refused)
             tg.start_soon(self._authenticate, ws, tg, False)
         elif code in ("sub_limit", "rate_limited", "auth_attempts", "bad_op"):
             logger.error("%s: PolyBolt error %r: a limit was breached (bug of ours)", self.connection_id, code)

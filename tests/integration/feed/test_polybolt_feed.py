@@ -378,3 +378,14 @@ async def test_an_internal_error_stops_one_socket_not_the_feed(tmp_path: Path) -
         r.manager.set_polybolt_credentials_provider(good)
         assert await r.manager.force_reconnect("polybolt") == 1
         await r.until(lambda: bool(r.prices()))
+
+
+async def test_a_subscription_refused_with_auth_required_is_resent_after_reauth(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        r.sim.polybolt.faults.auth_required = 1  # the venue forgets the auth for one subscribe
+        await r.manager.subscribe_reference_prices(["crypto:btcusd"])
+        await r.until(lambda: bool(r.prices()))
+        (obs,) = r.opened()
+        assert [json.loads(t)["op"] for t in obs.texts] == ["auth", "subscribe", "auth", "subscribe"]
+        assert r.sim.polybolt.subscriptions() == [{("price.crypto", "btcusd", "")}]
+        assert r.prices()[0].symbol == "btcusd" and r.sim.polybolt.faults.auth_required == 0
