@@ -39,6 +39,7 @@ from ..config import Settings
 from ..errors import AuthError
 from ..model.events import Event, ReferencePrice
 from ..venues.polymarket import polybolt as pb
+from ..venues.polymarket.ratelimit import parse_retry_after
 from .backoff import Backoff, is_retryable
 from .polybolt_policy import Plan, SeqTracker, plan_reconnect
 
@@ -70,15 +71,12 @@ _RATE_WINDOW_S = 1.0
 _RATE_FRAMES = pb.MAX_SUBSCRIBE_FRAMES_PER_S - 2  # a little under the venue's 20/s: clocks differ
 
 
-def _retry_after(exc: InvalidStatus) -> float | None:
+def _retry_after(exc: InvalidStatus, now_s: float) -> float | None:
     response = exc.response
     if response.status_code not in (429, 503):
         return None
-    raw = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return 1.0  # an HTTP-date or garbage: still wait, a little
+    wait = parse_retry_after(response.headers.get("Retry-After"), now_s=now_s)
+    return 1.0 if wait is None else wait  # absent or garbage: still wait, a little
 
 
 class PolyBoltConnection:
@@ -269,7 +267,7 @@ class PolyBoltConnection:
                 logger=_QUIET_WS_LOGGER,
             )
         except InvalidStatus as exc:
-            retry_after = _retry_after(exc)
+            retry_after = _retry_after(exc, self._clock.time_ns() / 1e9)
             self.last_error = f"upgrade refused with HTTP {exc.response.status_code}"
             self.last_close_code = None
             return self._plan(None, retry_after)

@@ -67,6 +67,8 @@ class PolyBoltFaults:
     refuse_upgrades: int = 0
     refuse_status: int = 429
     retry_after_s: int = 2
+    retry_after_date: str | None = None
+    """When set, the refused upgrade's ``Retry-After`` is this HTTP-date instead of ``retry_after_s``."""
     auth_unavailable: int = 0
     """Answer this many auth frames with ``auth_unavailable``."""
     close_4001_on_bad_auth: bool = False
@@ -180,7 +182,11 @@ class PolyBoltServer:
         if "refuse" in body:
             faults.refuse_upgrades = int(body["refuse"])
             faults.refuse_status = int(body.get("status", 429))
-            faults.retry_after_s = int(body.get("retry_after", 2))
+            after = body.get("retry_after", 2)
+            if isinstance(after, str) and not after.strip().isdigit():
+                faults.retry_after_date = after  # the HTTP-date form
+            else:
+                faults.retry_after_s, faults.retry_after_date = int(after), None
         if "auth_unavailable" in body:
             faults.auth_unavailable = int(body["auth_unavailable"])
         if "auth_required" in body:
@@ -302,7 +308,7 @@ class PolyBoltServer:
             self.observations.notify()
             response = connection.respond(HTTPStatus(faults.refuse_status), "try later\n")
             response.headers = Headers(response.headers)
-            response.headers["Retry-After"] = str(faults.retry_after_s)
+            response.headers["Retry-After"] = faults.retry_after_date or str(faults.retry_after_s)
             return response
         return None
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from polymarket_realtime.clock import SYSTEM_CLOCK, Clock
 from polymarket_realtime.errors import AuthError
 from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.feed.manager import WebSocketManager
@@ -80,7 +82,12 @@ def bad_creds(sim: Simulator) -> Creds:
 
 @asynccontextmanager
 async def rig(
-    tmp_path: Path, *, creds: str | None = "good", refreshed: str = "good", rate: float = 0.0
+    tmp_path: Path,
+    *,
+    creds: str | None = "good",
+    refreshed: str = "good",
+    rate: float = 0.0,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> AsyncIterator[Rig]:
     """``creds``: what the provider returns first (None: no provider); ``refreshed``: after a refresh."""
     config = SimulatorConfig(
@@ -99,7 +106,13 @@ async def rig(
         async with (
             ClobRestClient(settings) as rest,
             WebSocketManager(
-                settings, books=books, router=router, clob_rest=rest, rng=random.Random(SEED), polybolt_sleep=sleep
+                settings,
+                books=books,
+                router=router,
+                clob_rest=rest,
+                rng=random.Random(SEED),
+                polybolt_sleep=sleep,
+                clock=clock,
             ) as manager,
         ):
             log = EventLog(10_000)
@@ -268,10 +281,27 @@ async def test_close_4008_is_our_bug_no_blind_reconnect(tmp_path: Path) -> None:
         await r.until(lambda: len(r.opened()) == 2 and r.opened()[1].subscribed)
 
 
-async def test_upgrade_429_waits_retry_after_plus_jitter(tmp_path: Path) -> None:
-    async with rig(tmp_path) as r:
+class FrozenWallClock:
+    """Real monotonic time, a fixed wall clock: an HTTP-date ``Retry-After`` then means an exact wait."""
+
+    def __init__(self, now_s: int) -> None:
+        self.now_s = now_s
+
+    def monotonic(self) -> float:
+        return SYSTEM_CLOCK.monotonic()
+
+    def time_ns(self) -> int:
+        return self.now_s * 1_000_000_000
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+async def test_upgrade_429_waits_retry_after_plus_jitter(tmp_path: Path, form: str) -> None:
+    now_s = 1_796_000_000
+    async with rig(tmp_path, clock=FrozenWallClock(now_s)) as r:
         r.sim.polybolt.faults.refuse_upgrades = 1
         r.sim.polybolt.faults.retry_after_s = 3
+        if form == "http-date":
+            r.sim.polybolt.faults.retry_after_date = formatdate(now_s + 3, usegmt=True)
         await r.manager.subscribe_reference_prices(["crypto:btcusd"])
         await r.until(lambda: bool(r.prices()))
         assert r.sim.observed.refused == 1
