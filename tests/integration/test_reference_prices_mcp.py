@@ -98,7 +98,7 @@ async def test_after_refused_credentials_a_new_subscription_is_refused_with_advi
         await h.sim.wait_until(lambda: _polybolt_states(h) == {"failed"})
         before = (await h.call("get_realtime_status"))["subscriptions"]["total"]
         text = await h.call_error("subscribe_reference_prices", {"symbols": ["ethusd"]})
-        assert "refused the credentials" in text and "POLYGON_PRIVATE_KEY" in text
+        assert "refused the credentials" in text and "POLYGON_PRIVATE_KEY" in text and "doctor" in text
         assert "c2VjcmV0LXdyb25n" not in text
         text = await h.call_error("subscribe_crypto_prices", {"symbols": ["btc"]})
         assert "refused the credentials" in text

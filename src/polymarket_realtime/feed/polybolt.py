@@ -57,8 +57,8 @@ MISSING_CREDENTIALS = (
 )
 REFUSED_ADVICE = (
     "check POLYMARKET_API_KEY/POLYMARKET_API_SECRET/POLYMARKET_PASSPHRASE, or unset them and set POLYGON_PRIVATE_KEY "
-    "so the server derives fresh ones (website Builder keys are not CLOB API credentials); diagnose_connection "
-    "shows details"
+    "so the server derives fresh ones (website Builder keys are not CLOB API credentials); run "
+    "`polymarket-realtime-mcp doctor` (or the diagnose_connection tool) for details"
 )
 UNAVAILABLE_ADVICE = "PolyBolt cannot verify credentials right now (venue-side problem); retrying automatically"
 
@@ -68,6 +68,7 @@ Sleep = Callable[[float], Awaitable[None]]
 Provider = Callable[[bool], Awaitable[Any]]
 _PENDING_KEEP = 256
 _RATE_WINDOW_S = 1.0
+_BACKOFF_CAP_S = 30.0
 _RATE_FRAMES = pb.MAX_SUBSCRIBE_FRAMES_PER_S - 2  # a little under the venue's 20/s: clocks differ
 
 
@@ -107,7 +108,9 @@ class PolyBoltConnection:
         self._rng = rng
         self._clock = clock
         self._sleep = sleep
-        self.backoff = Backoff(settings.reconnect_base_s, settings.reconnect_max_s, rng)
+        # PolyBolt's documented reconnect policy caps the backoff at 30 s, whatever the other sockets use.
+        cap = max(settings.reconnect_base_s, min(settings.reconnect_max_s, _BACKOFF_CAP_S))
+        self.backoff = Backoff(settings.reconnect_base_s, cap, rng)
         self._rids = (f"{connection_id}-{n}" for n in itertools.count(1))
         self._stopped = False
         self._wake = anyio.Event()
@@ -204,7 +207,7 @@ class PolyBoltConnection:
                 times.popleft()
             if len(times) < _RATE_FRAMES:
                 break
-            await anyio.sleep(_RATE_WINDOW_S - (now - times[0]) + 0.001)
+            await self._sleep(_RATE_WINDOW_S - (now - times[0]) + 0.001)
         times.append(self._clock.monotonic())
         await ws.send(frame)
 

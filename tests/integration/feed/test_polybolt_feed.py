@@ -7,6 +7,7 @@ so every delay is checked exactly without waiting.
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ import anyio.lowlevel
 import pytest
 
 from polymarket_realtime.clock import SYSTEM_CLOCK, Clock
+from polymarket_realtime.config import Settings
 from polymarket_realtime.errors import AuthError
 from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.feed.manager import WebSocketManager
@@ -88,6 +90,7 @@ async def rig(
     refreshed: str = "good",
     rate: float = 0.0,
     clock: Clock = SYSTEM_CLOCK,
+    paced: bool = False,
 ) -> AsyncIterator[Rig]:
     """``creds``: what the provider returns first (None: no provider); ``refreshed``: after a refresh."""
     config = SimulatorConfig(
@@ -99,6 +102,8 @@ async def rig(
 
         async def sleep(seconds: float) -> None:
             delays.append(seconds)
+            if paced:  # the simulator's frame-rate limit runs on real time: the socket must really wait
+                await anyio.sleep(seconds)
             await anyio.lowlevel.checkpoint()
 
         books = BookStore()
@@ -200,6 +205,7 @@ async def test_refused_credentials_refresh_once_then_stop_with_advice(tmp_path: 
         (failed,) = r.statuses("auth_failed")
         assert "refused" in failed.detail
         assert "POLYMARKET_API_KEY" in failed.detail and "POLYGON_PRIVATE_KEY" in failed.detail
+        assert "polymarket-realtime-mcp doctor" in failed.detail
         assert conn_status(r)["auth"] == "refused"
         (obs,) = r.opened()
         assert [json.loads(t)["op"] for t in obs.texts] == ["auth", "auth"]  # never subscribed unauthenticated
@@ -419,3 +425,34 @@ async def test_a_subscription_refused_with_auth_required_is_resent_after_reauth(
         assert [json.loads(t)["op"] for t in obs.texts] == ["auth", "subscribe", "auth", "subscribe"]
         assert r.sim.polybolt.subscriptions() == [{("price.crypto", "btcusd", "")}]
         assert r.prices()[0].symbol == "btcusd" and r.sim.polybolt.faults.auth_required == 0
+
+
+def test_polybolt_backoff_is_capped_at_30s() -> None:
+    from polymarket_realtime.feed.polybolt import PolyBoltConnection
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    settings = Settings.from_env({}, env_file=Path(os.devnull)).replace(reconnect_base_s=1.0, reconnect_max_s=120.0)
+    conn = PolyBoltConnection(
+        "polybolt-0", settings, keys=tuple, provider=lambda: None, on_events=lambda events: None,
+        on_status=lambda c, state, detail: None, taps=[], rng=random.Random(SEED), clock=SYSTEM_CLOCK,
+        sleep=no_sleep,
+    )  # fmt: skip
+    assert conn.backoff.max_s == 30.0
+    for _ in range(12):
+        assert conn.backoff.next_delay() <= 30.0
+
+
+async def test_subscribe_frames_are_paced_with_the_injected_sleep(tmp_path: Path) -> None:
+    from polymarket_realtime.venues.polymarket import polybolt as pb
+
+    keys = [f"equity:{symbol}:pyth" for symbol in pb.SYMBOLS["equity"][:20]]  # a pinned key is a frame alone
+    async with rig(tmp_path, paced=True) as r:
+        await r.manager.subscribe_reference_prices(keys)
+        await r.until(lambda: [len(s) for s in r.sim.polybolt.subscriptions()] == [20])
+        (obs,) = r.opened()
+        assert [json.loads(t)["op"] for t in obs.texts].count("subscribe") == 20
+        # 20 frames, 18 per second: the socket waited (injected sleep) instead of breaching the venue's limit.
+        assert r.delays and all(0 < d <= 1.001 for d in r.delays)
+        assert obs.open and conn_status(r)["last_close_code"] is None
