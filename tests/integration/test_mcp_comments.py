@@ -109,3 +109,20 @@ async def test_at_most_ten_events_are_polled_at_once(tmp_path: Path) -> None:
         error = await h.call_error("subscribe_comments", {"event_id": events[MAX_EVENTS]})
         assert "at most 10" in error and "rate limit" in error
         assert len(h.server.running_app().router.list()) == MAX_EVENTS + 1
+
+
+async def test_one_events_gamma_error_does_not_starve_the_other_events(tmp_path: Path) -> None:
+    async with running(tmp_path, comments_poll_s=3600.0) as h:  # the test drives the polls itself
+        events = sorted({h.sim.model.markets[0].event_id, h.sim.model.markets[2].event_id})
+        subs = [(await h.call("subscribe_comments", {"event_id": e}))["subscription_id"] for e in events]
+        for event_id in events:
+            h.sim.model.comments.add(event_id, f"on {event_id}")
+        # The first event polled (sorted ids) gets a 503 with a Retry-After too long to wait in place.
+        h.sim.faults.rest.add(503, count=1, path="/comments", retry_after="600")
+        assert await _poller(h).poll_once() == 1
+        assert _poller(h).errors == 1 and h.sim.faults.rest.served == {503: 1}
+        second, _ = await h.events_until(subs[1], lambda evs: any(e["type"] == "comment" for e in evs))
+        assert [e["data"]["body"] for e in second if e["type"] == "comment"] == [f"on {events[1]}"]
+        assert await _poller(h).poll_once() == 1  # the failed event's comment comes on the next poll
+        first, _ = await h.events_until(subs[0], lambda evs: any(e["type"] == "comment" for e in evs))
+        assert [e["data"]["body"] for e in first if e["type"] == "comment"] == [f"on {events[0]}"]

@@ -11,7 +11,7 @@ from polymarket_realtime.secrets import Secret
 from polymarket_realtime.simulator import SimAccount, SimulatorConfig
 from polymarket_realtime.simulator.polybolt import OBSERVED_PATH
 
-from ._mcp_harness import running
+from ._mcp_harness import Harness, running
 
 pytestmark = pytest.mark.anyio
 
@@ -81,3 +81,38 @@ async def test_bad_input_is_a_clear_error_with_nothing_changed(tmp_path: Path) -
         status = await h.call("get_realtime_status")
         assert status["subscriptions"]["total"] == 0 and status["connections"]["polybolt"]["assets"] == 0
         assert h.sim.observed.on(OBSERVED_PATH) == []
+
+
+def _polybolt_states(h: Harness) -> set[str]:
+    return {c.state for c in h.server.running_app().feed.polybolt.connections.values()}
+
+
+async def test_after_refused_credentials_a_new_subscription_is_refused_with_advice(tmp_path: Path) -> None:
+    bad = {"api_key": Secret("k-1"), "api_secret": Secret("c2VjcmV0LXdyb25n"), "passphrase": Secret("p-1")}
+    async with running(tmp_path, sim_config=sim_config(), **bad) as h:
+        first = await h.call("subscribe_crypto_prices", {"symbols": ["btc"]})  # answered before the venue refuses
+        await h.events_until(
+            first["subscription_id"],
+            lambda evs: any(e["type"] == "feed_status" and e["data"]["state"] == "auth_failed" for e in evs),
+        )
+        await h.sim.wait_until(lambda: _polybolt_states(h) == {"failed"})
+        before = (await h.call("get_realtime_status"))["subscriptions"]["total"]
+        text = await h.call_error("subscribe_reference_prices", {"symbols": ["ethusd"]})
+        assert "refused the credentials" in text and "POLYGON_PRIVATE_KEY" in text and "doctor" in text
+        assert "c2VjcmV0LXdyb25n" not in text
+        text = await h.call_error("subscribe_crypto_prices", {"symbols": ["btc"]})
+        assert "refused the credentials" in text
+        status = await h.call("get_realtime_status")
+        assert status["subscriptions"]["total"] == before and status["connections"]["polybolt"]["assets"] == 1
+
+
+async def test_after_a_4008_stop_a_new_subscription_says_the_feed_is_stopped(tmp_path: Path) -> None:
+    async with running(tmp_path, sim_config=sim_config(), private_key=Secret(KEY)) as h:
+        first = await h.call("subscribe_crypto_prices", {"symbols": ["btc"]})
+        await h.events_until(first["subscription_id"], lambda evs: any(e["type"] == "reference_price" for e in evs))
+        h.sim.polybolt.close_all(4008, "policy")
+        await h.sim.wait_until(lambda: _polybolt_states(h) == {"failed"})
+        text = await h.call_error("subscribe_reference_prices", {"symbols": ["ethusd"]})
+        assert "polybolt-0 is stopped" in text and "4008" in text and "restart the server" in text
+        status = await h.call("get_realtime_status")
+        assert status["subscriptions"]["total"] == 1 and status["connections"]["polybolt"]["assets"] == 1

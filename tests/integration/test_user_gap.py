@@ -99,3 +99,42 @@ async def test_changes_during_a_user_socket_gap_arrive_once_after_reconnect(tmp_
 
         gap = (await h.call("get_realtime_status"))["statistics"]["user_gap"]
         assert gap["reconciliations"] >= 1 and gap["recovered_events"] >= 3 and gap["errors"] == 0
+
+
+async def test_a_failed_gap_reread_is_said_on_the_user_channel_and_retried(tmp_path: Path) -> None:
+    async with running(tmp_path, sim_config=sim_config(), extensions=[EXTENSION], private_key=Secret(KEY), **FAST) as h:
+        trades_sub = (await h.call("subscribe_user_trades", {}))["subscription_id"]
+        orders_sub = (await h.call("subscribe_user_orders", {}))["subscription_id"]
+        (trade_a,) = await start_trade(h)
+        await h.events_until(trades_sub, trade_final(trade_a))
+        order_events, cursor = await h.events_until(
+            orders_sub, lambda ev: any(o["action"] == "UPDATE" for o in orders_of(ev))
+        )
+        order_a = orders_of(order_events)[0]["order_id"]
+
+        h.sim.faults.refuse_connections(60)
+        h.sim.faults.drop_all()
+        await h.sim.wait_until(lambda: not h.sim.ws.user_connections())
+        assert (await control(h, "/_sim/user/cancel", {"order_id": order_a}))["ok"]
+        await h.sim.wait_until(lambda: h.sim.user.pending == 0)  # cancelled inside the gap, not after it
+        # The first REST re-read after the reconnect fails (a Retry-After too long to wait in place).
+        h.sim.faults.rest.add(503, count=1, path="/data/orders", retry_after="600")
+        h.sim.faults.refuse_connections(0)
+
+        events, _ = await h.events_until(
+            orders_sub,
+            lambda ev: any(o["order_id"] == order_a and o["source"] == "rest_reconcile" for o in orders_of(ev)),
+            after_seq=cursor,
+        )
+        lossy = [
+            e["data"]
+            for e in events
+            if e["type"] == "feed_status" and e["data"]["channel"] == "user" and e["data"]["state"] == "lossy"
+        ]
+        assert len(lossy) == 1 and lossy[0]["detail"].startswith("gap not reconciled: ")
+        assert "retrying in" in lossy[0]["detail"] and "(attempt 1/5)" in lossy[0]["detail"]
+        cancel = next(o for o in orders_of(events) if o["order_id"] == order_a and o["source"] == "rest_reconcile")
+        assert cancel["action"] == "CANCELLATION" and cancel["status"] == "CANCELED"  # recovered by the retry
+        assert h.sim.faults.rest.served == {503: 1}
+        gap = (await h.call("get_realtime_status"))["statistics"]["user_gap"]
+        assert gap["errors"] == 1 and gap["reconciliations"] == 2

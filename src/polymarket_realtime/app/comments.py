@@ -49,6 +49,7 @@ class CommentsPoller:
         """event id -> comment ids already routed (or present at the baseline)."""
         self.polls = 0
         self.requests = 0
+        self.errors = 0
 
     @property
     def interval_s(self) -> float:
@@ -87,17 +88,23 @@ class CommentsPoller:
         for event_id in sorted(watched):
             seen = self._seen.setdefault(event_id, {})
             fresh: list[Mapping[str, Any]] = []
-            for page_no in range(MAX_PAGES):
-                page = await self._gamma.comments(event_id, limit=PAGE_SIZE, offset=page_no * PAGE_SIZE)
-                self.requests += 1
-                new = [c for c in page if str(c.get("id")) not in seen]
-                fresh.extend(new)
-                if len(new) < len(page) or len(page) < PAGE_SIZE:
-                    break
-            else:
-                log.warning(
-                    "more than %d new comments on event %s in one poll; older ones skipped", len(fresh), event_id
-                )
+            try:
+                for page_no in range(MAX_PAGES):
+                    page = await self._gamma.comments(event_id, limit=PAGE_SIZE, offset=page_no * PAGE_SIZE)
+                    self.requests += 1
+                    new = [c for c in page if str(c.get("id")) not in seen]
+                    fresh.extend(new)
+                    if len(new) < len(page) or len(page) < PAGE_SIZE:
+                        break
+                else:
+                    log.warning(
+                        "more than %d new comments on event %s in one poll; older ones skipped", len(fresh), event_id
+                    )
+            except PolymarketRealtimeError as exc:
+                # One event's Gamma error must not starve the others; its comments come on a later poll.
+                self.errors += 1
+                log.warning("comments poll of event %s failed: %s", event_id, exc)
+                continue
             now_ns = self._clock.time_ns()
             for raw in reversed(fresh):  # oldest first
                 comment_id = str(raw.get("id"))

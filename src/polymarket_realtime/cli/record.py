@@ -1,6 +1,6 @@
 """``polymarket-realtime-mcp record --tokens ... | --markets ... | --reference CH:SYM ... | --sports --out F``.
 
-``--rtds TOPIC[:TYPE]`` adds RTDS topics.
+``--rtds TOPIC[:TYPE]`` adds RTDS topics (not the retired price topics: ``--reference`` records prices).
 
 Connects to the venue (or whatever ``POLYMARKET_*_URL`` points at), subscribes the tokens, and streams
 every raw frame to ``FILE`` until ``--duration`` seconds passed or Ctrl-C / SIGTERM; the file is closed
@@ -21,7 +21,7 @@ import anyio
 
 from ..clock import SYSTEM_CLOCK
 from ..config import Settings
-from ..errors import PolymarketRealtimeError
+from ..errors import InvalidInputError, PolymarketRealtimeError
 from ..recording.format import SUFFIX
 from ..recording.service import RecordingInfo, RecordingService
 from .logging import configure_logging
@@ -36,7 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--tokens", nargs="+", default=[], metavar="TOKEN_ID", help="outcome token ids")
     what.add_argument("--markets", nargs="+", default=[], metavar="MARKET", help="condition ids or slugs")
     what.add_argument(
-        "--rtds", nargs="+", default=[], metavar="TOPIC[:TYPE]", help="RTDS topics, e.g. crypto_prices:update"
+        "--rtds",
+        nargs="+",
+        default=[],
+        metavar="TOPIC[:TYPE]",
+        help="RTDS topics, e.g. activity (prices: use --reference)",
     )
     what.add_argument(
         "--reference",
@@ -54,9 +58,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _rtds(specs: list[str]) -> list[tuple[str, str]]:
+    """``topic[:type]`` specs; the retired RTDS price topics are refused (InvalidInputError with the fix)."""
+    from ..venues.polymarket.schemas import RTDS_PRICE_TOPICS
+
     out = []
     for spec in specs:
         topic, _, kind = spec.partition(":")
+        if topic in RTDS_PRICE_TOPICS:
+            raise InvalidInputError(
+                f"--rtds {topic}: the RTDS price topics are retired (reference prices come from PolyBolt); "
+                "use --reference crypto:btcusd (or equity:aapl, ...) instead"
+            )
         if topic:
             out.append((topic, kind or "*"))
     return out
@@ -161,6 +173,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         reference = _reference(args.reference)
+        rtds = _rtds(args.rtds)
     except PolymarketRealtimeError as exc:
         print(f"record: {exc}", file=sys.stderr)
         return 2
@@ -170,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
                 settings,
                 tokens=args.tokens,
                 markets=args.markets,
-                rtds=_rtds(args.rtds),
+                rtds=rtds,
                 reference=reference,
                 out=args.out,
                 sports=args.sports,

@@ -129,7 +129,7 @@ class WebSocketManager:
             recovery=self._recovery,
             settle=self.settle,
         )
-        self._user = UserChannel(self)
+        self._user = UserChannel(self, sleep=self._sleep, rng=self._rng)
         self._rtds = RtdsChannel(self)
         self._pipeline = FramePipeline(
             books=books,

@@ -39,6 +39,7 @@ from ..config import Settings
 from ..errors import AuthError
 from ..model.events import Event, ReferencePrice
 from ..venues.polymarket import polybolt as pb
+from ..venues.polymarket.ratelimit import parse_retry_after
 from .backoff import Backoff, is_retryable
 from .polybolt_policy import Plan, SeqTracker, plan_reconnect
 
@@ -56,8 +57,8 @@ MISSING_CREDENTIALS = (
 )
 REFUSED_ADVICE = (
     "check POLYMARKET_API_KEY/POLYMARKET_API_SECRET/POLYMARKET_PASSPHRASE, or unset them and set POLYGON_PRIVATE_KEY "
-    "so the server derives fresh ones (website Builder keys are not CLOB API credentials); diagnose_connection "
-    "shows details"
+    "so the server derives fresh ones (website Builder keys are not CLOB API credentials); run "
+    "`polymarket-realtime-mcp doctor` (or the diagnose_connection tool) for details"
 )
 UNAVAILABLE_ADVICE = "PolyBolt cannot verify credentials right now (venue-side problem); retrying automatically"
 
@@ -67,18 +68,16 @@ Sleep = Callable[[float], Awaitable[None]]
 Provider = Callable[[bool], Awaitable[Any]]
 _PENDING_KEEP = 256
 _RATE_WINDOW_S = 1.0
+_BACKOFF_CAP_S = 30.0
 _RATE_FRAMES = pb.MAX_SUBSCRIBE_FRAMES_PER_S - 2  # a little under the venue's 20/s: clocks differ
 
 
-def _retry_after(exc: InvalidStatus) -> float | None:
+def _retry_after(exc: InvalidStatus, now_s: float) -> float | None:
     response = exc.response
     if response.status_code not in (429, 503):
         return None
-    raw = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return 1.0  # an HTTP-date or garbage: still wait, a little
+    wait = parse_retry_after(response.headers.get("Retry-After"), now_s=now_s)
+    return 1.0 if wait is None else wait  # absent or garbage: still wait, a little
 
 
 class PolyBoltConnection:
@@ -109,7 +108,9 @@ class PolyBoltConnection:
         self._rng = rng
         self._clock = clock
         self._sleep = sleep
-        self.backoff = Backoff(settings.reconnect_base_s, settings.reconnect_max_s, rng)
+        # PolyBolt's documented reconnect policy caps the backoff at 30 s, whatever the other sockets use.
+        cap = max(settings.reconnect_base_s, min(settings.reconnect_max_s, _BACKOFF_CAP_S))
+        self.backoff = Backoff(settings.reconnect_base_s, cap, rng)
         self._rids = (f"{connection_id}-{n}" for n in itertools.count(1))
         self._stopped = False
         self._wake = anyio.Event()
@@ -206,7 +207,7 @@ class PolyBoltConnection:
                 times.popleft()
             if len(times) < _RATE_FRAMES:
                 break
-            await anyio.sleep(_RATE_WINDOW_S - (now - times[0]) + 0.001)
+            await self._sleep(_RATE_WINDOW_S - (now - times[0]) + 0.001)
         times.append(self._clock.monotonic())
         await ws.send(frame)
 
@@ -269,7 +270,7 @@ class PolyBoltConnection:
                 logger=_QUIET_WS_LOGGER,
             )
         except InvalidStatus as exc:
-            retry_after = _retry_after(exc)
+            retry_after = _retry_after(exc, self._clock.time_ns() / 1e9)
             self.last_error = f"upgrade refused with HTTP {exc.response.status_code}"
             self.last_close_code = None
             return self._plan(None, retry_after)
@@ -434,6 +435,9 @@ class PolyBoltConnection:
         elif code == "auth_required":
             # We subscribe only after `authed`; the venue forgot it (or a verifier reset): authenticate again.
             logger.warning("%s: PolyBolt says auth_required; authenticating again", self.connection_id)
+            # The refused subscription was not taken: forget it was sent so the sync after `authed` resends it.
+            refused = [k for k in self._pending.get(msg.rid, []) if msg.channel and k.startswith(msg.channel + ":")]
+            self._sent.difference_update(refused)
             tg.start_soon(self._authenticate, ws, tg, False)
         elif code in ("sub_limit", "rate_limited", "auth_attempts", "bad_op"):
             logger.error("%s: PolyBolt error %r: a limit was breached (bug of ours)", self.connection_id, code)

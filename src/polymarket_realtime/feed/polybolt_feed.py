@@ -14,10 +14,10 @@ import anyio
 
 from ..clock import SYSTEM_CLOCK, Clock
 from ..config import Settings
-from ..errors import AuthError
+from ..errors import AuthError, StateError
 from ..model.events import Event, FeedStatus
 from ..venues.polymarket import polybolt as pb
-from .polybolt import MISSING_CREDENTIALS, PolyBoltConnection, Provider, Sleep
+from .polybolt import MISSING_CREDENTIALS, REFUSED_ADVICE, PolyBoltConnection, Provider, Sleep
 from .shards import RefCounts, ShardAssigner
 from .status import ChannelStatus, aggregate_sockets
 
@@ -56,6 +56,21 @@ class PolyBoltFeed:
     def require_credentials(self) -> None:
         if self.provider is None:
             raise AuthError(MISSING_CREDENTIALS)
+        # A socket that stopped (credentials refused, or a 4008 policy close) waits for an explicit
+        # reconnect: a new subscription on it would answer "active" and then stay silent, so refuse it.
+        for conn in self.connections.values():
+            if conn.state != "failed":
+                continue
+            if conn.auth in ("refused", "missing"):
+                raise AuthError(
+                    f"PolyBolt refused the credentials ({conn.connection_id}): {conn.last_error}. "
+                    f"Nothing was subscribed; fix the credentials and restart the server ({REFUSED_ADVICE})."
+                )
+            raise StateError(
+                f"PolyBolt connection {conn.connection_id} is stopped: {conn.last_error}. Nothing was subscribed; "
+                "it stops only on a bug of this server (a policy close or an internal error, logged): "
+                "restart the server."
+            )
 
     async def subscribe(self, keys: Iterable[str]) -> list[str]:
         """Hold the keys (ref-counted); returns the ones newly subscribed at the venue."""

@@ -8,6 +8,7 @@ orders/trades the socket did not replay are re-read over REST (:mod:`.user_gap`)
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterable
 
 import anyio
@@ -16,14 +17,17 @@ from ..errors import AuthError, PolymarketRealtimeError
 from ..model.conditions import condition_key, normalize_condition_id
 from ..venues.polymarket import protocol
 from ..venues.polymarket.parsing import parse_user_frame
+from .backoff import Backoff
 from .channel_host import ChannelHost
 from .connection import ChannelSpec, FeedConnection
 from .contract import CredentialsProvider, UserChannelState
+from .keepalive import Sleep
 from .user_gap import UserGapReconciler, UserRestSource
 
 __all__ = ["USER_REJECTED_ADVICE", "UserChannel"]
 
 logger = logging.getLogger(__name__)
+_GAP_ATTEMPTS = 5  # REST re-reads after a reconnect before the gap is reported as not recoverable
 
 USER_REJECTED_ADVICE = (
     "use API credentials derived from your trading key: set POLYGON_PRIVATE_KEY and unset "
@@ -36,8 +40,10 @@ USER_REJECTED_ADVICE = (
 class UserChannel:
     """The account's socket: credentials, market list, first-attempt outcome and reconnect recovery."""
 
-    def __init__(self, host: ChannelHost) -> None:
+    def __init__(self, host: ChannelHost, *, sleep: Sleep = anyio.sleep, rng: random.Random | None = None) -> None:
         self._host = host
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()
         self.conn: FeedConnection | None = None
         self.provider: CredentialsProvider | None = None
         self.gap: UserGapReconciler | None = None
@@ -179,20 +185,44 @@ class UserChannel:
         ]
 
     async def reconcile(self, conn: FeedConnection, gap: UserGapReconciler) -> None:
-        """After a user-socket reconnect: emit the order/trade changes the socket did not replay."""
+        """After a user-socket reconnect: emit the order/trade changes the socket did not replay.
+
+        A failed REST re-read is said on the user channel (``feed_status`` ``lossy``) and retried with a
+        bounded backoff: the subscribers must not believe the gap was closed when it was not.
+        """
         markets = None if self._host.desired.user_all.count else sorted(self._host.desired.user.wanted())
-        try:
-            events = await gap.reconcile(markets, self._host.clock.time_ns())
-        except PolymarketRealtimeError as exc:
-            gap.errors += 1
-            self._host.stats.rest_errors += 1
-            logger.warning("%s: could not re-read orders and trades after reconnecting: %s", conn.connection_id, exc)
-            return
-        except Exception:
-            # A bug here must not take the feed's task group (and every socket) down with it.
-            gap.errors += 1
-            logger.exception("%s: user-channel gap reconciliation failed", conn.connection_id)
-            return
+        backoff = Backoff(self._host.settings.reconnect_base_s, self._host.settings.reconnect_max_s, self._rng)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                events = await gap.reconcile(markets, self._host.clock.time_ns())
+                break
+            except PolymarketRealtimeError as exc:
+                gap.errors += 1
+                self._host.stats.rest_errors += 1
+                logger.warning(
+                    "%s: could not re-read orders and trades after reconnecting: %s", conn.connection_id, exc
+                )
+                problem = str(exc)
+            except Exception as exc:
+                # A bug here must not take the feed's task group (and every socket) down with it.
+                gap.errors += 1
+                logger.exception("%s: user-channel gap reconciliation failed", conn.connection_id)
+                problem = f"internal error {type(exc).__name__}"
+            if conn.stopped or self.conn is not conn:
+                return  # that socket is gone; its successor reconciles for itself
+            if attempt >= _GAP_ATTEMPTS:
+                detail = (
+                    f"gap not reconciled: {problem}; gave up after {attempt} attempts: order/trade changes made "
+                    "while the user socket was down may be missing (get_open_orders/get_trades re-read them)"
+                )
+                self._host.route_status(conn, "lossy", detail, ())
+                return
+            delay = backoff.next_delay()
+            detail = f"gap not reconciled: {problem}; retrying in {delay:.2f}s (attempt {attempt}/{_GAP_ATTEMPTS})"
+            self._host.route_status(conn, "lossy", detail, ())
+            await self._sleep(delay)
         for event in events:
             self._host.stats.count_type(event.type)
             self._host.router.route(event)

@@ -67,9 +67,13 @@ class PolyBoltFaults:
     refuse_upgrades: int = 0
     refuse_status: int = 429
     retry_after_s: int = 2
+    retry_after_date: str | None = None
+    """When set, the refused upgrade's ``Retry-After`` is this HTTP-date instead of ``retry_after_s``."""
     auth_unavailable: int = 0
     """Answer this many auth frames with ``auth_unavailable``."""
     close_4001_on_bad_auth: bool = False
+    auth_required: int = 0
+    """Answer this many subscribe items with ``auth_required`` even on an authenticated socket."""
     skip_seq: int = 0
     """The next data frame of every channel skips this many ``seq`` numbers (a gap)."""
     report_dropped: int = 0
@@ -168,7 +172,8 @@ class PolyBoltServer:
 
     def control(self, body: dict[str, Any]) -> dict[str, Any]:
         """``POST /_sim/polybolt``: ``{"close": 4003}``, ``{"refuse": 2, "status": 429, "retry_after": 5}``,
-        ``{"auth_unavailable": 3}``, ``{"close_4001_on_bad_auth": true}``, ``{"skip_seq": 3}``, ``{"dropped": 2}``,
+        ``{"auth_unavailable": 3}``, ``{"auth_required": 1}``, ``{"close_4001_on_bad_auth": true}``,
+        ``{"skip_seq": 3}``, ``{"dropped": 2}``,
         ``{"publish": {"channel": "crypto", "symbol": "btcusd", "value": "64000.5"}}``."""
         faults = self.faults
         done: dict[str, Any] = {"ok": True}
@@ -177,9 +182,15 @@ class PolyBoltServer:
         if "refuse" in body:
             faults.refuse_upgrades = int(body["refuse"])
             faults.refuse_status = int(body.get("status", 429))
-            faults.retry_after_s = int(body.get("retry_after", 2))
+            after = body.get("retry_after", 2)
+            if isinstance(after, str) and not after.strip().isdigit():
+                faults.retry_after_date = after  # the HTTP-date form
+            else:
+                faults.retry_after_s, faults.retry_after_date = int(after), None
         if "auth_unavailable" in body:
             faults.auth_unavailable = int(body["auth_unavailable"])
+        if "auth_required" in body:
+            faults.auth_required = int(body["auth_required"])
         if "close_4001_on_bad_auth" in body:
             faults.close_4001_on_bad_auth = bool(body["close_4001_on_bad_auth"])
         if "skip_seq" in body:
@@ -297,7 +308,7 @@ class PolyBoltServer:
             self.observations.notify()
             response = connection.respond(HTTPStatus(faults.refuse_status), "try later\n")
             response.headers = Headers(response.headers)
-            response.headers["Retry-After"] = str(faults.retry_after_s)
+            response.headers["Retry-After"] = faults.retry_after_date or str(faults.retry_after_s)
             return response
         return None
 
@@ -432,7 +443,9 @@ class PolyBoltServer:
             if symbol not in pb.SYMBOLS[channel] or (pin is not None and pin not in pb.PROVIDERS):
                 self._ack(conn, {"op": "error", "code": "bad_filter", "channel": wire}, rid)
                 continue
-            if not conn.address:
+            forget = bool(conn.address) and op == "subscribe" and self.faults.auth_required > 0
+            if not conn.address or forget:
+                self.faults.auth_required -= forget
                 self._ack(conn, {"op": "error", "code": "auth_required", "channel": wire}, rid)
                 continue
             key = (wire, symbol, pin or "")

@@ -101,3 +101,16 @@ async def test_record_cli_killed_keeps_everything_it_reported_written(tmp_path: 
     assert not reader.footers  # it really died without closing
     if reader.error is not None:  # killed mid-member: only that member is lost, and it is named
         assert reader.error.offset > 0 and "truncated" in str(reader.error)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("topic", ["crypto_prices", "crypto_prices_chainlink:update", "equity_prices"])
+async def test_record_cli_refuses_the_retired_rtds_price_topics(tmp_path: Path, topic: str) -> None:
+    cmd = [sys.executable, "-m", "polymarket_realtime", "record", "--rtds", topic, "--duration", "1", "--quiet"]
+    env = {**os.environ, "POLYMARKET_MCP_DATA_DIR": str(tmp_path / "data")}
+    with anyio.fail_after(60):
+        done = await anyio.run_process(cmd, env=env, cwd=tmp_path, check=False)
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "retired" in err and "use --reference crypto:btcusd" in err and topic.partition(":")[0] in err
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").rglob("*.jsonl.gz"))

@@ -7,11 +7,13 @@ so every delay is checked exactly without waiting.
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from polymarket_realtime.clock import SYSTEM_CLOCK, Clock
+from polymarket_realtime.config import Settings
 from polymarket_realtime.errors import AuthError
 from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.feed.manager import WebSocketManager
@@ -80,7 +84,13 @@ def bad_creds(sim: Simulator) -> Creds:
 
 @asynccontextmanager
 async def rig(
-    tmp_path: Path, *, creds: str | None = "good", refreshed: str = "good", rate: float = 0.0
+    tmp_path: Path,
+    *,
+    creds: str | None = "good",
+    refreshed: str = "good",
+    rate: float = 0.0,
+    clock: Clock = SYSTEM_CLOCK,
+    paced: bool = False,
 ) -> AsyncIterator[Rig]:
     """``creds``: what the provider returns first (None: no provider); ``refreshed``: after a refresh."""
     config = SimulatorConfig(
@@ -92,6 +102,8 @@ async def rig(
 
         async def sleep(seconds: float) -> None:
             delays.append(seconds)
+            if paced:  # the simulator's frame-rate limit runs on real time: the socket must really wait
+                await anyio.sleep(seconds)
             await anyio.lowlevel.checkpoint()
 
         books = BookStore()
@@ -99,7 +111,13 @@ async def rig(
         async with (
             ClobRestClient(settings) as rest,
             WebSocketManager(
-                settings, books=books, router=router, clob_rest=rest, rng=random.Random(SEED), polybolt_sleep=sleep
+                settings,
+                books=books,
+                router=router,
+                clob_rest=rest,
+                rng=random.Random(SEED),
+                polybolt_sleep=sleep,
+                clock=clock,
             ) as manager,
         ):
             log = EventLog(10_000)
@@ -187,6 +205,7 @@ async def test_refused_credentials_refresh_once_then_stop_with_advice(tmp_path: 
         (failed,) = r.statuses("auth_failed")
         assert "refused" in failed.detail
         assert "POLYMARKET_API_KEY" in failed.detail and "POLYGON_PRIVATE_KEY" in failed.detail
+        assert "polymarket-realtime-mcp doctor" in failed.detail
         assert conn_status(r)["auth"] == "refused"
         (obs,) = r.opened()
         assert [json.loads(t)["op"] for t in obs.texts] == ["auth", "auth"]  # never subscribed unauthenticated
@@ -268,10 +287,27 @@ async def test_close_4008_is_our_bug_no_blind_reconnect(tmp_path: Path) -> None:
         await r.until(lambda: len(r.opened()) == 2 and r.opened()[1].subscribed)
 
 
-async def test_upgrade_429_waits_retry_after_plus_jitter(tmp_path: Path) -> None:
-    async with rig(tmp_path) as r:
+class FrozenWallClock:
+    """Real monotonic time, a fixed wall clock: an HTTP-date ``Retry-After`` then means an exact wait."""
+
+    def __init__(self, now_s: int) -> None:
+        self.now_s = now_s
+
+    def monotonic(self) -> float:
+        return SYSTEM_CLOCK.monotonic()
+
+    def time_ns(self) -> int:
+        return self.now_s * 1_000_000_000
+
+
+@pytest.mark.parametrize("form", ["seconds", "http-date"])
+async def test_upgrade_429_waits_retry_after_plus_jitter(tmp_path: Path, form: str) -> None:
+    now_s = 1_796_000_000
+    async with rig(tmp_path, clock=FrozenWallClock(now_s)) as r:
         r.sim.polybolt.faults.refuse_upgrades = 1
         r.sim.polybolt.faults.retry_after_s = 3
+        if form == "http-date":
+            r.sim.polybolt.faults.retry_after_date = formatdate(now_s + 3, usegmt=True)
         await r.manager.subscribe_reference_prices(["crypto:btcusd"])
         await r.until(lambda: bool(r.prices()))
         assert r.sim.observed.refused == 1
@@ -378,3 +414,45 @@ async def test_an_internal_error_stops_one_socket_not_the_feed(tmp_path: Path) -
         r.manager.set_polybolt_credentials_provider(good)
         assert await r.manager.force_reconnect("polybolt") == 1
         await r.until(lambda: bool(r.prices()))
+
+
+async def test_a_subscription_refused_with_auth_required_is_resent_after_reauth(tmp_path: Path) -> None:
+    async with rig(tmp_path) as r:
+        r.sim.polybolt.faults.auth_required = 1  # the venue forgets the auth for one subscribe
+        await r.manager.subscribe_reference_prices(["crypto:btcusd"])
+        await r.until(lambda: bool(r.prices()))
+        (obs,) = r.opened()
+        assert [json.loads(t)["op"] for t in obs.texts] == ["auth", "subscribe", "auth", "subscribe"]
+        assert r.sim.polybolt.subscriptions() == [{("price.crypto", "btcusd", "")}]
+        assert r.prices()[0].symbol == "btcusd" and r.sim.polybolt.faults.auth_required == 0
+
+
+def test_polybolt_backoff_is_capped_at_30s() -> None:
+    from polymarket_realtime.feed.polybolt import PolyBoltConnection
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    settings = Settings.from_env({}, env_file=Path(os.devnull)).replace(reconnect_base_s=1.0, reconnect_max_s=120.0)
+    conn = PolyBoltConnection(
+        "polybolt-0", settings, keys=tuple, provider=lambda: None, on_events=lambda events: None,
+        on_status=lambda c, state, detail: None, taps=[], rng=random.Random(SEED), clock=SYSTEM_CLOCK,
+        sleep=no_sleep,
+    )  # fmt: skip
+    assert conn.backoff.max_s == 30.0
+    for _ in range(12):
+        assert conn.backoff.next_delay() <= 30.0
+
+
+async def test_subscribe_frames_are_paced_with_the_injected_sleep(tmp_path: Path) -> None:
+    from polymarket_realtime.venues.polymarket import polybolt as pb
+
+    keys = [f"equity:{symbol}:pyth" for symbol in pb.SYMBOLS["equity"][:20]]  # a pinned key is a frame alone
+    async with rig(tmp_path, paced=True) as r:
+        await r.manager.subscribe_reference_prices(keys)
+        await r.until(lambda: [len(s) for s in r.sim.polybolt.subscriptions()] == [20])
+        (obs,) = r.opened()
+        assert [json.loads(t)["op"] for t in obs.texts].count("subscribe") == 20
+        # 20 frames, 18 per second: the socket waited (injected sleep) instead of breaching the venue's limit.
+        assert r.delays and all(0 < d <= 1.001 for d in r.delays)
+        assert obs.open and conn_status(r)["last_close_code"] is None
