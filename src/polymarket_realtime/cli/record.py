@@ -31,6 +31,12 @@ __all__ = ["add_arguments", "record", "run"]
 logger = logging.getLogger(__name__)
 
 
+def _say(text: str, *, end: str = "\n") -> None:
+    """Progress and errors for the person at the terminal go to stderr (stdout is never written)."""
+    sys.stderr.write(text + end)
+    sys.stderr.flush()
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     what = parser.add_argument_group("what to record (at least one)")
     what.add_argument("--tokens", nargs="+", default=[], metavar="TOKEN_ID", help="outcome token ids")
@@ -133,7 +139,7 @@ async def record(
         info = await service.start_recording(
             tokens, markets, name, rtds=rtds, reference=reference or (), path=out, sports=sports
         )
-        print(f"recording {len(info.token_ids)} tokens to {info.path}", file=sys.stderr)
+        _say(f"recording {len(info.token_ids)} tokens to {info.path}")
         stop = anyio.Event()
 
         async def on_signal() -> None:
@@ -155,13 +161,13 @@ async def record(
                     f"{elapsed:7.1f} s  {current.frames or 0:>9,} frames  {current.bytes / 1024:>9,.1f} KiB  "
                     f"dropped {current.dropped or 0}"
                 )
-                print(("\r" + line) if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+                _say(("\r" + line) if tty else line, end="" if tty else "\n")
             if duration_s is not None and elapsed >= duration_s:
                 break
         final = await service.stop_recording(info.recording_id)
         tg.cancel_scope.cancel()
     if status and sys.stderr.isatty():
-        print(file=sys.stderr)
+        _say("")
     return final
 
 
@@ -169,13 +175,13 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     configure_logging(settings)
     if not (args.tokens or args.markets or args.rtds or args.reference or args.sports):
-        print("record: give --tokens, --markets, --rtds, --reference and/or --sports", file=sys.stderr)
+        _say("record: give --tokens, --markets, --rtds, --reference and/or --sports")
         return 2
     try:
         reference = _reference(args.reference)
         rtds = _rtds(args.rtds)
     except PolymarketRealtimeError as exc:
-        print(f"record: {exc}", file=sys.stderr)
+        _say(f"record: {exc}")
         return 2
     try:
         final = anyio.run(
