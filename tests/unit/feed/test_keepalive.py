@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import anyio
 import pytest
 
@@ -33,7 +36,9 @@ class Socket:
         self.failure = (self.clock.now, reason)
 
 
-async def _run(policy: KeepalivePolicy, sock: Socket, clock: VirtualClock, steps: list[float]) -> None:
+@contextlib.asynccontextmanager
+async def _keepalive(policy: KeepalivePolicy, sock: Socket, clock: VirtualClock) -> AsyncIterator[None]:
+    """The keepalive loop for ``sock`` running on ``clock``, started and asleep; cancelled on exit."""
     async with anyio.create_task_group() as tg:
         tg.start_soon(
             lambda: run_keepalive(
@@ -47,35 +52,27 @@ async def _run(policy: KeepalivePolicy, sock: Socket, clock: VirtualClock, steps
             )
         )
         await clock.wait_sleepers(1)
+        yield
+        tg.cancel_scope.cancel()
+
+
+async def _run(policy: KeepalivePolicy, sock: Socket, clock: VirtualClock, steps: list[float]) -> None:
+    async with _keepalive(policy, sock, clock):
         for t in steps:
             await clock.advance_to(t)
-        tg.cancel_scope.cancel()
 
 
 async def test_pings_go_out_exactly_at_each_interval() -> None:
     clock = VirtualClock(T0)
     sock = Socket(clock)
     policy = KeepalivePolicy(ping_interval_s=5.0, pong_timeout_s=12.0, idle_timeout_s=None)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(
-            lambda: run_keepalive(
-                KeepaliveSchedule(policy, T0),
-                clock=clock,
-                sleep=clock.sleep,
-                last_rx=lambda: sock.rx,
-                last_event=lambda: sock.event,
-                send_ping=sock.send,
-                on_failure=sock.fail,
-            )
-        )
-        await clock.wait_sleepers(1)
+    async with _keepalive(policy, sock, clock):
         for k in range(1, 5):
             await clock.advance_to(T0 + 5 * k - 0.001)
             assert len(sock.pings) == k - 1  # never early
             assert clock.next_deadline() == T0 + 5 * k  # the loop sleeps until the ping is due, no fixed step
             await clock.advance_to(T0 + 5 * k)
             assert sock.pings[-1] == (T0 + 5 * k, "PING")  # exactly on time
-        tg.cancel_scope.cancel()
     assert sock.failure is None
 
 
@@ -110,19 +107,7 @@ async def test_server_pinged_channel_sends_nothing_and_any_frame_keeps_it_alive(
     clock = VirtualClock(T0)
     sock = Socket(clock)
     policy = KeepalivePolicy(ping_interval_s=None, pong_timeout_s=12.0)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(
-            lambda: run_keepalive(
-                KeepaliveSchedule(policy, T0),
-                clock=clock,
-                sleep=clock.sleep,
-                last_rx=lambda: sock.rx,
-                last_event=lambda: sock.event,
-                send_ping=sock.send,
-                on_failure=sock.fail,
-            )
-        )
-        await clock.wait_sleepers(1)
+    async with _keepalive(policy, sock, clock):
         await clock.advance_to(T0 + 3)
         sock.rx = clock.now  # the server's ping arrived
         await clock.advance_to(T0 + 14.999)
