@@ -14,6 +14,7 @@ from polymarket_realtime.errors import StateError
 from polymarket_realtime.feed.books import BookStore
 from polymarket_realtime.feed.desired import Interest
 from polymarket_realtime.model.events import (
+    EVENT_TYPES,
     BestBidAsk,
     BookSnapshot,
     Comment,
@@ -51,25 +52,7 @@ __all__ = ["redis_server"]
 A = "1" * 70
 B = "2" * 70
 MKT = "0x" + "ab" * 32
-ALL_TYPES = frozenset(
-    {
-        "book",
-        "price_change",
-        "last_trade_price",
-        "tick_size_change",
-        "best_bid_ask",
-        "new_market",
-        "market_resolved",
-        "user_order",
-        "user_trade",
-        "crypto_price",
-        "equity_price",
-        "reference_price",
-        "comment",
-        "sports_score",
-        "feed_status",
-    }
-)
+ALL_TYPES = frozenset(EVENT_TYPES)  # every event type, including ones added later
 
 
 def d(x: str) -> Decimal:
